@@ -1,0 +1,9 @@
+# Runs EXE; passes when it exits 0 and its whole stdout matches EXPECT.
+execute_process(COMMAND ${EXE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${EXE} exited with ${rc}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+if(NOT out MATCHES "${EXPECT}")
+  message(FATAL_ERROR "output does not match ${EXPECT}:\n${out}")
+endif()
+message("${out}")

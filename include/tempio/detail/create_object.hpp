@@ -1,0 +1,54 @@
+// Token plumbing for the async_create functions: the engine completes with a
+// core pointer; the user's handler receives the object built around it.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+
+#include "tempio/detail/handler.hpp"
+
+namespace tempio::detail {
+
+template <class Object, class Core, class Handler>
+struct object_maker {
+    Handler handler;
+    typename Object::executor_type executor;
+
+    void operator()(error_code ec, Core core) {
+        std::move(handler)(ec, Object(executor, std::move(core)));
+    }
+};
+
+// `start(handler<Core>)` runs the creation. With no executor given, the
+// object's executor is the handler's associated executor.
+template <class Object, class Core, class Token, class Start>
+auto initiate_create(Token&& token, Start start) {
+    return net::async_initiate<Token, void(error_code, Object)>(
+        [start](auto h) mutable {
+            using executor_type = typename Object::executor_type;
+            auto hex = net::get_associated_executor(h);
+            executor_type object_ex(hex);
+            auto slot = net::get_associated_cancellation_slot(h);
+            start(handler<Core>(net::bind_cancellation_slot(
+                slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
+                                                  std::move(h), object_ex}))));
+        },
+        token);
+}
+
+template <class Object, class Core, class Token, class Start>
+auto initiate_create_on(const typename Object::executor_type& ex, Token&& token, Start start) {
+    return net::async_initiate<Token, void(error_code, Object)>(
+        [start, ex](auto h) mutable {
+            auto hex = net::get_associated_executor(h, ex);
+            auto slot = net::get_associated_cancellation_slot(h);
+            start(handler<Core>(net::bind_cancellation_slot(
+                slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
+                                                  std::move(h), ex}))));
+        },
+        token);
+}
+
+}  // namespace tempio::detail

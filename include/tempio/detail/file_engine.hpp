@@ -1,0 +1,75 @@
+// The compiled engine behind the file classes. Header templates only turn
+// tokens into handlers and call these; the work is done in src/async/.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+
+#include "tempio/detail/handler.hpp"
+#include "tempio/path_view.hpp"
+#include "tempio/whence.hpp"
+
+namespace tempio::detail {
+
+class file_core;
+using file_ptr = std::shared_ptr<file_core>;
+
+enum class file_kind_tag { anonymous, named, spooled };
+
+// What the option structs say, as views; the engine copies what it keeps.
+struct file_spec {
+    file_kind_tag kind = file_kind_tag::anonymous;
+    std::string_view mode;
+    std::size_t buffering = 0;
+    std::string_view suffix;
+    std::string_view prefix;
+    path_view dir;
+    bool keep = false;
+    bool delete_on_close = true;
+    std::size_t max_size = 0;
+};
+
+void start_create_file(const file_spec& spec, handler<file_ptr> h);
+file_ptr make_spooled_file(const file_spec& spec, error_code& ec);  // no I/O
+
+void start_read(const file_ptr& f, std::size_t max, handler<std::string> h);
+void start_readline(const file_ptr& f, handler<std::string> h);
+void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h);
+// eof_is_error: the stream form (read_some) reports net::error::eof at EOF.
+void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
+                    handler<std::size_t> h);
+void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h);
+void start_write_owned(const file_ptr& f, std::string data, handler<> h);
+void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h);
+void start_tell(const file_ptr& f, handler<std::uint64_t> h);
+void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size,
+                    handler<std::uint64_t> h);
+void start_flush(const file_ptr& f, handler<> h);
+void start_close(const file_ptr& f, handler<> h);
+void start_rollover(const file_ptr& f, handler<> h);
+void start_fileno(const file_ptr& f, handler<int> h);
+
+bool is_open(const file_core* f) noexcept;
+int native_handle(const file_core* f) noexcept;
+bool rolled(const file_core* f) noexcept;
+std::filesystem::path path_of(const file_core* f);
+
+// The first non-empty buffer of a sequence (Asio streams use one at a time).
+template <class Buffer, class Sequence>
+Buffer first_buffer(const Sequence& buffers) {
+    for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
+         ++it) {
+        Buffer b(*it);
+        if (b.size() != 0) return b;
+    }
+    return Buffer();
+}
+
+}  // namespace tempio::detail

@@ -1,0 +1,40 @@
+// The type-erased handlers the compiled engine receives, and the token
+// plumbing that turns any completion token into one of them.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+
+#include "tempio/config.hpp"
+
+namespace tempio::detail {
+
+template <class... T>
+using handler = net::any_completion_handler<void(error_code, T...)>;
+
+// Starts an operation without an I/O object: the handler's associated
+// executor (the coroutine's, for co_await) runs the completion.
+template <class... T, class Token, class Start, class... Args>
+auto initiate(Token&& token, Start start, Args&&... args) {
+    return net::async_initiate<Token, void(error_code, T...)>(
+        [start](auto h, auto&&... a) mutable {
+            start(std::move(a)..., handler<T...>(std::move(h)));
+        },
+        token, std::forward<Args>(args)...);
+}
+
+// Starts an operation of an I/O object whose executor is `ex`: as in Asio,
+// that executor runs the completion unless the handler has its own.
+template <class... T, class Executor, class Token, class Start, class... Args>
+auto initiate_on(const Executor& ex, Token&& token, Start start, Args&&... args) {
+    return net::async_initiate<Token, void(error_code, T...)>(
+        [ex, start](auto h, auto&&... a) mutable {
+            auto hex = net::get_associated_executor(h, ex);
+            start(std::move(a)..., handler<T...>(net::bind_executor(hex, std::move(h))));
+        },
+        token, std::forward<Args>(args)...);
+}
+
+}  // namespace tempio::detail

@@ -1,0 +1,16 @@
+// tempio/tempio.hpp: everything.
+#pragma once
+
+#include "tempio/async_file.hpp"
+#include "tempio/backend.hpp"
+#include "tempio/config.hpp"
+#include "tempio/mkstemp.hpp"
+#include "tempio/named_temporary_file.hpp"
+#include "tempio/path_view.hpp"
+#include "tempio/run.hpp"
+#include "tempio/spooled_temporary_file.hpp"
+#include "tempio/tempdir.hpp"
+#include "tempio/temporary_directory.hpp"
+#include "tempio/temporary_file.hpp"
+#include "tempio/unique_fd.hpp"
+#include "tempio/whence.hpp"

@@ -1,0 +1,169 @@
+// The file operations: each either completes at once (no system call needed:
+// memory, buffer, closed file) through a post, or runs as one worker job.
+#include "async/blocking_op.hpp"
+#include "core/file_core.hpp"
+#include "tempio/async_file.hpp"
+
+namespace tempio::detail {
+namespace {
+
+error_code ebadf() { return make_error_code(boost::system::errc::bad_file_descriptor); }
+
+// Runs `op(core, ec)` now when `free`, else as a worker job.
+template <class T, class Op>
+void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
+              cancellable c = cancellable::yes) {
+    if (!f) {
+        if constexpr (std::is_void_v<T>)
+            return complete_soon(std::move(h), ebadf());
+        else
+            return complete_soon(std::move(h), ebadf(), T{});
+    }
+    if (free) {
+        error_code ec;
+        if constexpr (std::is_void_v<T>) {
+            op(*f, ec);
+            complete_soon(std::move(h), ec);
+        } else {
+            T value = op(*f, ec);
+            complete_soon(std::move(h), ec, std::move(value));
+        }
+        return;
+    }
+    run_blocking<T>(
+        std::move(h), [f, op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
+}
+
+bool memory_or_closed(const file_ptr& f) { return !f || f->in_memory() || !f->is_open(); }
+
+file_request request_of(const file_spec& s) {
+    file_request r;
+    r.kind = s.kind == file_kind_tag::named      ? file_kind::named
+             : s.kind == file_kind_tag::spooled ? file_kind::spooled
+                                                 : file_kind::anonymous;
+    r.mode = std::string(s.mode);
+    r.names = {std::string(s.prefix), std::string(s.suffix), std::string(s.dir.native())};
+    r.buffer_size = s.buffering;
+    r.keep = s.keep;
+    r.delete_on_close = s.delete_on_close;
+    r.max_size = s.max_size;
+    return r;
+}
+
+}  // namespace
+
+bool is_open(const file_core* f) noexcept { return f && f->is_open(); }
+int native_handle(const file_core* f) noexcept { return f ? f->native_handle() : -1; }
+bool rolled(const file_core* f) noexcept { return f && !f->in_memory(); }
+std::filesystem::path path_of(const file_core* f) {
+    return f ? std::filesystem::path(f->path()) : std::filesystem::path();
+}
+
+file_ptr make_spooled_file(const file_spec& spec, error_code& ec) {
+    return file_core::create_spooled(request_of(spec), ec);
+}
+
+void start_create_file(const file_spec& spec, handler<file_ptr> h) {
+    file_request req = request_of(spec);
+    if (req.kind == file_kind::spooled) {  // no I/O
+        error_code ec;
+        auto core = file_core::create_spooled(std::move(req), ec);
+        return complete_soon(std::move(h), ec, std::move(core));
+    }
+    run_blocking<file_ptr>(std::move(h), [req = std::move(req)](
+                                             error_code& ec, const std::atomic<bool>& cancelled) {
+        auto core = file_core::create(req, ec);
+        if (core && cancelled.load()) {  // created, but nobody wants it now
+            core->discard();
+            core.reset();
+            ec = net::error::operation_aborted;
+        }
+        return core;
+    });
+}
+
+void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
+    dispatch<std::string>(f, std::move(h), memory_or_closed(f),
+                          [max](file_core& c, error_code& ec) { return c.read(max, ec); });
+}
+
+void start_readline(const file_ptr& f, handler<std::string> h) {
+    dispatch<std::string>(f, std::move(h), memory_or_closed(f),
+                          [](file_core& c, error_code& ec) { return c.readline(ec); });
+}
+
+void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
+    dispatch<std::vector<std::string>>(
+        f, std::move(h), memory_or_closed(f),
+        [](file_core& c, error_code& ec) { return c.readlines(ec); });
+}
+
+void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
+                    handler<std::size_t> h) {
+    dispatch<std::size_t>(f, std::move(h), memory_or_closed(f),
+                          [b, eof_is_error](file_core& c, error_code& ec) {
+                              std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
+                              if (!ec && n == 0 && b.size() != 0 && eof_is_error)
+                                  ec = net::error::eof;
+                              return n;
+                          });
+}
+
+void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
+    bool free = !f || f->write_is_free(b.size());
+    dispatch<std::size_t>(f, std::move(h), free, [b](file_core& c, error_code& ec) {
+        return c.write(static_cast<const char*>(b.data()), b.size(), ec);
+    });
+}
+
+void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
+    bool free = !f || f->write_is_free(data.size());
+    dispatch<void>(f, std::move(h), free,
+                   [data = std::move(data)](file_core& c, error_code& ec) {
+                       c.write(data.data(), data.size(), ec);
+                   });
+}
+
+void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h) {
+    dispatch<std::uint64_t>(f, std::move(h), memory_or_closed(f),
+                            [off, w](file_core& c, error_code& ec) {
+                                return c.seek(off, static_cast<int>(w), ec);
+                            });
+}
+
+void start_tell(const file_ptr& f, handler<std::uint64_t> h) {
+    dispatch<std::uint64_t>(f, std::move(h), !f || f->tell_is_free(),
+                            [](file_core& c, error_code& ec) { return c.tell(ec); });
+}
+
+void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size,
+                    handler<std::uint64_t> h) {
+    bool free = !f || f->truncate_is_free(size ? &*size : nullptr);
+    dispatch<std::uint64_t>(f, std::move(h), free, [size](file_core& c, error_code& ec) {
+        return c.truncate(size ? &*size : nullptr, ec);
+    });
+}
+
+void start_flush(const file_ptr& f, handler<> h) {
+    dispatch<void>(f, std::move(h), !f || f->flush_is_free(),
+                   [](file_core& c, error_code& ec) { c.flush(ec); });
+}
+
+void start_close(const file_ptr& f, handler<> h) {
+    if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
+    dispatch<void>(
+        f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
+        cancellable::no);
+}
+
+void start_rollover(const file_ptr& f, handler<> h) {
+    dispatch<void>(f, std::move(h), !f || !f->in_memory() || !f->is_open(),
+                   [](file_core& c, error_code& ec) { c.rollover(ec); });
+}
+
+void start_fileno(const file_ptr& f, handler<int> h) {
+    dispatch<int>(f, std::move(h), !f || !f->is_open(),
+                  [](file_core& c, error_code& ec) { return c.fileno(ec); });
+}
+
+}  // namespace tempio::detail

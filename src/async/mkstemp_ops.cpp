@@ -1,0 +1,87 @@
+// mkstemp/mkdtemp: the blocking public forms and the async starts.
+#include "tempio/mkstemp.hpp"
+
+#include "async/blocking_op.hpp"
+#include "core/create.hpp"
+#include "core/remove_tree.hpp"
+
+namespace tempio {
+namespace {
+
+detail::name_request names_of(std::string_view prefix, std::string_view suffix, path_view dir) {
+    return {std::string(prefix), std::string(suffix), std::string(dir.native())};
+}
+
+mkstemp_result make_file(const detail::name_request& req, error_code& ec) {
+    mkstemp_result r;
+    std::string path;
+    r.fd = detail::create_unique_file(req, 0, path, ec);
+    r.path = std::move(path);
+    return r;
+}
+
+std::filesystem::path make_dir(const detail::name_request& req, error_code& ec) {
+    std::string path;
+    detail::create_unique_directory(req, path, ec);
+    return path;
+}
+
+template <class T>
+T throw_on_error(T value, const error_code& ec, const char* what) {
+    if (ec) throw system_error(ec, what);
+    return value;
+}
+
+}  // namespace
+
+mkstemp_result mkstemp(const mkstemp_options& o, error_code& ec) {
+    return make_file(names_of(o.prefix, o.suffix, o.dir), ec);
+}
+
+mkstemp_result mkstemp(const mkstemp_options& o) {
+    error_code ec;
+    return throw_on_error(mkstemp(o, ec), ec, "tempio::mkstemp");
+}
+
+std::filesystem::path mkdtemp(const mkdtemp_options& o, error_code& ec) {
+    return make_dir(names_of(o.prefix, o.suffix, o.dir), ec);
+}
+
+std::filesystem::path mkdtemp(const mkdtemp_options& o) {
+    error_code ec;
+    return throw_on_error(mkdtemp(o, ec), ec, "tempio::mkdtemp");
+}
+
+namespace detail {
+
+void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
+    run_blocking<mkstemp_result>(
+        std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
+                          error_code& ec, const std::atomic<bool>& cancelled) {
+            mkstemp_result r = make_file(req, ec);
+            if (!ec && cancelled.load()) {  // created, but nobody wants it now
+                r.fd.reset();
+                remove_file(r.path.native());
+                ec = net::error::operation_aborted;
+                r.path.clear();
+            }
+            return r;
+        });
+}
+
+void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
+    run_blocking<std::filesystem::path>(
+        std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
+                          error_code& ec, const std::atomic<bool>& cancelled) {
+            std::filesystem::path p = make_dir(req, ec);
+            if (!ec && cancelled.load()) {
+                remove_tree(p.native());
+                ec = net::error::operation_aborted;
+                p.clear();
+            }
+            return p;
+        });
+}
+
+}  // namespace detail
+}  // namespace tempio

@@ -1,0 +1,147 @@
+// The worker-pool backend: threads are started on demand up to a bound
+// (tempio::set_worker_threads, TEMPIO_THREADS; default 4) and wait on one
+// queue. A forked child starts with a fresh, empty pool.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "tempio/backend.hpp"
+
+namespace tempio::detail {
+namespace {
+
+std::atomic<std::size_t> g_max_threads{0};  // 0: not yet decided
+std::atomic<unsigned long> g_jobs_run{0};
+thread_local bool t_on_worker = false;
+
+std::size_t default_threads() {
+    if (const char* env = std::getenv("TEMPIO_THREADS")) {
+        long n = std::strtol(env, nullptr, 10);
+        if (n > 0) return static_cast<std::size_t>(std::min(n, 256L));
+    }
+    return 4;
+}
+
+class thread_pool {
+public:
+    ~thread_pool() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        for (auto& t : threads_) t.join();
+        while (head_ != nullptr) delete std::exchange(head_, head_->next);
+    }
+
+    void submit(std::unique_ptr<job> j) {
+        std::unique_lock lock(mutex_);
+        job* raw = j.release();
+        if (tail_ != nullptr)
+            tail_->next = raw;
+        else
+            head_ = raw;
+        tail_ = raw;
+        ++queued_;
+        if (idle_ < queued_ && threads_.size() < worker_threads()) {
+            threads_.emplace_back([this] { work(); });
+        }
+        lock.unlock();
+        wake_.notify_one();
+    }
+
+private:
+    void work() {
+        t_on_worker = true;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            ++idle_;
+            wake_.wait(lock, [this] { return stopping_ || head_ != nullptr; });
+            --idle_;
+            if (head_ == nullptr) return;  // stopping
+            job* j = head_;
+            head_ = j->next;
+            if (head_ == nullptr) tail_ = nullptr;
+            --queued_;
+            lock.unlock();
+            j->next = nullptr;
+            j->run();
+            g_jobs_run.fetch_add(1, std::memory_order_relaxed);
+            lock.lock();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    job* head_ = nullptr;
+    job* tail_ = nullptr;
+    std::size_t queued_ = 0;
+    std::size_t idle_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+std::atomic<thread_pool*> g_pool{nullptr};
+std::mutex g_pool_mutex;
+
+// Joins the workers at exit, in the process that started them.
+struct pool_reaper {
+    pid_t owner = ::getpid();
+    ~pool_reaper() {
+        if (::getpid() == owner) delete g_pool.exchange(nullptr);
+    }
+};
+
+void forget_pool_in_child() noexcept {
+    // The parent's threads do not exist here; its pool (and perhaps its
+    // locked mutex) is abandoned, not destroyed.
+    g_pool.store(nullptr);
+}
+
+thread_pool& pool() {
+    if (auto* p = g_pool.load(std::memory_order_acquire)) return *p;
+    std::lock_guard lock(g_pool_mutex);
+    static pool_reaper reaper;
+    static const int registered = ::pthread_atfork(nullptr, nullptr, forget_pool_in_child);
+    (void)registered;
+    reaper.owner = ::getpid();
+    if (g_pool.load() == nullptr) g_pool.store(new thread_pool);
+    return *g_pool.load();
+}
+
+}  // namespace
+
+void submit(std::unique_ptr<job> j) { pool().submit(std::move(j)); }
+unsigned long jobs_run() noexcept { return g_jobs_run.load(); }
+bool on_worker_thread() noexcept { return t_on_worker; }
+
+}  // namespace tempio::detail
+
+namespace tempio {
+
+void set_worker_threads(std::size_t n) {
+    detail::g_max_threads.store(std::clamp<std::size_t>(n, 1, 256));
+}
+
+std::size_t worker_threads() {
+    std::size_t n = detail::g_max_threads.load();
+    if (n == 0) {
+        std::size_t fresh = detail::default_threads();
+        detail::g_max_threads.compare_exchange_strong(n, fresh);
+        n = detail::g_max_threads.load();
+    }
+    return n;
+}
+
+const char* backend_name() noexcept { return "threads"; }
+
+}  // namespace tempio

@@ -1,0 +1,45 @@
+// Creating uniquely named files and directories: the retry loops behind
+// mkstemp, mkdtemp and the temporary file classes. Each is one blocking job.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <boost/system/error_code.hpp>
+
+#include "tempio/unique_fd.hpp"
+
+namespace tempio::detail {
+
+using boost::system::error_code;
+
+// Owning copy of prefix/suffix/dir, made by the initiating function.
+struct name_request {
+    std::string prefix;
+    std::string suffix;
+    std::string dir;  // empty: gettempdir()
+};
+
+// invalid_argument when prefix or suffix holds '/' or NUL.
+error_code validate_affixes(std::string_view prefix, std::string_view suffix);
+
+// The absolute directory the request creates in (gettempdir() when empty).
+std::string resolve_dir(const name_request& req, error_code& ec);
+
+// Creates prefix+random+suffix in the request's directory with
+// O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC|extra_flags, mode 0600,
+// retrying EEXIST up to TMP_MAX times. Sets `path` to its absolute path.
+unique_fd create_unique_file(const name_request& req, int extra_flags, std::string& path,
+                             error_code& ec);
+
+// Same for a directory, mode 0700.
+bool create_unique_directory(const name_request& req, std::string& path, error_code& ec);
+
+// A file with no name: O_TMPFILE where the file system supports it (a failure
+// is remembered for the process), else create-then-unlink.
+unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec);
+
+// unlink, with EINTR retried and ENOENT ("someone removed it already") no error.
+error_code remove_file(const std::string& path);
+
+}  // namespace tempio::detail

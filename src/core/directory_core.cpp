@@ -1,0 +1,44 @@
+#include "core/directory_core.hpp"
+
+#include "core/remove_tree.hpp"
+
+namespace tempio::detail {
+
+std::shared_ptr<directory_core> directory_core::create(settings s, error_code& ec) {
+    std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
+    if (!create_unique_directory(core->settings_.names, core->path_, ec)) {
+        core->cleaned_ = true;
+        return nullptr;
+    }
+    return core;
+}
+
+directory_core::~directory_core() {
+    if (cleaned_ || settings_.keep) return;
+    try {
+        remove_tree(path_);
+    } catch (...) {
+    }
+}
+
+void directory_core::cleanup(error_code& ec) {
+    ec.clear();
+    if (cleaned_) return;
+    cleaned_ = true;
+    auto result = remove_tree(path_);
+    if (!settings_.ignore_cleanup_errors) {
+        ec = result.ec;
+        where_ = std::move(result.where);
+    }
+}
+
+void directory_core::discard() noexcept {
+    if (cleaned_) return;
+    cleaned_ = true;
+    try {
+        remove_tree(path_);
+    } catch (...) {
+    }
+}
+
+}  // namespace tempio::detail

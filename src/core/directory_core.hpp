@@ -1,0 +1,41 @@
+// The state of one temporary directory and its blocking operations.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/system/error_code.hpp>
+
+#include "core/create.hpp"
+
+namespace tempio::detail {
+
+class directory_core {
+public:
+    struct settings {
+        name_request names;
+        bool ignore_cleanup_errors = false;
+        bool keep = false;
+    };
+
+    static std::shared_ptr<directory_core> create(settings s, error_code& ec);
+    ~directory_core();  // removes the tree unless keep or already cleaned; never throws
+
+    const std::string& path() const noexcept { return path_; }
+    // Removes the tree now (even with keep: an explicit request). Idempotent.
+    // The error names the first failing entry relative to the root.
+    void cleanup(error_code& ec);
+    const std::string& error_where() const noexcept { return where_; }
+    // Removes the tree whatever the settings say (a cancelled creation).
+    void discard() noexcept;
+
+private:
+    explicit directory_core(settings s) : settings_(std::move(s)) {}
+
+    settings settings_;
+    std::string path_;
+    bool cleaned_ = false;
+    std::string where_;  // the first cleanup error's entry, relative to the root
+};
+
+}  // namespace tempio::detail

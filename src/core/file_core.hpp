@@ -1,0 +1,95 @@
+// The state and blocking operations of one temporary file: an fd with a
+// user-space write buffer, or (spooled, before rollover) a memory buffer.
+// The async layer (src/async/file_ops.cpp) decides per operation whether it
+// can run on the caller's thread (no system call) or needs one worker hop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/system/error_code.hpp>
+
+#include "tempio/unique_fd.hpp"
+#include "core/create.hpp"
+#include "core/mode.hpp"
+
+namespace tempio::detail {
+
+using boost::system::error_code;
+
+enum class file_kind { anonymous, named, spooled };
+
+struct file_request {
+    file_kind kind = file_kind::anonymous;
+    std::string mode = "w+b";
+    name_request names;
+    std::size_t buffer_size = 8192;  // 0: every write reaches the kernel at once
+    bool keep = false;
+    bool delete_on_close = true;
+    std::size_t max_size = 0;  // spooled only
+};
+
+class file_core {
+public:
+    // Validates the request; creates nothing (spooled) or opens the file.
+    static std::shared_ptr<file_core> create(file_request req, error_code& ec);
+    static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
+    ~file_core();  // closes and deletes as configured; never throws
+
+    file_core(const file_core&) = delete;
+    file_core& operator=(const file_core&) = delete;
+
+    // --- queries, free of system calls ---
+    bool is_open() const noexcept { return !closed_; }
+    bool in_memory() const noexcept { return in_memory_; }
+    int native_handle() const noexcept { return fd_.get(); }
+    const std::string& path() const noexcept { return path_; }
+    // Whether an operation can complete without a system call.
+    bool write_is_free(std::size_t n) const noexcept;
+    bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
+    bool flush_is_free() const noexcept { return closed_ || in_memory_ || wbuf_.empty(); }
+    bool truncate_is_free(const std::uint64_t* size) const noexcept;
+
+    // --- blocking operations (any may be called on a worker) ---
+    std::size_t write(const char* data, std::size_t n, error_code& ec);
+    std::string read(std::size_t max, error_code& ec);  // max == SIZE_MAX: to EOF
+    std::string readline(error_code& ec);
+    std::vector<std::string> readlines(error_code& ec);
+    std::size_t readinto(char* data, std::size_t n, error_code& ec);
+    std::uint64_t seek(std::int64_t off, int whence, error_code& ec);
+    std::uint64_t tell(error_code& ec);
+    std::uint64_t truncate(const std::uint64_t* size, error_code& ec);
+    void flush(error_code& ec);
+    void close(error_code& ec);  // idempotent
+    void rollover(error_code& ec);  // spooled: memory -> file, keeps position
+    int fileno(error_code& ec);     // spooled: rolls over, flushes
+    void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
+
+private:
+    explicit file_core(file_request req, open_mode mode);
+    bool check(bool want_read, bool want_write, error_code& ec) const;
+    bool flush_buffer(error_code& ec);
+    bool sync_position(error_code& ec);
+    std::size_t write_fd(const char* data, std::size_t n, error_code& ec);
+    std::size_t write_memory(const char* data, std::size_t n);
+    void destroy() noexcept;
+
+    file_request req_;
+    open_mode mode_;
+    unique_fd fd_;
+    std::string path_;     // named files only
+    bool closed_ = false;
+    bool deleted_ = false;
+    // fd mode: bytes not yet written, to go to the kernel offset kpos_.
+    std::string wbuf_;
+    std::uint64_t kpos_ = 0;
+    bool pos_known_ = true;  // false in append mode after a write
+    // spooled, before rollover
+    bool in_memory_ = false;
+    std::string mem_;
+    std::size_t mem_pos_ = 0;
+};
+
+}  // namespace tempio::detail

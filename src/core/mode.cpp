@@ -1,0 +1,26 @@
+#include "core/mode.hpp"
+
+#include <boost/system/errc.hpp>
+
+namespace tempio::detail {
+
+boost::system::error_code parse_mode(std::string_view mode, open_mode& out) {
+    const auto bad = make_error_code(boost::system::errc::invalid_argument);
+    constexpr std::string_view letters = "rwax+bt";
+    unsigned seen = 0;
+    for (char c : mode) {
+        auto i = letters.find(c);
+        if (i == std::string_view::npos || c == '\0' || (seen & (1u << i))) return bad;
+        seen |= 1u << i;
+    }
+    auto has = [&](char c) { return (seen & (1u << letters.find(c))) != 0; };
+    int primaries = has('r') + has('w') + has('a') + has('x');
+    if (primaries != 1 || (has('b') && has('t'))) return bad;
+    bool plus = has('+');
+    out.readable = has('r') || plus;
+    out.writable = !has('r') || plus;
+    out.append = has('a');
+    return {};
+}
+
+}  // namespace tempio::detail

@@ -1,0 +1,86 @@
+#include "core/names.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include "core/sys.hpp"
+
+namespace tempio::detail {
+namespace {
+
+std::atomic<name_source> g_source{nullptr};
+// Bumped in every forked child; a thread whose seed predates it reseeds.
+std::atomic<unsigned> g_fork_generation{1};
+
+void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// xoshiro256** : small, fast, good statistical quality; the seed, not the
+// generator, is what makes names unpredictable.
+struct xoshiro {
+    std::uint64_t s[4];
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+    std::uint64_t next() {
+        std::uint64_t result = rotl(s[1] * 5, 7) * 9;
+        std::uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        return result;
+    }
+};
+
+struct thread_generator {
+    xoshiro rng{};
+    unsigned generation = 0;
+
+    void seed() {
+        static const int atfork_registered = ::pthread_atfork(nullptr, nullptr, on_fork_child);
+        (void)atfork_registered;
+        std::uint64_t seed[4] = {};
+        if (sys::getrandom(seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+            // getrandom cannot really fail for 32 bytes once the pool is ready;
+            // if it does, mix clocks and addresses: names stay unique through
+            // O_EXCL anyway, only their unpredictability suffers.
+            auto t = static_cast<std::uint64_t>(
+                std::chrono::high_resolution_clock::now().time_since_epoch().count());
+            seed[0] ^= t;
+            seed[1] ^= reinterpret_cast<std::uintptr_t>(this);
+            seed[2] ^= std::hash<std::thread::id>{}(std::this_thread::get_id());
+            seed[3] ^= t * 0x9E3779B97F4A7C15ull;
+        }
+        if ((seed[0] | seed[1] | seed[2] | seed[3]) == 0) seed[0] = 1;
+        for (int i = 0; i < 4; ++i) rng.s[i] = seed[i];
+        generation = g_fork_generation.load(std::memory_order_relaxed);
+    }
+};
+
+}  // namespace
+
+void set_name_source_for_testing(name_source source) noexcept { g_source.store(source); }
+
+void append_random_name(std::string& out) {
+    if (auto source = g_source.load(std::memory_order_relaxed)) {
+        source(out);
+        return;
+    }
+    thread_local thread_generator gen;
+    if (gen.generation != g_fork_generation.load(std::memory_order_relaxed)) gen.seed();
+    // 37 symbols: one 64-bit draw gives 8 characters with negligible bias
+    // (5.8 bits each from 64 bits; 37^8 < 2^42), taken by repeated division.
+    std::uint64_t x = gen.rng.next();
+    char buf[name_length];
+    for (auto& c : buf) {
+        c = name_alphabet[x % name_alphabet.size()];
+        x /= name_alphabet.size();
+    }
+    out.append(buf, name_length);
+}
+
+}  // namespace tempio::detail

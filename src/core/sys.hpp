@@ -1,0 +1,55 @@
+// The system-call seam. Every system call the compiled core makes goes
+// through one of these wrappers, so tests can count calls and make the N-th
+// call fail with a chosen errno (tests/support/fault_injection.hpp).
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+namespace tempio::detail::sys {
+
+// ---- fault injection -------------------------------------------------------
+// Counts every wrapped call; when armed, the call numbered `fail_at` (1-based,
+// counted from arming) fails with `fail_errno` instead of reaching the kernel.
+struct fault_state {
+    std::atomic<unsigned long> calls{0};
+    std::atomic<unsigned long> fail_at{0};  // 0 = never
+    std::atomic<bool> sticky{false};         // fail every call from fail_at on
+    std::atomic<int> fail_errno{0};
+    std::atomic<unsigned long> injected{0};
+};
+fault_state& faults() noexcept;
+void arm_fault(unsigned long nth_call, int err, bool sticky = false) noexcept;  // resets the counter
+void disarm_fault() noexcept;
+unsigned long call_count() noexcept;
+
+// ---- the wrapped calls (same contracts as the libc functions) --------------
+int openat(int dirfd, const char* path, int flags, mode_t mode = 0) noexcept;
+int mkdirat(int dirfd, const char* path, mode_t mode) noexcept;
+int unlinkat(int dirfd, const char* path, int flags) noexcept;
+int close(int fd) noexcept;
+ssize_t read(int fd, void* buf, std::size_t n) noexcept;
+ssize_t pread(int fd, void* buf, std::size_t n, off_t off) noexcept;
+ssize_t write(int fd, const void* buf, std::size_t n) noexcept;
+ssize_t writev(int fd, const iovec* iov, int iovcnt) noexcept;
+off_t lseek(int fd, off_t off, int whence) noexcept;
+int ftruncate(int fd, off_t size) noexcept;
+int fsync(int fd) noexcept;
+int fstat(int fd, struct stat* st) noexcept;
+int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
+int fchmod(int fd, mode_t mode) noexcept;
+int dup(int fd) noexcept;
+DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
+int closedir(DIR* d) noexcept;
+ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept;
+// getcwd into a std::string; returns false with errno set on failure.
+bool getcwd(std::string& out) noexcept;
+
+}  // namespace tempio::detail::sys

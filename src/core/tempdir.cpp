@@ -1,0 +1,95 @@
+#include "core/tempdir.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include "core/names.hpp"
+#include "core/paths.hpp"
+#include "core/sys.hpp"
+
+namespace tempio::detail {
+namespace {
+
+std::mutex g_mutex;
+std::string g_cached;  // empty = not yet searched
+
+using boost::system::system_category;
+
+}  // namespace
+
+std::vector<std::string> candidate_tempdirs() {
+    std::vector<std::string> dirs;
+    for (const char* var : {"TMPDIR", "TEMP", "TMP"}) {
+        const char* value = std::getenv(var);
+        if (value != nullptr && *value != '\0') dirs.emplace_back(value);
+    }
+    for (const char* dir : {"/tmp", "/var/tmp", "/usr/tmp"}) dirs.emplace_back(dir);
+    std::string cwd;
+    dirs.push_back(sys::getcwd(cwd) ? cwd : std::string("."));
+    return dirs;
+}
+
+bool probe_tempdir(const std::string& dir, error_code& ec) {
+    static constexpr char data[] = "blat";
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::string path = dir;
+        if (path.empty() || path.back() != '/') path += '/';
+        append_random_name(path);
+        int fd = sys::openat(AT_FDCWD, path.c_str(),
+                             O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            if (errno == EEXIST || errno == EINTR) continue;
+            ec.assign(errno, system_category());
+            return false;
+        }
+        bool ok = sys::write(fd, data, sizeof data - 1) == static_cast<ssize_t>(sizeof data - 1);
+        int write_errno = errno;
+        bool closed = sys::close(fd) == 0;
+        int close_errno = errno;
+        // Remove the probe even when writing failed; retry EINTR once more.
+        if (sys::unlinkat(AT_FDCWD, path.c_str(), 0) != 0 && errno == EINTR)
+            sys::unlinkat(AT_FDCWD, path.c_str(), 0);
+        if (!ok) {
+            ec.assign(write_errno ? write_errno : EIO, system_category());
+            return false;
+        }
+        if (!closed) {
+            ec.assign(close_errno, system_category());
+            return false;
+        }
+        ec.clear();
+        return true;
+    }
+    ec.assign(EEXIST, system_category());
+    return false;
+}
+
+std::string tempdir(error_code& ec) {
+    std::lock_guard lock(g_mutex);
+    if (!g_cached.empty()) {
+        ec.clear();
+        return g_cached;
+    }
+    for (const std::string& candidate : candidate_tempdirs()) {
+        std::string dir = absolute_normal(candidate);
+        if (dir.empty()) continue;
+        if (probe_tempdir(dir, ec)) {
+            g_cached = dir;
+            return g_cached;
+        }
+    }
+    ec.assign(ENOENT, system_category());
+    return {};
+}
+
+void override_tempdir(std::string dir) {
+    std::string value = dir.empty() ? std::string() : absolute_normal(dir);
+    std::lock_guard lock(g_mutex);
+    g_cached = std::move(value);
+}
+
+}  // namespace tempio::detail

@@ -1,0 +1,62 @@
+#include "support/test_dir.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "tempio/mkstemp.hpp"
+
+namespace tempio::test {
+
+std::set<std::string> open_fds() {
+    std::set<std::string> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+        fds.insert(e.path().filename().string());
+    return fds;
+}
+
+std::vector<std::string> entries(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+        names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+int run_unprivileged(const std::function<int()>& body) {
+    if (::geteuid() != 0) return -1;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(99);
+        if (::geteuid() != 65534) ::_exit(98);
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void test_dir::SetUp() {
+    // Created with the library under test would hide its bugs: use the
+    // standard library here.
+    auto base = std::filesystem::temp_directory_path() / "tempio-tests";
+    std::filesystem::create_directories(base);
+    std::filesystem::permissions(base, std::filesystem::perms::all);  // for uid 65534
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "." + info->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ = base / (name + "." + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directory(dir_);
+    fds_before_ = open_fds();
+}
+
+void test_dir::TearDown() {
+    EXPECT_EQ(open_fds(), fds_before_) << "descriptors leaked";
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace tempio::test

@@ -1,0 +1,35 @@
+// A fresh directory per test, and checks that nothing leaked from it or from
+// the process's descriptor table.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace tempio::test {
+
+// Names in /proc/self/fd.
+std::set<std::string> open_fds();
+// Entries directly inside `dir`, sorted.
+std::vector<std::string> entries(const std::filesystem::path& dir);
+
+// Runs `body` in a forked child that dropped to uid/gid 65534; returns the
+// child's exit status (0: all its checks passed). Returns -1 when the drop is
+// impossible (not root), so callers can skip visibly.
+int run_unprivileged(const std::function<int()>& body);
+
+class test_dir : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+    std::filesystem::path dir_;
+
+private:
+    std::set<std::string> fds_before_;
+};
+
+}  // namespace tempio::test

@@ -1,0 +1,132 @@
+// gettempdir: CPython's TestCandidateTempdirList, TestGetDefaultTempdir and
+// TestGetTempDir.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/sys.hpp"
+#include "core/tempdir.hpp"
+#include "support/test_dir.hpp"
+#include "tempio/tempdir.hpp"
+
+namespace fs = std::filesystem;
+using tempio::test::entries;
+
+namespace {
+
+// Sets an environment variable for one scope.
+class scoped_env {
+public:
+    scoped_env(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+        value ? ::setenv(name, value, 1) : ::unsetenv(name);
+    }
+    ~scoped_env() { had_ ? ::setenv(name_, old_.c_str(), 1) : ::unsetenv(name_); }
+
+private:
+    const char* name_;
+    std::string old_;
+    bool had_ = false;
+};
+
+class tempdir : public tempio::test::test_dir {
+protected:
+    void TearDown() override {
+        tempio::set_tempdir({});
+        test_dir::TearDown();
+    }
+};
+
+}  // namespace
+
+TEST_F(tempdir, candidates_contain_the_environment_and_the_cwd) {
+    scoped_env a("TMPDIR", "/envtmpdir"), b("TEMP", "/envtemp"), c("TMP", "");
+    auto list = tempio::detail::candidate_tempdirs();
+    auto has = [&](const std::string& d) {
+        return std::find(list.begin(), list.end(), d) != list.end();
+    };
+    EXPECT_TRUE(has("/envtmpdir"));
+    EXPECT_TRUE(has("/envtemp"));
+    EXPECT_FALSE(has("")) << "empty variables are skipped";
+    EXPECT_TRUE(has("/tmp"));
+    EXPECT_TRUE(has("/var/tmp"));
+    EXPECT_TRUE(has("/usr/tmp"));
+    EXPECT_TRUE(has(fs::current_path().string()));
+    EXPECT_EQ(list.front(), "/envtmpdir");
+}
+
+TEST_F(tempdir, probe_leaves_nothing_behind) {
+    tempio::detail::error_code ec;
+    EXPECT_TRUE(tempio::detail::probe_tempdir(dir_.string(), ec)) << ec.message();
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(tempdir, probe_leaves_nothing_behind_when_its_write_fails) {
+    namespace sys = tempio::detail::sys;
+    sys::arm_fault(2, ENOSPC);  // call 1: openat, call 2: write
+    tempio::detail::error_code ec;
+    bool ok = tempio::detail::probe_tempdir(dir_.string(), ec);
+    sys::disarm_fault();
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(ec.value(), ENOSPC);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(tempdir, is_an_absolute_writable_directory_and_stable) {
+    fs::path d = tempio::gettempdir();
+    EXPECT_TRUE(d.is_absolute());
+    EXPECT_TRUE(fs::is_directory(d));
+    EXPECT_EQ(::access(d.c_str(), W_OK), 0);
+    EXPECT_EQ(tempio::gettempdir(), d);
+    EXPECT_EQ(tempio::gettempdirb(), d.native());
+}
+
+TEST_F(tempdir, environment_changes_are_seen_only_after_reset) {
+    tempio::set_tempdir({});
+    fs::path first = tempio::gettempdir();
+    scoped_env env("TMPDIR", dir_.c_str());
+    EXPECT_EQ(tempio::gettempdir(), first) << "cached";
+    tempio::set_tempdir({});
+    EXPECT_EQ(tempio::gettempdir(), dir_);
+}
+
+TEST_F(tempdir, set_tempdir_overrides_and_is_made_absolute) {
+    tempio::set_tempdir(dir_);
+    EXPECT_EQ(tempio::gettempdir(), dir_);
+    EXPECT_EQ(tempio::gettempdirb(), dir_.native());
+}
+
+TEST_F(tempdir, unusable_candidates_are_skipped) {
+    fs::path not_a_dir = dir_ / "file";
+    { std::ofstream(not_a_dir) << "x"; }
+    scoped_env a("TMPDIR", not_a_dir.c_str()), b("TEMP", (dir_ / "missing").c_str()),
+        c("TMP", dir_.c_str());
+    tempio::set_tempdir({});
+    EXPECT_EQ(tempio::gettempdir(), dir_);
+}
+
+TEST_F(tempdir, no_usable_candidate_is_enoent_naming_them) {
+    namespace sys = tempio::detail::sys;
+    scoped_env env("TMPDIR", "/no/such/candidate");
+    tempio::set_tempdir({});
+    sys::arm_fault(1, EACCES, /*sticky=*/true);  // every system call fails
+    tempio::detail::error_code ec;
+    auto result = tempio::gettempdir(ec);
+    std::string message;
+    try {
+        tempio::gettempdir();
+    } catch (const tempio::system_error& e) {
+        message = e.what();
+    }
+    sys::disarm_fault();
+    EXPECT_EQ(ec.value(), ENOENT);
+    EXPECT_TRUE(result.empty());
+    EXPECT_NE(message.find("/no/such/candidate"), std::string::npos) << message;
+    EXPECT_NE(message.find("/var/tmp"), std::string::npos) << message;
+    EXPECT_TRUE(entries(dir_).empty());
+}
