@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite through ctest: the dev preset with the
-# default backend, then again with the worker pool forced
-# (TEMPIO_BACKEND=threads), then the asan preset (ASan + UBSan).
-# Set TEMPIO_TEST_PRESETS to choose, e.g. "dev" for a quick run.
+# Builds and runs the whole test suite through ctest:
+#   dev preset (default backend), dev again with TEMPIO_BACKEND=threads forced,
+#   asan preset (ASan + UBSan, examples included), tsan preset on the tests
+#   labelled "concurrency".
+# TEMPIO_TEST_PRESETS chooses a subset, e.g. TEMPIO_TEST_PRESETS=dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-presets=${TEMPIO_TEST_PRESETS:-"dev asan"}
+presets=${TEMPIO_TEST_PRESETS:-"dev asan tsan"}
 jobs=$(nproc)
 for preset in $presets; do
   echo "== preset $preset =="
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$jobs"
-  ctest --preset "$preset" -j "$jobs"
-  if [ "$preset" = dev ]; then
-    echo "== preset dev, TEMPIO_BACKEND=threads =="
-    TEMPIO_BACKEND=threads ctest --preset dev -j "$jobs"
-  fi
+  case "$preset" in
+    dev)
+      ctest --preset dev -j "$jobs"
+      echo "== preset dev, TEMPIO_BACKEND=threads =="
+      TEMPIO_BACKEND=threads ctest --preset dev -j "$jobs" ;;
+    tsan)
+      TSAN_OPTIONS="halt_on_error=1" ctest --preset tsan -j "$jobs" -L concurrency ;;
+    *)
+      ctest --preset "$preset" -j "$jobs" ;;
+  esac
 done

@@ -228,6 +228,8 @@ TEST_F(mkdtemp, hundred_at_once_are_distinct) {
 
 TEST_F(mkstemp, injected_open_failure_is_reported_and_creates_nothing) {
     namespace sys = tempio::detail::sys;
+    std::string warm;
+    tempio::detail::append_random_name(warm);  // this thread's generator is seeded
     for (int err : {EIO, ENOSPC, EMFILE, EACCES}) {
         sys::arm_fault(1, err);
         error_code ec;
@@ -242,6 +244,8 @@ TEST_F(mkstemp, injected_open_failure_is_reported_and_creates_nothing) {
 
 TEST_F(mkstemp, eintr_is_retried) {
     namespace sys = tempio::detail::sys;
+    std::string warm;
+    tempio::detail::append_random_name(warm);  // this thread's generator is seeded
     sys::arm_fault(1, EINTR);  // dir is absolute: call 1 is the openat
     error_code ec;
     auto r = tempio::mkstemp({.dir = dir_}, ec);
