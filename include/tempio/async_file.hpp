@@ -100,7 +100,7 @@ public:
         for (auto&& line : lines) joined += std::string_view(line);
         return detail::initiate_on<>(
             executor_, std::forward<Token>(token),
-            [f = core_](auto h, std::string data) {
+            [f = core_](std::string data, auto h) {
                 detail::start_write_owned(f, std::move(data), std::move(h));
             },
             std::move(joined));

@@ -1,0 +1,177 @@
+// Every async_* is an Asio initiating function: every token style works,
+// completions arrive on the right executor and never inline, the work is
+// tracked, and blocking work never runs on the io_context's thread.
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <gtest/gtest.h>
+
+#include "core/names.hpp"
+#include "support/test_dir.hpp"
+#include "tempio/tempio.hpp"
+
+namespace fs = std::filesystem;
+namespace net = tempio::net;
+using tempio::error_code;
+using tempio::test::entries;
+
+namespace {
+class tokens : public tempio::test::test_dir {};
+
+std::atomic<std::thread::id> g_name_thread;
+void recording_source(std::string& out) {
+    g_name_thread = std::this_thread::get_id();
+    out += "recorded";
+}
+}  // namespace
+
+TEST_F(tokens, deferred_is_the_default_and_co_await_works) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto dir = co_await tempio::async_mkdtemp({.dir = dir_});
+        EXPECT_TRUE(fs::is_directory(dir));
+        fs::remove(dir);
+    });
+}
+
+TEST_F(tokens, use_awaitable_works) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_}, net::use_awaitable);
+        co_await f.async_write("x", net::use_awaitable);
+        co_await f.async_close(net::use_awaitable);
+        EXPECT_FALSE(fs::exists(f.path()));
+    });
+}
+
+TEST_F(tokens, as_tuple_reports_errors_without_throwing) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto [ec, path] = co_await tempio::async_mkdtemp({.dir = dir_ / "missing"},
+                                                         net::as_tuple(net::use_awaitable));
+        EXPECT_EQ(ec.value(), ENOENT);
+        EXPECT_TRUE(path.empty());
+    });
+}
+
+TEST_F(tokens, errors_throw_system_error_through_awaitables) {
+    EXPECT_THROW(tempio::run([&]() -> net::awaitable<void> {
+                     co_await tempio::async_mkdtemp({.dir = dir_ / "missing"});
+                 }),
+                 tempio::system_error);
+}
+
+TEST_F(tokens, use_future_works) {
+    net::io_context ctx;
+    auto guard = net::make_work_guard(ctx);
+    std::thread runner([&] { ctx.run(); });
+    std::future<fs::path> fut = tempio::async_mkdtemp({.dir = dir_}, net::use_future);
+    fs::path dir = fut.get();
+    EXPECT_TRUE(fs::is_directory(dir));
+    std::future<tempio::temporary_directory> td =
+        tempio::temporary_directory::async_create(ctx.get_executor(), {.dir = dir_}, net::use_future);
+    EXPECT_TRUE(fs::is_directory(td.get().path()));
+    guard.reset();
+    runner.join();
+    fs::remove(dir);
+}
+
+TEST_F(tokens, callbacks_run_on_the_bound_executor_never_inline_and_work_is_tracked) {
+    net::io_context ctx;
+    bool called = false;
+    std::thread::id callback_thread;
+    tempio::async_mkdtemp({.dir = dir_}, net::bind_executor(ctx, [&](error_code ec, fs::path p) {
+                              EXPECT_FALSE(ec);
+                              called = true;
+                              callback_thread = std::this_thread::get_id();
+                              fs::remove(p);
+                          }));
+    EXPECT_FALSE(called) << "never inline";
+    // run() must not return before the callback ran: the operation counts as work.
+    ctx.run();
+    EXPECT_TRUE(called);
+    EXPECT_EQ(callback_thread, std::this_thread::get_id());
+}
+
+TEST_F(tokens, object_operations_default_to_the_objects_executor) {
+    net::io_context ctx;
+    tempio::temporary_file file(ctx.get_executor());
+    bool created = false;
+    tempio::temporary_file::async_create(
+        ctx.get_executor(), {.dir = dir_}, [&](error_code ec, tempio::temporary_file f) {
+            EXPECT_FALSE(ec);
+            EXPECT_EQ(f.get_executor(), net::any_io_executor(ctx.get_executor()));
+            file = std::move(f);
+            created = true;
+        });
+    ctx.run();
+    ASSERT_TRUE(created);
+    ctx.restart();
+    std::thread::id write_thread;
+    file.async_write("abc", [&](error_code ec, std::size_t n) {
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(n, 3u);
+        write_thread = std::this_thread::get_id();
+    });
+    ctx.run();
+    EXPECT_EQ(write_thread, std::this_thread::get_id());
+}
+
+TEST_F(tokens, completions_arrive_on_the_coroutines_strand) {
+    net::thread_pool pool(4);
+    auto strand = net::make_strand(pool);
+    std::promise<bool> done;
+    net::co_spawn(
+        strand,
+        [&]() -> net::awaitable<bool> {
+            bool all_on_strand = true;
+            for (int i = 0; i < 20; ++i) {
+                auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+                all_on_strand &= strand.running_in_this_thread();
+                co_await f.async_write("x");
+                all_on_strand &= strand.running_in_this_thread();
+                co_await f.async_close();
+                all_on_strand &= strand.running_in_this_thread();
+            }
+            co_return all_on_strand;
+        },
+        [&](std::exception_ptr e, bool ok) { done.set_value(!e && ok); });
+    EXPECT_TRUE(done.get_future().get());
+    pool.join();
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(tokens, blocking_work_never_runs_on_the_io_context_thread) {
+    tempio::detail::set_name_source_for_testing(recording_source);
+    std::thread::id loop_thread = std::this_thread::get_id();
+    g_name_thread = loop_thread;
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        co_await f.async_close();
+    });
+    tempio::detail::set_name_source_for_testing(nullptr);
+    EXPECT_NE(g_name_thread.load(), loop_thread);
+}
+
+TEST_F(tokens, integers_are_never_taken_for_tokens) {
+    // Without the completion_token_for constraint, f.async_read(2) and
+    // f.async_truncate(4u) would pick the token-only overloads with Token = int.
+    static_assert(!net::completion_token_for<int, void(error_code, std::string)>);
+    static_assert(!net::completion_token_for<unsigned, void(error_code, std::uint64_t)>);
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
+        co_await f.async_write("abcdef");
+        co_await f.async_seek(0);
+        EXPECT_EQ(co_await f.async_read(2), "ab");
+        EXPECT_EQ(co_await f.async_truncate(4u), 4u);
+        co_await f.async_seek(0);
+        EXPECT_EQ(co_await f.async_read(), "abcd");
+    });
+}
