@@ -38,7 +38,7 @@ public:
     using executor_type = Executor;
 
     explicit basic_async_file(const executor_type& ex) : executor_(ex) {}
-    basic_async_file(const executor_type& ex, detail::file_ptr core)
+    basic_async_file(detail::adopt_core_t, const executor_type& ex, detail::file_ptr core)
         : executor_(ex), core_(std::move(core)) {}
     basic_async_file(basic_async_file&&) noexcept = default;
     basic_async_file& operator=(basic_async_file&&) noexcept = default;

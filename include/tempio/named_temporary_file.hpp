@@ -33,8 +33,8 @@ public:
     };
 
     explicit basic_named_temporary_file(const Executor& ex) : basic_async_file<Executor>(ex) {}
-    basic_named_temporary_file(const Executor& ex, detail::file_ptr core)
-        : basic_async_file<Executor>(ex, std::move(core)),
+    basic_named_temporary_file(detail::adopt_core_t, const Executor& ex, detail::file_ptr core)
+        : basic_async_file<Executor>(detail::adopt_core, ex, std::move(core)),
           path_(detail::path_of(this->core().get())) {}
 
     // The absolute path of the file (Python's .name).

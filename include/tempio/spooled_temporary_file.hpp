@@ -34,7 +34,7 @@ public:
     // Does no I/O. Throws system_error(invalid_argument) for a bad mode,
     // prefix or suffix.
     basic_spooled_temporary_file(const Executor& ex, options o)
-        : basic_async_file<Executor>(ex, make(o)) {}
+        : basic_async_file<Executor>(detail::adopt_core, ex, make(o)) {}
 
     bool rolled() const noexcept { return detail::rolled(this->core().get()); }
 

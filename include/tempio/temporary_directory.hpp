@@ -52,7 +52,7 @@ public:
     };
 
     explicit basic_temporary_directory(const Executor& ex) : executor_(ex) {}
-    basic_temporary_directory(const Executor& ex, detail::directory_ptr core)
+    basic_temporary_directory(detail::adopt_core_t, const Executor& ex, detail::directory_ptr core)
         : executor_(ex), core_(std::move(core)), path_(detail::path_of(core_.get())) {}
     basic_temporary_directory(basic_temporary_directory&&) noexcept = default;
     basic_temporary_directory& operator=(basic_temporary_directory&&) noexcept = default;

@@ -17,7 +17,7 @@ struct object_maker {
     typename Object::executor_type executor;
 
     void operator()(error_code ec, Core core) {
-        std::move(handler)(ec, Object(executor, std::move(core)));
+        std::move(handler)(ec, Object(adopt_core, executor, std::move(core)));
     }
 };
 
@@ -28,8 +28,9 @@ auto initiate_create(Token&& token, Start start) {
     return net::async_initiate<Token, void(error_code, Object)>(
         [start](auto h) mutable {
             using executor_type = typename Object::executor_type;
-            auto hex = net::get_associated_executor(h);
-            executor_type object_ex(hex);
+            auto assoc = net::get_associated_executor(h);
+            executor_type object_ex(assoc);
+            auto hex = never_blocking(assoc);
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
                 slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
@@ -42,7 +43,7 @@ template <class Object, class Core, class Token, class Start>
 auto initiate_create_on(const typename Object::executor_type& ex, Token&& token, Start start) {
     return net::async_initiate<Token, void(error_code, Object)>(
         [start, ex](auto h) mutable {
-            auto hex = net::get_associated_executor(h, ex);
+            auto hex = never_blocking(net::get_associated_executor(h, ex));
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
                 slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{

@@ -6,10 +6,28 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/prefer.hpp>
 
 #include "tempio/config.hpp"
 
 namespace tempio::detail {
+
+// Tags the constructors that adopt a core made by the engine, so they never
+// compete with the public constructors in overload resolution.
+struct adopt_core_t {
+    explicit adopt_core_t() = default;
+};
+inline constexpr adopt_core_t adopt_core{};
+
+// The executor a completion is delivered through. The engine only sees an
+// any_completion_executor, which cannot express blocking.never; requiring it
+// here, where the real executor type is known, is what keeps completions
+// from ever running inside the initiating call.
+template <class Executor>
+auto never_blocking(const Executor& ex) {
+    return net::prefer(ex, net::execution::blocking.never);
+}
 
 template <class... T>
 using handler = net::any_completion_handler<void(error_code, T...)>;
@@ -20,7 +38,8 @@ template <class... T, class Token, class Start, class... Args>
 auto initiate(Token&& token, Start start, Args&&... args) {
     return net::async_initiate<Token, void(error_code, T...)>(
         [start](auto h, auto&&... a) mutable {
-            start(std::move(a)..., handler<T...>(std::move(h)));
+            auto hex = never_blocking(net::get_associated_executor(h));
+            start(std::move(a)..., handler<T...>(net::bind_executor(hex, std::move(h))));
         },
         token, std::forward<Args>(args)...);
 }
@@ -31,7 +50,7 @@ template <class... T, class Executor, class Token, class Start, class... Args>
 auto initiate_on(const Executor& ex, Token&& token, Start start, Args&&... args) {
     return net::async_initiate<Token, void(error_code, T...)>(
         [ex, start](auto h, auto&&... a) mutable {
-            auto hex = net::get_associated_executor(h, ex);
+            auto hex = never_blocking(net::get_associated_executor(h, ex));
             start(std::move(a)..., handler<T...>(net::bind_executor(hex, std::move(h))));
         },
         token, std::forward<Args>(args)...);
