@@ -4,254 +4,285 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <set>
+#include <utility>
 #include <vector>
 
-#include "tempio/unique_fd.hpp"
 #include "core/sys.hpp"
+#include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
 namespace {
 
 using boost::system::system_category;
 
-constexpr int dir_open_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+// O_NOFOLLOW: a symlink fails (ELOOP) instead of being followed. O_DIRECTORY:
+// a FIFO or device fails (ENOTDIR) before it is opened. O_NONBLOCK: belt and
+// braces for the same. Names are always a single component.
+constexpr int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+constexpr int parent_index = -1;  // stands for the caller's parent descriptor
+
+// An entry that keeps changing type under us (an attacker swapping a directory
+// and a symlink) is retried this many times, then reported.
+constexpr int max_attempts = 16;
 
 // One directory being emptied. `dir` is null while the frame is evicted to
-// bound the number of open descriptors; it is reopened through "..".
+// bound the descriptors; it is reopened when the walk climbs back to it.
 struct frame {
     DIR* dir = nullptr;
     dev_t dev = 0;
     ino_t ino = 0;
-    std::string name;  // relative to the parent frame
-    bool repaired = false;
+    std::string name;       // relative to the parent frame
+    bool repaired = false;  // already chmod-ed 0700 through a held fd
 };
 
 class tree_remover {
-public:
-    remove_tree_error run(int parent_fd, const std::string& name);
+  public:
+    explicit tree_remover(int parent_fd) : parent_fd_(parent_fd) {}
+    remove_tree_error run(const std::string& name);
 
-private:
-    void note(int err, const std::string& name_in_top);
-    std::string relative(const std::string& name_in_top) const;
-    bool push(int parent_fd, const std::string& name);
-    bool reopen_parent(std::size_t index, int child_fd);
-    bool repair(frame& f);
-    bool chmod_held(int fd, mode_t mode);
-    void unlink_entry(frame& top, const char* name, bool is_dir_hint);
-    int top_fd() const { return dirfd(stack_.back().dir); }
+  private:
+    int fd_of(int index) const {
+        return index == parent_index ? parent_fd_ : dirfd(stack_[index].dir);
+    }
+    int top() const { return static_cast<int>(stack_.size()) - 1; }
+    void note(int err, const char* name_in_top);
+    void handle_entry(int index, const char* name, unsigned char type);
+    int open_dir(int index, const char* name);
+    bool push(int index, const char* name, const struct stat* listed);
+    void pop();
+    bool reopen(int index, int child_fd);
+    void evict_if_full();
+    bool repair(int index);
+    bool chmod_held(int fd);
+    int unlink_in(int index, const char* name, int flags);
+    void close_all();
 
-    std::vector<frame> stack_;
+    int parent_fd_;
+    std::vector<frame> stack_;                  // stack_[0] is the root; never evicted
+    std::size_t open_ = 0;                      // frames with an open stream
+    std::set<std::pair<dev_t, ino_t>> failed_;  // directories not removable
     remove_tree_error result_;
 };
 
-void tree_remover::note(int err, const std::string& name_in_top) {
+void tree_remover::note(int err, const char* name_in_top) {
     if (result_.ec) return;
     result_.ec.assign(err, system_category());
-    result_.where = relative(name_in_top);
-}
-
-std::string tree_remover::relative(const std::string& name_in_top) const {
     std::string path;
-    for (std::size_t i = 1; i < stack_.size(); ++i) {
-        path += stack_[i].name;
-        path += '/';
-    }
+    for (std::size_t i = 1; i < stack_.size(); ++i) path.append(stack_[i].name).push_back('/');
     path += name_in_top;
     if (!path.empty() && path.back() == '/') path.pop_back();
-    return path;
+    result_.where = std::move(path);
 }
 
-// fchmod on a descriptor we hold. For an O_PATH descriptor (a directory we
-// cannot open for reading) go through /proc/self/fd, which names exactly the
-// inode we hold, never a path that could have been swapped.
-bool tree_remover::chmod_held(int fd, mode_t mode) {
-    if (sys::fchmod(fd, mode) == 0) return true;
+// chmod 0700 on a descriptor we hold. An O_PATH descriptor (a directory we
+// cannot open for reading) refuses fchmod with EBADF; /proc/self/fd/N then
+// names exactly the inode we hold, not a path someone could swap.
+bool tree_remover::chmod_held(int fd) {
+    if (sys::fchmod(fd, 0700) == 0) return true;
     if (errno != EBADF) return false;
-    char proc[64];
+    char proc[40];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return ::chmod(proc, mode) == 0;
+    return sys::chmod(proc, 0700) == 0;
 }
 
-// Opens directory `name` below `parent_fd` and pushes it; repairs an
-// unreadable or unsearchable directory through an O_PATH descriptor first.
-bool tree_remover::push(int parent_fd, const std::string& name) {
-    int fd = sys::openat(parent_fd, name.c_str(), dir_open_flags);
-    bool repaired = false;
-    if (fd < 0 && errno == EACCES) {
-        unique_fd handle(sys::openat(parent_fd, name.c_str(),
-                                     O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        struct stat st;
-        if (handle && sys::fstat(handle.get(), &st) == 0 && S_ISDIR(st.st_mode) &&
-            chmod_held(handle.get(), 0700)) {
-            repaired = true;
-            fd = sys::openat(parent_fd, name.c_str(), dir_open_flags);
-        } else {
-            errno = EACCES;
-        }
-    }
-    if (fd < 0) return false;
-    struct stat st;
-    if (sys::fstat(fd, &st) != 0) {
-        int err = errno;
-        sys::close(fd);
-        errno = err;
-        return false;
-    }
-    DIR* dir = sys::fdopendir(fd);
-    if (dir == nullptr) {
-        int err = errno;
-        sys::close(fd);
-        errno = err;
-        return false;
-    }
-    stack_.push_back(frame{dir, st.st_dev, st.st_ino, name, repaired});
-    // Bound the open descriptors: evict the deepest-but-far-enough ancestor.
-    if (stack_.size() > max_open_dirs) {
-        frame& old = stack_[stack_.size() - 1 - max_open_dirs];
-        if (old.dir != nullptr) {
-            sys::closedir(old.dir);
-            old.dir = nullptr;
-        }
-    }
-    return true;
+// Makes frame `index` readable, searchable and writable, once. The caller's
+// parent is not ours: it is never repaired.
+bool tree_remover::repair(int index) {
+    if (index == parent_index || stack_[index].repaired) return false;
+    stack_[index].repaired = true;
+    return chmod_held(dirfd(stack_[index].dir));
 }
 
-// Reopens evicted frame `index` as ".." of its child, checking it is the same
-// directory (dev/ino) so a moved tree is never followed out of the root.
-bool tree_remover::reopen_parent(std::size_t index, int child_fd) {
-    frame& f = stack_[index];
-    int fd = sys::openat(child_fd, "..", dir_open_flags);
-    if (fd < 0) return false;
-    struct stat st;
-    if (sys::fstat(fd, &st) != 0 || st.st_dev != f.dev || st.st_ino != f.ino) {
-        sys::close(fd);
-        errno = EBUSY;
-        return false;
-    }
-    f.dir = sys::fdopendir(fd);
-    if (f.dir == nullptr) {
-        int err = errno;
-        sys::close(fd);
-        errno = err;
-        return false;
-    }
-    return true;
-}
-
-bool tree_remover::repair(frame& f) {
-    if (f.repaired) return false;
-    f.repaired = true;
-    return chmod_held(dirfd(f.dir), 0700);
-}
-
-void tree_remover::unlink_entry(frame& top, const char* name, bool is_dir) {
+int tree_remover::unlink_in(int index, const char* name, int flags) {
     for (;;) {
-        int r = sys::unlinkat(dirfd(top.dir), name, is_dir ? AT_REMOVEDIR : 0);
-        if (r == 0 || errno == ENOENT) return;
+        if (sys::unlinkat(fd_of(index), name, flags) == 0) return 0;
         if (errno == EINTR) continue;
-        if ((errno == EACCES || errno == EPERM) && repair(top)) continue;
-        note(errno, name);
+        if ((errno == EACCES || errno == EPERM) && repair(index)) continue;
+        return -1;
+    }
+}
+
+// Opens directory `name` in frame `index`. An unreadable directory is made
+// 0700 through an O_PATH|O_NOFOLLOW descriptor; an unsearchable parent is
+// repaired through its held stream.
+int tree_remover::open_dir(int index, const char* name) {
+    for (int round = 0; round < 2; ++round) {
+        int fd = sys::openat(fd_of(index), name, dir_flags);
+        if (fd >= 0 || errno != EACCES) return fd;
+        unique_fd handle(
+            sys::openat(fd_of(index), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (handle) {
+            struct stat st;
+            if (sys::fstat(handle.get(), &st) != 0) return -1;
+            if (!S_ISDIR(st.st_mode) || !chmod_held(handle.get())) return errno = EACCES, -1;
+            handle.reset();  // keeps the bound: never two descriptors here
+            return sys::openat(fd_of(index), name, dir_flags);
+        }
+        if (errno != EACCES || !repair(index)) return errno = EACCES, -1;
+    }
+    return errno = EACCES, -1;
+}
+
+// Closes the shallowest evictable stream when the bound is reached. Open
+// frames are always the root plus a suffix of the stack, so it is found
+// without a scan.
+void tree_remover::evict_if_full() {
+    if (open_ < max_open_dirs) return;
+    std::size_t k = stack_.size() - (max_open_dirs - 1);
+    if (k < 1 || k >= stack_.size() || stack_[k].dir == nullptr) return;
+    sys::closedir(stack_[k].dir);
+    stack_[k].dir = nullptr;
+    --open_;
+}
+
+// Descends into `name`. False with errno set when it could not; false with
+// errno 0 when it is a directory already known to be unremovable.
+bool tree_remover::push(int index, const char* name, const struct stat* listed) {
+    evict_if_full();
+    unique_fd fd(open_dir(index, name));
+    if (!fd) return false;
+    struct stat st;
+    if (sys::fstat(fd.get(), &st) != 0) return false;
+    if (listed != nullptr && (st.st_dev != listed->st_dev || st.st_ino != listed->st_ino))
+        return errno = EAGAIN, false;  // replaced since we looked: look again
+    if (!failed_.empty() && failed_.count({st.st_dev, st.st_ino}) != 0) return errno = 0, false;
+    DIR* dir = sys::fdopendir(fd.get());
+    if (dir == nullptr) return false;
+    fd.release();
+    stack_.push_back(frame{dir, st.st_dev, st.st_ino, name, false});
+    ++open_;
+    return true;
+}
+
+// Deals with one listed entry of frame `index`: unlinks a non-directory,
+// descends into a directory. Types are re-checked when the entry changes
+// under us; nothing is ever opened that is not a directory.
+void tree_remover::handle_entry(int index, const char* name, unsigned char type) {
+    const char* shown = index == parent_index ? "" : name;
+    struct stat st;
+    bool have_stat = false;
+    for (int attempt = 0; attempt < max_attempts; ++attempt) {
+        if (type == DT_UNKNOWN) {
+            if (sys::fstatat(fd_of(index), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                if (errno != ENOENT) note(errno, shown);
+                return;
+            }
+            type = IFTODT(st.st_mode);
+            have_stat = true;
+        }
+        if (type != DT_DIR) {
+            if (unlink_in(index, name, 0) == 0 || errno == ENOENT) return;
+            if (errno != EISDIR) return note(errno, shown);
+        } else {
+            if (push(index, name, have_stat ? &st : nullptr)) return;
+            if (errno == 0 || errno == ENOENT) return;
+            if (errno != ENOTDIR && errno != ELOOP && errno != EAGAIN) return note(errno, shown);
+        }
+        type = DT_UNKNOWN;  // it changed type under us: look again
+        have_stat = false;
+    }
+    note(EAGAIN, shown);
+}
+
+// Reopens evicted frame `index` as ".." of its child, accepted only if it is
+// the same directory (dev/ino). Failing that, walks down from the nearest open
+// ancestor by name, each step O_NOFOLLOW and dev/ino checked.
+bool tree_remover::reopen(int index, int child_fd) {
+    auto same = [this](int fd, int i) {
+        struct stat st;
+        if (sys::fstat(fd, &st) != 0) return false;
+        if (st.st_dev == stack_[i].dev && st.st_ino == stack_[i].ino) return true;
+        return errno = ESTALE, false;
+    };
+    unique_fd fd(sys::openat(child_fd, "..", dir_flags));
+    if (!fd || !same(fd.get(), index)) {
+        int a = index - 1;
+        while (stack_[a].dir == nullptr) --a;  // the root is always open
+        fd.reset();
+        for (int i = a + 1; i <= index; ++i) {
+            int from = i == a + 1 ? fd_of(a) : fd.get();
+            unique_fd next(sys::openat(from, stack_[i].name.c_str(), dir_flags));
+            if (!next || !same(next.get(), i)) return false;
+            fd = std::move(next);
+        }
+    }
+    stack_[index].dir = sys::fdopendir(fd.get());
+    if (stack_[index].dir == nullptr) return false;
+    fd.release();
+    ++open_;
+    return true;
+}
+
+// The top directory is listed to the end: remove it from its parent.
+void tree_remover::pop() {
+    frame done = std::move(stack_.back());
+    stack_.pop_back();
+    int p = top();
+    if (p >= 0 && stack_[p].dir == nullptr && !reopen(p, dirfd(done.dir))) {
+        // Our ancestors moved away under us (or the reopen failed): what is
+        // now outside the tree is not ours to remove. Report it, and resume
+        // at the nearest ancestor still held.
+        note(errno, "");
+        sys::closedir(done.dir);
+        --open_;
+        while (stack_.back().dir == nullptr) stack_.pop_back();
         return;
     }
+    sys::closedir(done.dir);
+    --open_;
+    // The parent's listing restarts after a reopen: removed entries are gone,
+    // directories that failed are skipped through failed_, so this ends.
+    if (unlink_in(p, done.name.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return;
+    note(errno, p == parent_index ? "" : done.name.c_str());
+    failed_.insert({done.dev, done.ino});
 }
 
-remove_tree_error tree_remover::run(int parent_fd, const std::string& name) {
-    struct stat st;
-    if (sys::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno != ENOENT) note(errno, "");
-        return result_;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (sys::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT) note(errno, "");
-        return result_;
-    }
-    // The root's parent stays held (not owned) as frame 0's descriptor.
-    int parent_dup = sys::dup(parent_fd);
-    DIR* parent_dir = parent_dup >= 0 ? sys::fdopendir(parent_dup) : nullptr;
-    if (parent_dir == nullptr) {
-        int err = errno;
-        if (parent_dup >= 0) sys::close(parent_dup);
-        note(err, "");
-        return result_;
-    }
-    stack_.push_back(frame{parent_dir, 0, 0, {}, true});
-    if (!push(parent_fd, name)) {
-        if (errno != ENOENT) note(errno, "");
-        sys::closedir(parent_dir);
-        return result_;
-    }
-    while (stack_.size() > 1) {
-        frame& top = stack_.back();
-        errno = 0;
-        dirent* entry = ::readdir(top.dir);
-        if (entry != nullptr) {
-            const char* n = entry->d_name;
-            if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
-            bool is_dir = entry->d_type == DT_DIR;
-            if (entry->d_type == DT_UNKNOWN) {
-                struct stat est;
-                if (sys::fstatat(top_fd(), n, &est, AT_SYMLINK_NOFOLLOW) != 0) {
-                    if (errno != ENOENT) note(errno, n);
-                    continue;
-                }
-                is_dir = S_ISDIR(est.st_mode);
-            }
-            if (!is_dir) {
-                unlink_entry(top, n, false);
-                continue;
-            }
-            std::string child(n);
-            if (push(top_fd(), child)) continue;
-            int err = errno;
-            if (err == ELOOP || err == ENOTDIR) {
-                // Replaced by a non-directory meanwhile: unlink the new entry
-                // itself, never what it points to.
-                unlink_entry(top, child.c_str(), false);
-            } else if (err == EACCES && repair(top)) {
-                // The parent was unsearchable; it is now 0700: try once more.
-                if (!push(top_fd(), child) && errno != ENOENT) note(errno, child);
-            } else if (err != ENOENT) {
-                note(err, child);
-            }
-            continue;
-        }
-        if (errno != 0) note(errno, "");
-        // Directory listed to the end: remove it from its parent.
-        frame done = std::move(stack_.back());
-        stack_.pop_back();
-        frame& parent = stack_.back();
-        if (parent.dir == nullptr && !reopen_parent(stack_.size() - 1, dirfd(done.dir))) {
-            note(errno, done.name);
-            sys::closedir(done.dir);
-            break;  // cannot reach the parent safely: stop here
-        }
-        sys::closedir(done.dir);
-        unlink_entry(parent, done.name.c_str(), true);
-        // After an eviction the parent's listing restarts: entries already
-        // removed are gone, the rest are seen again.
-    }
+void tree_remover::close_all() {
     for (frame& f : stack_)
         if (f.dir != nullptr) sys::closedir(f.dir);
     stack_.clear();
+    open_ = 0;
+}
+
+remove_tree_error tree_remover::run(const std::string& name) {
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+        result_.ec.assign(EINVAL, system_category());
+        return result_;
+    }
+    handle_entry(parent_index, name.c_str(), DT_UNKNOWN);
+    while (!stack_.empty()) {
+        errno = 0;
+        dirent* entry = sys::readdir(stack_.back().dir);
+        if (entry == nullptr) {
+            if (errno != 0) note(errno, "");  // a broken listing: give this directory up
+            pop();
+            continue;
+        }
+        const char* n = entry->d_name;
+        if (n[0] == '.' && (n[1] == '\0' || (n[1] == '.' && n[2] == '\0'))) continue;
+        handle_entry(top(), n, entry->d_type);
+    }
+    close_all();
     return result_;
 }
 
 }  // namespace
 
 remove_tree_error remove_tree_at(int parent_fd, const std::string& name) {
-    return tree_remover{}.run(parent_fd, name);
+    return tree_remover(parent_fd).run(name);
 }
 
 remove_tree_error remove_tree(const std::string& root) {
-    std::string parent = root, name = root;
-    auto slash = root.find_last_of('/');
-    if (slash == std::string::npos) {
-        parent = ".";
-    } else {
-        parent = slash == 0 ? "/" : root.substr(0, slash);
-        name = root.substr(slash + 1);
-    }
-    unique_fd pfd(sys::openat(AT_FDCWD, parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    std::string path = root;
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    auto slash = path.find_last_of('/');
+    std::string parent = slash == std::string::npos ? "."
+                         : slash == 0               ? "/"
+                                                    : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    // O_PATH: the parent need not be readable, only searchable and writable.
+    unique_fd pfd(sys::openat(AT_FDCWD, parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!pfd) {
         remove_tree_error r;
         if (errno != ENOENT) r.ec.assign(errno, system_category());

@@ -95,6 +95,8 @@ int closedir(DIR* d) noexcept {
     }
     return ::closedir(d);
 }
+dirent* readdir(DIR* d) noexcept { TEMPIO_SYSCALL(nullptr, ::readdir(d)); }
+int chmod(const char* path, mode_t mode) noexcept { TEMPIO_SYSCALL(-1, ::chmod(path, mode)); }
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept {
     TEMPIO_SYSCALL(-1, ::getrandom(buf, n, flags));
 }

@@ -48,6 +48,9 @@ int fchmod(int fd, mode_t mode) noexcept;
 int dup(int fd) noexcept;
 DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
 int closedir(DIR* d) noexcept;
+dirent* readdir(DIR* d) noexcept;  // null with errno 0 at the end, errno set on error
+// By path: only for /proc/self/fd/N, to chmod a held O_PATH descriptor.
+int chmod(const char* path, mode_t mode) noexcept;
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept;
 // getcwd into a std::string; returns false with errno set on failure.
 bool getcwd(std::string& out) noexcept;
