@@ -381,8 +381,9 @@ void file_core::close(error_code& ec) {
     int fd = fd_.release();
     if (sys::close(fd) != 0 && !ec && errno != EINTR) ec = last_error();
     if (!path_.empty() && !req_.keep && req_.delete_on_close && !deleted_) {
-        deleted_ = true;
         error_code rm = remove_file(path_);
+        // A refused unlink is reported; the destructor tries once more.
+        deleted_ = !rm;
         if (!ec) ec = rm;
     }
 }

@@ -48,17 +48,27 @@ bool probe_tempdir(const std::string& dir, error_code& ec) {
         }
         bool ok = sys::write(fd, data, sizeof data - 1) == static_cast<ssize_t>(sizeof data - 1);
         int write_errno = errno;
-        bool closed = sys::close(fd) == 0;
+        // Linux releases the descriptor even when close fails; EINTR means closed.
+        bool closed = sys::close(fd) == 0 || errno == EINTR;
         int close_errno = errno;
-        // Remove the probe even when writing failed; retry EINTR once more.
-        if (sys::unlinkat(AT_FDCWD, path.c_str(), 0) != 0 && errno == EINTR)
-            sys::unlinkat(AT_FDCWD, path.c_str(), 0);
+        // Remove the probe even when writing failed (EINTR retried). A
+        // directory where it cannot be removed is not usable either.
+        int unlink_errno = 0;
+        while (sys::unlinkat(AT_FDCWD, path.c_str(), 0) != 0) {
+            if (errno == EINTR) continue;
+            if (errno != ENOENT) unlink_errno = errno;
+            break;
+        }
         if (!ok) {
             ec.assign(write_errno ? write_errno : EIO, system_category());
             return false;
         }
         if (!closed) {
             ec.assign(close_errno, system_category());
+            return false;
+        }
+        if (unlink_errno != 0) {
+            ec.assign(unlink_errno, system_category());
             return false;
         }
         ec.clear();
