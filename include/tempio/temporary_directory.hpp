@@ -9,7 +9,8 @@
 // async_create: one job on a worker. Cancellation (terminal, partial, total):
 // before the job starts nothing is created; during it, the directory is
 // removed again. Both complete with operation_aborted.
-// async_cleanup: the whole tree in one job; idempotent; never cancelled.
+// async_cleanup: the whole tree in one job; idempotent once it succeeded (a
+// failed cleanup is retried by the next call, or the destructor); never cancelled.
 // ignore_cleanup_errors: best effort, no error. keep: left in place.
 // Errors name the first failing entry relative to the root.
 #pragma once

@@ -24,8 +24,10 @@ directory_core::~directory_core() {
 void directory_core::cleanup(error_code& ec) {
     ec.clear();
     if (cleaned_) return;
-    cleaned_ = true;
     auto result = remove_tree(path_);
+    // A failed cleanup may be retried (as CPython's): by a later cleanup
+    // call, else by the destructor.
+    cleaned_ = !result.ec;
     if (!settings_.ignore_cleanup_errors) {
         ec = result.ec;
         where_ = std::move(result.where);

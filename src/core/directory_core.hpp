@@ -22,7 +22,8 @@ public:
     ~directory_core();  // removes the tree unless keep or already cleaned; never throws
 
     const std::string& path() const noexcept { return path_; }
-    // Removes the tree now (even with keep: an explicit request). Idempotent.
+    // Removes the tree now (even with keep: an explicit request). Idempotent
+    // once it succeeded; after a failure, a later call (or the destructor) retries.
     // The error names the first failing entry relative to the root.
     void cleanup(error_code& ec);
     const std::string& error_where() const noexcept { return where_; }
