@@ -1,8 +1,12 @@
 #include "core/directory_core.hpp"
 
+#include <unistd.h>
+
 #include "core/remove_tree.hpp"
 
 namespace tempio::detail {
+
+directory_core::directory_core(settings s) : settings_(std::move(s)), owner_pid_(::getpid()) {}
 
 std::shared_ptr<directory_core> directory_core::create(settings s, error_code& ec) {
     std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
@@ -14,7 +18,7 @@ std::shared_ptr<directory_core> directory_core::create(settings s, error_code& e
 }
 
 directory_core::~directory_core() {
-    if (cleaned_ || settings_.keep) return;
+    if (cleaned_ || settings_.keep || ::getpid() != owner_pid_) return;
     try {
         remove_tree(path_);
     } catch (...) {

@@ -19,7 +19,9 @@ public:
     };
 
     static std::shared_ptr<directory_core> create(settings s, error_code& ec);
-    ~directory_core();  // removes the tree unless keep or already cleaned; never throws
+    // Removes the tree unless keep or already cleaned; never throws. Only in
+    // the creating process: a forked child's copy leaves it alone.
+    ~directory_core();
 
     const std::string& path() const noexcept { return path_; }
     // Removes the tree now (even with keep: an explicit request). Idempotent
@@ -31,11 +33,12 @@ public:
     void discard() noexcept;
 
 private:
-    explicit directory_core(settings s) : settings_(std::move(s)) {}
+    explicit directory_core(settings s);
 
     settings settings_;
     std::string path_;
     bool cleaned_ = false;
+    int owner_pid_;
     std::string where_;  // the first cleanup error's entry, relative to the root
 };
 

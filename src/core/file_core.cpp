@@ -5,6 +5,8 @@
 #include <climits>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <boost/system/errc.hpp>
 
 #include "core/sys.hpp"
@@ -22,7 +24,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 
 }  // namespace
 
-file_core::file_core(file_request req, open_mode mode) : req_(std::move(req)), mode_(mode) {}
+file_core::file_core(file_request req, open_mode mode)
+    : req_(std::move(req)), mode_(mode), owner_pid_(::getpid()) {}
 
 file_core::~file_core() { destroy(); }
 
@@ -54,6 +57,11 @@ std::shared_ptr<file_core> file_core::create_spooled(file_request req, error_cod
 }
 
 void file_core::destroy() noexcept {
+    if (::getpid() != owner_pid_) {  // a forked child's copy: never delete
+        fd_.reset();
+        closed_ = deleted_ = true;
+        return;
+    }
     error_code ignored;
     if (!closed_) {
         try {

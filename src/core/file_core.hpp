@@ -36,7 +36,10 @@ public:
     // Validates the request; creates nothing (spooled) or opens the file.
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
     static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
-    ~file_core();  // closes and deletes as configured; never throws
+    // Closes and deletes as configured; never throws. In another process (a
+    // forked child destroying its copy) it only closes: the name belongs to
+    // the creating process.
+    ~file_core();
 
     file_core(const file_core&) = delete;
     file_core& operator=(const file_core&) = delete;
@@ -82,6 +85,7 @@ private:
     std::string path_;     // named files only
     bool closed_ = false;
     bool deleted_ = false;
+    int owner_pid_;  // the destructor deletes only in the creating process
     // fd mode: bytes not yet written, to go to the kernel offset kpos_.
     std::string wbuf_;
     std::uint64_t kpos_ = 0;
