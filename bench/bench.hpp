@@ -1,0 +1,92 @@
+// Shared pieces of tempio-compare: configuration, timing, result rows.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+using clock = std::chrono::steady_clock;
+
+struct config {
+    bool quick = false;
+    int reps = 7;      // repetitions per workload; medians are reported
+    std::string root;  // scratch directory every workload works in
+    std::string only;  // run only workloads whose name contains this
+};
+
+// One printed line. `ratio` is always tempio / floor in the unit shown, so
+// for time units lower is better and for throughput units higher is better.
+struct row {
+    std::string workload;
+    double tempio = 0, floor = 0, ratio = 0;
+    std::string unit, target, status;
+};
+
+inline double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+inline double seconds(clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
+
+// Runs `tempio_rep` and `floor_rep` `reps` times each, alternating which goes
+// first so that drift (page cache, other load) hits both alike. Each returns
+// its measurement for one repetition; the medians come back.
+inline std::pair<double, double> paired(int reps, const std::function<double()>& tempio_rep,
+                                        const std::function<double()>& floor_rep) {
+    std::vector<double> t, f;
+    for (int i = 0; i < reps; ++i) {
+        if (i % 2 == 0) {
+            t.push_back(tempio_rep());
+            f.push_back(floor_rep());
+        } else {
+            f.push_back(floor_rep());
+            t.push_back(tempio_rep());
+        }
+    }
+    return {median(t), median(f)};
+}
+
+// Lower is better (time per op): met when tempio <= limit x floor.
+inline row at_most(std::string name, double t, double f, std::string unit, double limit) {
+    row r{std::move(name), t, f, f > 0 ? t / f : 0, std::move(unit), "", ""};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "<= %.1fx", limit);
+    r.target = buf;
+    r.status = r.ratio <= limit ? "met" : "MISSED";
+    return r;
+}
+
+// Higher is better (throughput): met when tempio >= limit x floor.
+inline row at_least(std::string name, double t, double f, std::string unit, double limit) {
+    row r{std::move(name), t, f, f > 0 ? t / f : 0, std::move(unit), "", ""};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ">= %.1fx", limit);
+    r.target = buf;
+    r.status = r.ratio >= limit ? "met" : "MISSED";
+    return r;
+}
+
+// A fresh, unused path under the scratch directory (for the floors).
+std::string fresh_path(const config& c, const char* stem);
+
+// The workloads; each appends its rows.
+void named_sequential(const config& c, std::vector<row>& out);
+void named_in_flight(const config& c, std::vector<row>& out);
+void directory_sequential(const config& c, std::vector<row>& out);
+void small_writes(const config& c, std::vector<row>& out);
+void large_writes(const config& c, std::vector<row>& out);
+void spooled_writes(const config& c, std::vector<row>& out);
+void tree_cleanup(const config& c, std::vector<row>& out);
+void loop_lag(const config& c, std::vector<row>& out);
+
+}  // namespace bench
