@@ -226,7 +226,10 @@ void tree_remover::pop() {
         note(errno, "");
         sys::closedir(done.dir);
         --open_;
-        while (stack_.back().dir == nullptr) stack_.pop_back();
+        while (stack_.back().dir == nullptr) {  // and never go back in there
+            failed_.insert({stack_.back().dev, stack_.back().ino});
+            stack_.pop_back();
+        }
         return;
     }
     sys::closedir(done.dir);
