@@ -16,7 +16,10 @@ struct config {
     bool quick = false;
     int reps = 7;      // repetitions per workload; medians are reported
     std::string root;  // scratch directory every workload works in
-    std::string only;  // run only workloads whose name contains this
+    std::string only;  // run only workloads whose name starts with this
+    // Repetitions stop early (after at least one) once a workload has run
+    // this long, so a slow file system cannot stretch --quick past a minute.
+    double budget_s = 30;
 };
 
 // One printed line. `ratio` is always tempio / floor in the unit shown, so
@@ -41,10 +44,12 @@ inline double seconds(clock::duration d) {
 // Runs `tempio_rep` and `floor_rep` `reps` times each, alternating which goes
 // first so that drift (page cache, other load) hits both alike. Each returns
 // its measurement for one repetition; the medians come back.
-inline std::pair<double, double> paired(int reps, const std::function<double()>& tempio_rep,
+inline std::pair<double, double> paired(const config& c, int reps,
+                                        const std::function<double()>& tempio_rep,
                                         const std::function<double()>& floor_rep) {
     std::vector<double> t, f;
-    for (int i = 0; i < reps; ++i) {
+    auto start = clock::now();
+    for (int i = 0; i < reps && (i == 0 || seconds(clock::now() - start) < c.budget_s); ++i) {
         if (i % 2 == 0) {
             t.push_back(tempio_rep());
             f.push_back(floor_rep());

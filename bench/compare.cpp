@@ -3,7 +3,7 @@
 // process run; prints one tab-separated line per workload. Timings are
 // printed, never asserted: the exit status is 0 whatever the ratios.
 //
-//   tempio-compare [--quick] [--reps N] [--dir PATH] [--only SUBSTRING]
+//   tempio-compare [--quick] [--reps N] [--dir PATH] [--only PREFIX]
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -38,7 +38,8 @@ std::string cpu_model() {
 }
 
 void usage() {
-    std::fprintf(stderr, "usage: tempio-compare [--quick] [--reps N] [--dir PATH] [--only NAME]\n");
+    std::fprintf(stderr,
+                 "usage: tempio-compare [--quick] [--reps N] [--dir PATH] [--only PREFIX]\n");
 }
 
 }  // namespace
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
         }
     }
     c.reps = reps > 0 ? reps : c.quick ? 3 : 7;
+    c.budget_s = c.quick ? 4 : 60;
     try {
         // Everything happens in one scratch directory, removed at the end.
         c.root = tempio::mkdtemp({.prefix = "tempio-compare-", .dir = parent}).native();
@@ -85,11 +87,11 @@ int main(int argc, char** argv) {
             {"write_64B", bench::small_writes},
             {"write_1MiB", bench::large_writes},
             {"spooled_write_64B", bench::spooled_writes},
-            {"cleanup_10k_tree", bench::tree_cleanup},
+            {"cleanup_tree", bench::tree_cleanup},
             {"loop_lag", bench::loop_lag},
         };
         for (auto [name, run] : workloads) {
-            if (!c.only.empty() && std::strstr(name, c.only.c_str()) == nullptr) continue;
+            if (std::strncmp(name, c.only.c_str(), c.only.size()) != 0) continue;
             std::vector<bench::row> rows;
             run(c, rows);
             for (const auto& r : rows)

@@ -186,7 +186,7 @@ double floor_spooled(int n) {
 void named_sequential(const config& c, std::vector<row>& out) {
     int n = scaled(c, 1000, 4000);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio::run([&] { return tempio_named(c.root, n); }); },
+        c, c.reps, [&] { return tempio::run([&] { return tempio_named(c.root, n); }); },
         [&] { return floor_named(c, n); });
     out.push_back(at_most("named_create_close_delete", t, f, "us/op", 1.5));
 }
@@ -194,7 +194,7 @@ void named_sequential(const config& c, std::vector<row>& out) {
 void named_in_flight(const config& c, std::vector<row>& out) {
     int n = scaled(c, 2048, 8192);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio_named_parallel(c.root, n, 64); },
+        c, c.reps, [&] { return tempio_named_parallel(c.root, n, 64); },
         [&] { return 1e6 / floor_named(c, n); });
     out.push_back(at_least("named_create_close_delete_64_in_flight", t, f, "ops/s", 1.0));
 }
@@ -202,7 +202,7 @@ void named_in_flight(const config& c, std::vector<row>& out) {
 void directory_sequential(const config& c, std::vector<row>& out) {
     int n = scaled(c, 1000, 4000);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio::run([&] { return tempio_dirs(c.root, n); }); },
+        c, c.reps, [&] { return tempio::run([&] { return tempio_dirs(c.root, n); }); },
         [&] { return floor_dirs(c, n); });
     out.push_back(at_most("directory_create_cleanup", t, f, "us/op", 1.3));
 }
@@ -210,7 +210,7 @@ void directory_sequential(const config& c, std::vector<row>& out) {
 void small_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 200000, 1000000);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 64, n); }); },
+        c, c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 64, n); }); },
         [&] { return floor_fwrite(c, 64, n); });
     out.push_back(at_least("write_64B", t, f, "MB/s", 0.5));
 }
@@ -218,7 +218,7 @@ void small_writes(const config& c, std::vector<row>& out) {
 void large_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 32, 64);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 1 << 20, n); }); },
+        c, c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 1 << 20, n); }); },
         [&] { return floor_write(c, 1 << 20, n); });
     out.push_back(at_least("write_1MiB", t, f, "MB/s", 0.9));
 }
@@ -226,7 +226,7 @@ void large_writes(const config& c, std::vector<row>& out) {
 void spooled_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 200000, 1000000);
     auto [t, f] = paired(
-        c.reps, [&] { return tempio::run([&] { return tempio_spooled(n); }); },
+        c, c.reps, [&] { return tempio::run([&] { return tempio_spooled(n); }); },
         [&] { return floor_spooled(n); });
     // The target is absolute: 0.5 us per write, whatever the floor.
     row r{"spooled_write_64B",        t, f, f > 0 ? t / f : 0, "us/op", "<= 0.5 us",
