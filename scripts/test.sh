@@ -25,7 +25,8 @@ for preset in $presets; do
       echo "== preset dev, TEMPIO_BACKEND=threads =="
       TEMPIO_BACKEND=threads ctest --preset dev -j "$jobs" ;;
     tsan)
-      TSAN_OPTIONS="halt_on_error=1" ctest --preset tsan -j "$jobs" -L concurrency ;;
+      TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+        ctest --preset tsan -j "$jobs" -L concurrency ;;
     *)
       ctest --preset "$preset" -j "$jobs" ;;
   esac
