@@ -63,59 +63,48 @@ TEST_F(stress, eight_threads_of_64_coroutines_churn_files_and_directories) {
             [&, c]() -> net::awaitable<void> {
                 const std::string mine = "coroutine " + std::to_string(c) + "\n";
                 for (int round = 0; std::chrono::steady_clock::now() < deadline; ++round) {
-                    switch ((c + round) % 5) {
-                        case 0: {  // named: write, read back, close (deleted)
-                            auto f =
-                                co_await tempio::named_temporary_file::async_create({.dir = dir_});
-                            remember(f.path());
-                            co_await f.async_write(mine);
-                            co_await f.async_seek(0);
-                            if (co_await f.async_read() != mine) ++wrong_data;
-                            co_await f.async_close();
-                            break;
-                        }
-                        case 1: {  // anonymous, past the buffer
-                            auto f = co_await tempio::temporary_file::async_create(
-                                {.buffering = 16, .dir = dir_});
-                            co_await f.async_write(mine);
-                            co_await f.async_write(mine);
-                            co_await f.async_seek(0);
-                            if (co_await f.async_read() != mine + mine) ++wrong_data;
-                            co_await f.async_close();
-                            break;
-                        }
-                        case 2: {  // spooled, rolled over
-                            auto f = co_await tempio::spooled_temporary_file::async_create(
-                                {.max_size = 8, .dir = dir_});
-                            co_await f.async_write(mine);
-                            if (!f.rolled()) ++wrong_data;
-                            co_await f.async_seek(0);
-                            if (co_await f.async_readline() != mine) ++wrong_data;
-                            co_await f.async_close();
-                            break;
-                        }
-                        case 3: {  // a directory with content
-                            auto d =
-                                co_await tempio::temporary_directory::async_create({.dir = dir_});
-                            remember(d.path());
-                            auto inner = co_await tempio::named_temporary_file::async_create(
-                                {.dir = d.path(), .keep = true});
-                            remember(inner.path());
-                            co_await inner.async_write(mine);
-                            co_await inner.async_close();
-                            fs::create_directory(d.path() / "sub");
-                            co_await d.async_cleanup();
-                            break;
-                        }
-                        default: {  // low level
-                            auto [fd, path] = co_await tempio::async_mkstemp({.dir = dir_});
-                            remember(path);
-                            fd.reset();
-                            fs::remove(path);
-                            auto p = co_await tempio::async_mkdtemp({.dir = dir_});
-                            remember(p);
-                            fs::remove(p);
-                        }
+                    const int kind = (c + round) % 5;
+                    if (kind == 0) {  // named: write, read back, close (deleted)
+                        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+                        remember(f.path());
+                        co_await f.async_write(mine);
+                        co_await f.async_seek(0);
+                        if (co_await f.async_read() != mine) ++wrong_data;
+                        co_await f.async_close();
+                    } else if (kind == 1) {  // anonymous, past the buffer
+                        auto f = co_await tempio::temporary_file::async_create(
+                            {.buffering = 16, .dir = dir_});
+                        co_await f.async_write(mine);
+                        co_await f.async_write(mine);
+                        co_await f.async_seek(0);
+                        if (co_await f.async_read() != mine + mine) ++wrong_data;
+                        co_await f.async_close();
+                    } else if (kind == 2) {  // spooled, rolled over
+                        auto f = co_await tempio::spooled_temporary_file::async_create(
+                            {.max_size = 8, .dir = dir_});
+                        co_await f.async_write(mine);
+                        if (!f.rolled()) ++wrong_data;
+                        co_await f.async_seek(0);
+                        if (co_await f.async_readline() != mine) ++wrong_data;
+                        co_await f.async_close();
+                    } else if (kind == 3) {  // a directory with content
+                        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
+                        remember(d.path());
+                        auto inner = co_await tempio::named_temporary_file::async_create(
+                            {.dir = d.path(), .keep = true});
+                        remember(inner.path());
+                        co_await inner.async_write(mine);
+                        co_await inner.async_close();
+                        fs::create_directory(d.path() / "sub");
+                        co_await d.async_cleanup();
+                    } else {  // low level
+                        auto [fd, path] = co_await tempio::async_mkstemp({.dir = dir_});
+                        remember(path);
+                        fd.reset();
+                        fs::remove(path);
+                        auto p = co_await tempio::async_mkdtemp({.dir = dir_});
+                        remember(p);
+                        fs::remove(p);
                     }
                     ++ops;
                 }
