@@ -161,7 +161,9 @@ TEST_F(directory_cleanup, first_error_names_its_path_unless_ignored) {
                 sys::disarm_fault();
                 co_return outcome{e, d.cleanup_error_path(), d.path(), injected};
             });
-            if (ignore) EXPECT_FALSE(o.ec) << "call " << n << ": " << o.ec.message();
+            if (ignore) {
+                EXPECT_FALSE(o.ec) << "call " << n << ": " << o.ec.message();
+            }
             if (o.ec) {
                 EXPECT_EQ(o.ec.value(), EIO) << "call " << n;
                 wheres.insert(o.where);
