@@ -23,11 +23,12 @@
 
 namespace tempio::detail {
 
-// Runs `f` on `ex`, never inside this call (blocking.never).
+// Runs `f` on `ex`. Never inside this call: the header bound every handler
+// to prefer(executor, blocking.never) before erasing it (detail/handler.hpp),
+// which an any_completion_executor could not express by itself.
 template <class Executor, class F>
 void post_to(const Executor& ex, F&& f) {
-    net::prefer(ex, net::execution::blocking.never, net::execution::relationship.fork)
-        .execute(std::forward<F>(f));
+    ex.execute(std::forward<F>(f));
 }
 
 // Whether the operation may be cancelled before its work starts. Close and
@@ -112,8 +113,8 @@ void run_blocking(handler_of<T> h, Work work, cancellable c = cancellable::yes) 
 // no worker hop.
 template <class... T, class... V>
 void complete_soon(handler<T...> h, error_code ec, V&&... v) {
-    auto ex = net::prefer(net::get_associated_executor(h),
-                          net::execution::outstanding_work.tracked);
+    // No outstanding_work.tracked needed: the posted function is itself work.
+    auto ex = net::get_associated_executor(h);
     post_to(ex, [h = std::move(h), ec, ... v = std::forward<V>(v)]() mutable {
         std::move(h)(ec, std::move(v)...);
     });

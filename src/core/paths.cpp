@@ -6,7 +6,27 @@
 
 namespace tempio::detail {
 
+namespace {
+// Absolute, no empty, "." or ".." component, no trailing slash: the common
+// case (gettempdir's result, a user's dir) needs no std::filesystem work.
+bool already_absolute_normal(std::string_view path) {
+    if (path.empty() || path[0] != '/') return false;
+    if (path.size() == 1) return true;
+    if (path.back() == '/') return false;
+    std::size_t begin = 1;
+    while (begin <= path.size()) {
+        std::size_t end = path.find('/', begin);
+        if (end == std::string_view::npos) end = path.size();
+        std::string_view part = path.substr(begin, end - begin);
+        if (part.empty() || part == "." || part == "..") return false;
+        begin = end + 1;
+    }
+    return true;
+}
+}  // namespace
+
 std::string absolute_normal(std::string_view path) {
+    if (already_absolute_normal(path)) return std::string(path);
     std::filesystem::path p(path);
     if (p.is_relative()) {
         std::string cwd;

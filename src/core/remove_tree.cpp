@@ -284,6 +284,19 @@ remove_tree_error remove_tree(const std::string& root) {
                          : slash == 0               ? "/"
                                                     : path.substr(0, slash);
     std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    // Fast path: an empty root goes with one rmdir, as `rm -rf` would do it.
+    // rmdir never follows a final symlink and removes nothing but an empty
+    // directory, so it cannot reach outside the tree.
+    error_code fast_error;
+    if (!name.empty() && name != "." && name != "..") {
+        if (sys::unlinkat(AT_FDCWD, path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
+        switch (errno) {
+            case ENOTEMPTY: case EEXIST: case ENOTDIR: case EACCES: case EPERM: case EINTR:
+                break;  // the walk below handles these cases
+            default:    // reported, but the walk still removes what it can
+                fast_error.assign(errno, system_category());
+        }
+    }
     // O_PATH: the parent need not be readable, only searchable and writable.
     unique_fd pfd(sys::openat(AT_FDCWD, parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!pfd) {
@@ -291,7 +304,9 @@ remove_tree_error remove_tree(const std::string& root) {
         if (errno != ENOENT) r.ec.assign(errno, system_category());
         return r;
     }
-    return remove_tree_at(pfd.get(), name);
+    remove_tree_error result = remove_tree_at(pfd.get(), name);
+    if (fast_error && !result.ec) result.ec = fast_error;  // where: "" (the root)
+    return result;
 }
 
 }  // namespace tempio::detail
