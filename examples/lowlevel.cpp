@@ -7,7 +7,8 @@
 namespace net = tempio::net;
 
 net::awaitable<void> co_main() {
-    auto [fd, path] = co_await tempio::async_mkstemp({.suffix = ".txt", .prefix = "mkstemp_", .text = true});
+    auto [fd, path] =
+        co_await tempio::async_mkstemp({.suffix = ".txt", .prefix = "mkstemp_", .text = true});
     std::cout << "Created temp file: " << path.native() << "\n";
 
     auto temp_dir = co_await tempio::async_mkdtemp({.prefix = "mkdtemp_"});
@@ -19,4 +20,6 @@ net::awaitable<void> co_main() {
     std::filesystem::remove(temp_dir);  // anyio's example leaves it; we tidy up
 }
 
-int main() { tempio::run(co_main); }
+int main() {
+    tempio::run(co_main);
+}

@@ -14,4 +14,6 @@ net::awaitable<void> co_main() {
     co_await f.async_close();
 }
 
-int main() { tempio::run(co_main); }
+int main() {
+    tempio::run(co_main);
+}

@@ -11,4 +11,6 @@ net::awaitable<void> co_main() {
     co_await temp_dir.async_cleanup();
 }
 
-int main() { tempio::run(co_main); }
+int main() {
+    tempio::run(co_main);
+}

@@ -3,10 +3,10 @@
 #include <mutex>
 #include <set>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <gtest/gtest.h>
 
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <gtest/gtest.h>
 
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -80,7 +80,8 @@ TEST_F(temporary_file_test, bad_modes_are_invalid_argument_and_create_nothing) {
 
 TEST_F(temporary_file_test, good_modes_are_accepted) {
     tempio::run([&]() -> net::awaitable<void> {
-        for (const char* mode : {"w+b", "w+", "wb+", "r", "rb", "r+", "w", "a", "a+b", "x", "x+t"}) {
+        for (const char* mode :
+             {"w+b", "w+", "wb+", "r", "rb", "r+", "w", "a", "a+b", "x", "x+t"}) {
             auto [ec, f] = co_await temporary_file::async_create({.mode = mode, .dir = dir_},
                                                                  net::as_tuple(net::deferred));
             EXPECT_FALSE(ec) << mode << ": " << ec.message();
@@ -139,7 +140,8 @@ TEST_F(temporary_file_test, seek_whence_tell_truncate) {
         EXPECT_EQ(co_await f.async_truncate(), 2u) << "default: the current position";
         co_await f.async_seek(0);
         EXPECT_EQ(co_await f.async_read(), "01");
-        auto [ec, pos] = co_await f.async_seek(-1, tempio::whence::set, net::as_tuple(net::deferred));
+        auto [ec, pos] =
+            co_await f.async_seek(-1, tempio::whence::set, net::as_tuple(net::deferred));
         EXPECT_EQ(ec, boost::system::errc::invalid_argument);
     });
 }

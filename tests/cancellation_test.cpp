@@ -9,11 +9,11 @@
 #include <atomic>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
 
 #include "core/names.hpp"
 #include "support/test_dir.hpp"
@@ -41,7 +41,7 @@ void gated_source(std::string& out) {
 }
 
 class cancellation : public tempio::test::test_dir {
-protected:
+  protected:
     void SetUp() override {
         test_dir::SetUp();
         g_started = false;
@@ -78,7 +78,8 @@ TEST_F(cancellation, before_the_work_starts_nothing_is_created) {
     tempio::named_temporary_file::async_create(
         {.dir = dir_},
         net::bind_cancellation_slot(
-            signal.slot(), net::bind_executor(ctx_, [&](error_code ec, tempio::named_temporary_file f) {
+            signal.slot(),
+            net::bind_executor(ctx_, [&](error_code ec, tempio::named_temporary_file f) {
                 second_ec = ec;
                 second = std::move(f);
             })));
@@ -103,14 +104,16 @@ TEST_F(cancellation, while_the_work_runs_the_creation_is_undone) {
     std::vector<cancel_case> cases = {
         {"mkstemp",
          [&](auto slot, auto done) {
-             tempio::async_mkstemp({.dir = dir_}, bound(slot, [done](error_code ec, tempio::mkstemp_result r) {
+             tempio::async_mkstemp({.dir = dir_},
+                                   bound(slot, [done](error_code ec, tempio::mkstemp_result r) {
                                        EXPECT_FALSE(r.fd);
                                        done(ec);
                                    }));
          }},
         {"mkdtemp",
          [&](auto slot, auto done) {
-             tempio::async_mkdtemp({.dir = dir_}, bound(slot, [done](error_code ec, fs::path) { done(ec); }));
+             tempio::async_mkdtemp({.dir = dir_},
+                                   bound(slot, [done](error_code ec, fs::path) { done(ec); }));
          }},
         {"named_temporary_file",
          [&](auto slot, auto done) {
@@ -159,14 +162,17 @@ TEST_F(cancellation, close_and_cleanup_are_never_cancelled) {
     tempio::named_temporary_file f(ctx_.get_executor());
     tempio::temporary_directory d(ctx_.get_executor());
     tempio::named_temporary_file::async_create(
-        ctx_.get_executor(), {.dir = dir_}, [&](error_code, tempio::named_temporary_file x) { f = std::move(x); });
+        ctx_.get_executor(), {.dir = dir_},
+        [&](error_code, tempio::named_temporary_file x) { f = std::move(x); });
     tempio::temporary_directory::async_create(
-        ctx_.get_executor(), {.dir = dir_}, [&](error_code, tempio::temporary_directory x) { d = std::move(x); });
+        ctx_.get_executor(), {.dir = dir_},
+        [&](error_code, tempio::temporary_directory x) { d = std::move(x); });
     ctx_.run();
     ctx_.restart();
     net::cancellation_signal s1, s2;
     f.async_close(net::bind_cancellation_slot(s1.slot(), [&](error_code ec) { close_ec = ec; }));
-    d.async_cleanup(net::bind_cancellation_slot(s2.slot(), [&](error_code ec) { cleanup_ec = ec; }));
+    d.async_cleanup(
+        net::bind_cancellation_slot(s2.slot(), [&](error_code ec) { cleanup_ec = ec; }));
     s1.emit(net::cancellation_type::all);
     s2.emit(net::cancellation_type::all);
     ctx_.run();
@@ -180,18 +186,21 @@ TEST_F(cancellation, close_and_cleanup_are_never_cancelled) {
 TEST_F(cancellation, a_cancelled_read_does_nothing) {
     g_release = true;
     tempio::temporary_file f(ctx_.get_executor());
-    tempio::temporary_file::async_create(ctx_.get_executor(), {.buffering = 0, .dir = dir_},
-                                         [&](error_code, tempio::temporary_file x) { f = std::move(x); });
+    tempio::temporary_file::async_create(
+        ctx_.get_executor(), {.buffering = 0, .dir = dir_},
+        [&](error_code, tempio::temporary_file x) { f = std::move(x); });
     ctx_.run();
     ctx_.restart();
     // Hold the worker so the read cannot start before it is cancelled.
     g_started = false;
     g_release = false;
-    tempio::async_mkdtemp({.dir = dir_}, net::bind_executor(ctx_, [](error_code, fs::path p) { fs::remove(p); }));
+    tempio::async_mkdtemp({.dir = dir_},
+                          net::bind_executor(ctx_, [](error_code, fs::path p) { fs::remove(p); }));
     wait_started();
     net::cancellation_signal signal;
     error_code ec;
-    f.async_write("data", net::bind_cancellation_slot(signal.slot(), [&](error_code e, std::size_t) { ec = e; }));
+    f.async_write("data", net::bind_cancellation_slot(signal.slot(),
+                                                      [&](error_code e, std::size_t) { ec = e; }));
     signal.emit(net::cancellation_type::terminal);
     g_release = true;
     ctx_.run();

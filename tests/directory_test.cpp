@@ -4,8 +4,8 @@
 
 #include <fstream>
 
-#include <boost/asio/as_tuple.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"

@@ -219,7 +219,9 @@ TEST_F(core_sweep, a_write_in_append_mode_learns_the_position) {
         std::uint64_t pos = f->tell(ec);
         disarm();
         expect_outcome(ec);
-        if (!must_fail()) EXPECT_EQ(pos, 3u);
+        if (!must_fail()) {
+            EXPECT_EQ(pos, 3u);
+        }
         expect_usable(*f, "abc");
     });
 }
@@ -238,9 +240,15 @@ TEST_F(core_sweep, a_read_to_the_end) {
         std::string s = f->read(SIZE_MAX, ec);
         disarm();
         expect_outcome(ec);
-        if (!must_fail()) EXPECT_EQ(s, "hello\n");
-        if (must_fail() && failed_at(1)) EXPECT_EQ(s, "");
-        if (must_fail() && failed_at(2)) EXPECT_EQ(s, "hello\n") << "what was read is returned";
+        if (!must_fail()) {
+            EXPECT_EQ(s, "hello\n");
+        }
+        if (must_fail() && failed_at(1)) {
+            EXPECT_EQ(s, "");
+        }
+        if (must_fail() && failed_at(2)) {
+            EXPECT_EQ(s, "hello\n") << "what was read is returned";
+        }
         expect_usable(*f, "hello\n");
     });
 }

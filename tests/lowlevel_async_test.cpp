@@ -1,8 +1,8 @@
 // anyio's tests of the low-level functions, through the async API.
 #include <unistd.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -53,8 +53,8 @@ TEST_F(lowlevel_async, bad_input_reports_errors_and_creates_nothing) {
                                                       net::as_tuple(net::deferred));
         EXPECT_EQ(e1, boost::system::errc::invalid_argument);
         EXPECT_FALSE(r.fd);
-        auto [e2, d] = co_await tempio::async_mkdtemp({.dir = dir_ / "nope"},
-                                                      net::as_tuple(net::deferred));
+        auto [e2, d] =
+            co_await tempio::async_mkdtemp({.dir = dir_ / "nope"}, net::as_tuple(net::deferred));
         EXPECT_EQ(e2.value(), ENOENT);
     });
     EXPECT_TRUE(entries(dir_).empty());

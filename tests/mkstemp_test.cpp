@@ -57,8 +57,10 @@ TEST_F(mkstemp, creates_prefix_random_suffix_in_dir) {
 }
 
 TEST_F(mkstemp, prefix_suffix_combinations) {
-    struct { const char* prefix; const char* suffix; } cases[] = {
-        {"", ""}, {"aa", ""}, {"", "bb"}, {"aa", "bb"}, {"tmp", ".txt"}};
+    struct {
+        const char* prefix;
+        const char* suffix;
+    } cases[] = {{"", ""}, {"aa", ""}, {"", "bb"}, {"aa", "bb"}, {"tmp", ".txt"}};
     for (auto c : cases) {
         auto [fd, path] = tempio::mkstemp({.suffix = c.suffix, .prefix = c.prefix, .dir = dir_});
         std::string name = path.filename().string();
@@ -187,7 +189,8 @@ TEST_F(mkstemp, read_only_dir_is_eacces_for_an_unprivileged_user) {
     fs::create_directory(ro);
     fs::permissions(dir_, fs::perms::all);
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
-                            fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+                            fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec);
     int status = tempio::test::run_unprivileged([&] {
         error_code e1, e2;
         tempio::mkstemp({.dir = ro}, e1);
@@ -246,7 +249,7 @@ TEST_F(mkstemp, eintr_is_retried) {
     namespace sys = tempio::detail::sys;
     std::string warm;
     tempio::detail::append_random_name(warm);  // this thread's generator is seeded
-    sys::arm_fault(1, EINTR);  // dir is absolute: call 1 is the openat
+    sys::arm_fault(1, EINTR);                  // dir is absolute: call 1 is the openat
     error_code ec;
     auto r = tempio::mkstemp({.dir = dir_}, ec);
     sys::disarm_fault();

@@ -1,7 +1,7 @@
 // named_temporary_file: CPython 3.12's NamedTemporaryFile deletion rules and
 // anyio's tests.
-#include <boost/asio/as_tuple.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
 
 #include <fstream>
 #include <regex>
@@ -48,10 +48,22 @@ TEST_F(named_file, name_is_absolute_prefix_random_suffix) {
 
 TEST_F(named_file, keep_and_delete_on_close_matrix) {
     const deletion_case cases[] = {
-        {.keep = false, .delete_on_close = true, .exists_after_close = false, .exists_after_destruction = false},
-        {.keep = false, .delete_on_close = false, .exists_after_close = true, .exists_after_destruction = false},
-        {.keep = true, .delete_on_close = true, .exists_after_close = true, .exists_after_destruction = true},
-        {.keep = true, .delete_on_close = false, .exists_after_close = true, .exists_after_destruction = true},
+        {.keep = false,
+         .delete_on_close = true,
+         .exists_after_close = false,
+         .exists_after_destruction = false},
+        {.keep = false,
+         .delete_on_close = false,
+         .exists_after_close = true,
+         .exists_after_destruction = false},
+        {.keep = true,
+         .delete_on_close = true,
+         .exists_after_close = true,
+         .exists_after_destruction = true},
+        {.keep = true,
+         .delete_on_close = false,
+         .exists_after_close = true,
+         .exists_after_destruction = true},
     };
     for (const auto& c : cases) {
         fs::path p;
@@ -63,7 +75,9 @@ TEST_F(named_file, keep_and_delete_on_close_matrix) {
             co_await f.async_close();
             EXPECT_EQ(fs::exists(p), c.exists_after_close)
                 << "keep=" << c.keep << " delete_on_close=" << c.delete_on_close;
-            if (c.exists_after_close) EXPECT_EQ(fs::file_size(p), 4u) << "flushed on close";
+            if (c.exists_after_close) {
+                EXPECT_EQ(fs::file_size(p), 4u) << "flushed on close";
+            }
         });
         EXPECT_EQ(fs::exists(p), c.exists_after_destruction)
             << "keep=" << c.keep << " delete_on_close=" << c.delete_on_close;
@@ -102,7 +116,8 @@ TEST_F(named_file, deleted_by_hand_before_close_is_no_error) {
         EXPECT_FALSE(ec) << ec.message();
     });
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await named_temporary_file::async_create({.dir = dir_, .delete_on_close = false});
+        auto f =
+            co_await named_temporary_file::async_create({.dir = dir_, .delete_on_close = false});
         co_await f.async_close();
         fs::remove(f.path());
     });  // destruction finds it gone: no error, no crash

@@ -236,8 +236,9 @@ TEST_F(remove_tree_test, fifo_socket_device_and_read_only_file) {
     ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     ASSERT_EQ(::listen(s, 1), 0);  // a live listener: opening it would fail
     write_file(root / "sub" / "readonly", "r", 0400);
-    if (::geteuid() == 0)  // a device node (like /dev/null) needs root
+    if (::geteuid() == 0) {  // a device node (like /dev/null) needs root
         ASSERT_EQ(::mknod((root / "null").c_str(), S_IFCHR | 0600, makedev(1, 3)), 0);
+    }
     auto r = remove_tree(root);
     ::close(s);
     EXPECT_FALSE(r.ec) << r.ec.message() << " at " << r.where;
@@ -368,7 +369,9 @@ TEST_F(remove_tree_test, injected_failures_in_a_deep_tree_leak_nothing) {
         sys::disarm_fault();
         EXPECT_EQ(tempio::test::open_fds(), fds) << "call " << n;
         if (!injected) break;
-        if (r.ec) EXPECT_EQ(r.ec.value(), EIO) << "call " << n;
+        if (r.ec) {
+            EXPECT_EQ(r.ec.value(), EIO) << "call " << n;
+        }
         auto again = remove_tree(root);
         EXPECT_FALSE(again.ec) << "call " << n;
         ASSERT_FALSE(fs::exists(fs::symlink_status(root))) << "call " << n;

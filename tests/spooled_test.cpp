@@ -2,6 +2,7 @@
 // tests, and a regression test for each of anyio's spooled-file bugs.
 #include <sys/stat.h>
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -9,7 +10,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <gtest/gtest.h>
 
 #include "backend/backend.hpp"
 #include "core/sys.hpp"
@@ -25,7 +25,7 @@ using tempio::test::entries;
 namespace {
 
 class spooled : public tempio::test::test_dir {
-protected:
+  protected:
     spooled_temporary_file make(std::size_t max_size, std::string_view mode = "w+b") {
         return spooled_temporary_file(ctx_.get_executor(),
                                       {.max_size = max_size, .mode = mode, .dir = dir_});
@@ -75,7 +75,8 @@ TEST_F(spooled, write_sequential_rolls_over_only_past_max_size) {
 TEST_F(spooled, writelines_sequential_at_the_boundary) {
     auto f = make(35);
     run([&]() -> net::awaitable<void> {
-        std::vector<std::string> first{std::string(20, 'x'), std::string(5, 'y'), std::string(10, 'z')};
+        std::vector<std::string> first{std::string(20, 'x'), std::string(5, 'y'),
+                                       std::string(10, 'z')};
         co_await f.async_writelines(first);
         EXPECT_FALSE(f.rolled());
         std::vector<std::string> more{"x"};
@@ -284,7 +285,8 @@ TEST_F(spooled, same_surface_before_and_after_rollover) {
             EXPECT_EQ(co_await f.async_read(), "ee");
             co_await f.async_seek(0);
             EXPECT_EQ(co_await f.async_readlines(), lines);
-            auto [ec, p] = co_await f.async_seek(-100, tempio::whence::cur, net::as_tuple(net::deferred));
+            auto [ec, p] =
+                co_await f.async_seek(-100, tempio::whence::cur, net::as_tuple(net::deferred));
             EXPECT_EQ(ec, boost::system::errc::invalid_argument) << "rolled=" << roll;
             co_await f.async_flush();
             EXPECT_EQ(f.rolled(), roll);
@@ -330,23 +332,30 @@ TEST_F(spooled, in_memory_operations_let_other_tasks_run) {  // anyio starves th
     auto f = make(0);
     int ticks = 0;
     bool writer_done = false;
-    net::co_spawn(ctx_, [&]() -> net::awaitable<void> {
-        for (int i = 0; i < 1000; ++i) co_await f.async_write("x");
-        writer_done = true;
-    }, net::detached);
-    net::co_spawn(ctx_, [&]() -> net::awaitable<void> {
-        while (!writer_done) {
-            ++ticks;
-            co_await net::post(ctx_, net::deferred);
-        }
-    }, net::detached);
+    net::co_spawn(
+        ctx_,
+        [&]() -> net::awaitable<void> {
+            for (int i = 0; i < 1000; ++i) co_await f.async_write("x");
+            writer_done = true;
+        },
+        net::detached);
+    net::co_spawn(
+        ctx_,
+        [&]() -> net::awaitable<void> {
+            while (!writer_done) {
+                ++ticks;
+                co_await net::post(ctx_, net::deferred);
+            }
+        },
+        net::detached);
     ctx_.run();
     EXPECT_GT(ticks, 100) << "the other task ran between the writes";
 }
 
 TEST_F(spooled, bad_mode_throws_from_the_constructor) {
     EXPECT_THROW(make(10, "rw"), tempio::system_error);
-    EXPECT_THROW(spooled_temporary_file(ctx_.get_executor(), {.prefix = "a/b"}), tempio::system_error);
+    EXPECT_THROW(spooled_temporary_file(ctx_.get_executor(), {.prefix = "a/b"}),
+                 tempio::system_error);
 }
 
 TEST_F(spooled, moving_mid_life_keeps_the_data) {

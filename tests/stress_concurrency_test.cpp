@@ -44,7 +44,9 @@ bool g_in_forked_child = false;
 }  // namespace
 
 #if defined(__SANITIZE_ADDRESS__)
-extern "C" int __lsan_is_turned_off() { return g_in_forked_child ? 1 : 0; }
+extern "C" int __lsan_is_turned_off() {
+    return g_in_forked_child ? 1 : 0;
+}
 #endif
 
 namespace {

@@ -21,21 +21,21 @@ namespace {
 
 // Sets an environment variable for one scope.
 class scoped_env {
-public:
+  public:
     scoped_env(const char* name, const char* value) : name_(name) {
         if (const char* old = std::getenv(name)) old_ = old, had_ = true;
         value ? ::setenv(name, value, 1) : ::unsetenv(name);
     }
     ~scoped_env() { had_ ? ::setenv(name_, old_.c_str(), 1) : ::unsetenv(name_); }
 
-private:
+  private:
     const char* name_;
     std::string old_;
     bool had_ = false;
 };
 
 class tempdir : public tempio::test::test_dir {
-protected:
+  protected:
     void TearDown() override {
         tempio::set_tempdir({});
         test_dir::TearDown();

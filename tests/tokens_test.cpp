@@ -5,6 +5,7 @@
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gtest/gtest.h>
 
 #include "core/names.hpp"
 #include "support/test_dir.hpp"
@@ -45,7 +45,8 @@ TEST_F(tokens, deferred_is_the_default_and_co_await_works) {
 
 TEST_F(tokens, use_awaitable_works) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_}, net::use_awaitable);
+        auto f =
+            co_await tempio::named_temporary_file::async_create({.dir = dir_}, net::use_awaitable);
         co_await f.async_write("x", net::use_awaitable);
         co_await f.async_close(net::use_awaitable);
         EXPECT_FALSE(fs::exists(f.path()));
@@ -75,8 +76,8 @@ TEST_F(tokens, use_future_works) {
     std::future<fs::path> fut = tempio::async_mkdtemp({.dir = dir_}, net::use_future);
     fs::path dir = fut.get();
     EXPECT_TRUE(fs::is_directory(dir));
-    std::future<tempio::temporary_directory> td =
-        tempio::temporary_directory::async_create(ctx.get_executor(), {.dir = dir_}, net::use_future);
+    std::future<tempio::temporary_directory> td = tempio::temporary_directory::async_create(
+        ctx.get_executor(), {.dir = dir_}, net::use_future);
     EXPECT_TRUE(fs::is_directory(td.get().path()));
     guard.reset();
     runner.join();

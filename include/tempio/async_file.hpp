@@ -34,7 +34,7 @@ namespace tempio {
 
 template <class Executor = net::any_io_executor>
 class basic_async_file {
-public:
+  public:
     using executor_type = Executor;
 
     explicit basic_async_file(const executor_type& ex) : executor_(ex) {}
@@ -87,14 +87,13 @@ public:
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
         return detail::initiate_on<std::size_t>(
-            executor_, std::forward<Token>(token), [f = core_, data](auto h) {
-                detail::start_write(f, net::buffer(data), std::move(h));
-            });
+            executor_, std::forward<Token>(token),
+            [f = core_, data](auto h) { detail::start_write(f, net::buffer(data), std::move(h)); });
     }
     // writelines(range): the lines are copied before this call returns.
     template <std::ranges::input_range Lines,
               net::completion_token_for<void(error_code)> Token = net::deferred_t>
-        requires std::convertible_to<std::ranges::range_reference_t<Lines>, std::string_view>
+    requires std::convertible_to<std::ranges::range_reference_t<Lines>, std::string_view>
     auto async_writelines(const Lines& lines, Token&& token = {}) {
         std::string joined;
         for (auto&& line : lines) joined += std::string_view(line);
@@ -162,10 +161,10 @@ public:
             [f = core_, b](auto h) { detail::start_write(f, b, std::move(h)); });
     }
 
-protected:
+  protected:
     const detail::file_ptr& core() const noexcept { return core_; }
 
-private:
+  private:
     template <class Token>
     auto truncate_impl(std::optional<std::uint64_t> size, Token&& token) {
         return detail::initiate_on<std::uint64_t>(

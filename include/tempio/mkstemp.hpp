@@ -59,8 +59,8 @@ auto async_mkstemp(mkstemp_options options, Token&& token = {}) {
         [](mkstemp_options o, auto h) { detail::start_mkstemp(o, std::move(h)); }, options);
 }
 
-template <net::completion_token_for<void(error_code, std::filesystem::path)> Token =
-              net::deferred_t>
+template <
+    net::completion_token_for<void(error_code, std::filesystem::path)> Token = net::deferred_t>
 auto async_mkdtemp(mkdtemp_options options, Token&& token = {}) {
     return detail::initiate<std::filesystem::path>(
         std::forward<Token>(token),

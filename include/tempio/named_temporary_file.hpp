@@ -21,7 +21,7 @@ namespace tempio {
 
 template <class Executor = net::any_io_executor>
 class basic_named_temporary_file : public basic_async_file<Executor> {
-public:
+  public:
     struct options {
         std::string_view mode = "w+b";
         std::size_t buffering = 8192;  // write buffer; 0 = unbuffered
@@ -55,10 +55,15 @@ public:
             [o](auto h) { detail::start_create_file(spec(o), std::move(h)); });
     }
 
-private:
+  private:
     static detail::file_spec spec(const options& o) {
-        return {.kind = detail::file_kind_tag::named, .mode = o.mode, .buffering = o.buffering,
-                .suffix = o.suffix, .prefix = o.prefix, .dir = o.dir, .keep = o.keep,
+        return {.kind = detail::file_kind_tag::named,
+                .mode = o.mode,
+                .buffering = o.buffering,
+                .suffix = o.suffix,
+                .prefix = o.prefix,
+                .dir = o.dir,
+                .keep = o.keep,
                 .delete_on_close = o.delete_on_close};
     }
 

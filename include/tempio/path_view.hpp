@@ -13,9 +13,10 @@
 namespace tempio {
 
 class path_view {
-public:
+  public:
     constexpr path_view() noexcept = default;
-    constexpr path_view(const char* s) noexcept : str_(s ? std::string_view(s) : std::string_view()) {}
+    constexpr path_view(const char* s) noexcept
+        : str_(s ? std::string_view(s) : std::string_view()) {}
     constexpr path_view(std::string_view s) noexcept : str_(s) {}
     path_view(const std::string& s) noexcept : str_(s) {}
     path_view(const std::filesystem::path& p) noexcept : str_(p.native()) {}
@@ -24,7 +25,7 @@ public:
     constexpr bool empty() const noexcept { return str_.empty(); }
     std::filesystem::path to_path() const { return std::filesystem::path(str_); }
 
-private:
+  private:
     std::string_view str_;
 };
 

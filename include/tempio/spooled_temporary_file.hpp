@@ -19,7 +19,7 @@ namespace tempio {
 
 template <class Executor = net::any_io_executor>
 class basic_spooled_temporary_file : public basic_async_file<Executor> {
-public:
+  public:
     struct options {
         std::size_t max_size = 0;
         std::string_view mode = "w+b";
@@ -66,10 +66,15 @@ public:
             ex, std::forward<Token>(token), [o](auto h) { create(o, std::move(h)); });
     }
 
-private:
+  private:
     static detail::file_spec spec(const options& o) {
-        return {.kind = detail::file_kind_tag::spooled, .mode = o.mode, .buffering = o.buffering,
-                .suffix = o.suffix, .prefix = o.prefix, .dir = o.dir, .max_size = o.max_size};
+        return {.kind = detail::file_kind_tag::spooled,
+                .mode = o.mode,
+                .buffering = o.buffering,
+                .suffix = o.suffix,
+                .prefix = o.prefix,
+                .dir = o.dir,
+                .max_size = o.max_size};
     }
     static detail::file_ptr make(const options& o) {
         error_code ec;

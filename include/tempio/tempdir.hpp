@@ -35,8 +35,8 @@ void start_gettempdir(handler<std::filesystem::path> h);
 void start_gettempdirb(handler<std::string> h);
 }  // namespace detail
 
-template <net::completion_token_for<void(error_code, std::filesystem::path)> Token =
-              net::deferred_t>
+template <
+    net::completion_token_for<void(error_code, std::filesystem::path)> Token = net::deferred_t>
 auto async_gettempdir(Token&& token = {}) {
     return detail::initiate<std::filesystem::path>(
         std::forward<Token>(token), [](auto h) { detail::start_gettempdir(std::move(h)); });
@@ -44,8 +44,8 @@ auto async_gettempdir(Token&& token = {}) {
 
 template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
 auto async_gettempdirb(Token&& token = {}) {
-    return detail::initiate<std::string>(
-        std::forward<Token>(token), [](auto h) { detail::start_gettempdirb(std::move(h)); });
+    return detail::initiate<std::string>(std::forward<Token>(token),
+                                         [](auto h) { detail::start_gettempdirb(std::move(h)); });
 }
 
 }  // namespace tempio

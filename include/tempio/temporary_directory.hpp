@@ -41,7 +41,7 @@ std::string cleanup_error_path(const directory_core* d);
 
 template <class Executor = net::any_io_executor>
 class basic_temporary_directory {
-public:
+  public:
     using executor_type = Executor;
 
     struct options {
@@ -67,8 +67,9 @@ public:
 
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_cleanup(Token&& token = {}) {
-        return detail::initiate_on<>(executor_, std::forward<Token>(token),
-                                     [d = core_](auto h) { detail::start_cleanup(d, std::move(h)); });
+        return detail::initiate_on<>(executor_, std::forward<Token>(token), [d = core_](auto h) {
+            detail::start_cleanup(d, std::move(h));
+        });
     }
 
     template <net::completion_token_for<void(error_code, basic_temporary_directory)> Token =
@@ -86,7 +87,7 @@ public:
             [o](auto h) { detail::start_create_directory(spec(o), std::move(h)); });
     }
 
-private:
+  private:
     static detail::directory_spec spec(const options& o) {
         return {o.suffix, o.prefix, o.dir, o.ignore_cleanup_errors, o.keep};
     }

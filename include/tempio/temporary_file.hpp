@@ -17,7 +17,7 @@ namespace tempio {
 
 template <class Executor = net::any_io_executor>
 class basic_temporary_file : public basic_async_file<Executor> {
-public:
+  public:
     struct options {
         std::string_view mode = "w+b";
         std::size_t buffering = 8192;  // write buffer; 0 = unbuffered
@@ -28,25 +28,29 @@ public:
 
     using basic_async_file<Executor>::basic_async_file;
 
-    template <net::completion_token_for<void(error_code, basic_temporary_file)> Token =
-                  net::deferred_t>
+    template <
+        net::completion_token_for<void(error_code, basic_temporary_file)> Token = net::deferred_t>
     static auto async_create(options o, Token&& token = {}) {
         return detail::initiate_create<basic_temporary_file, detail::file_ptr>(
             std::forward<Token>(token),
             [o](auto h) { detail::start_create_file(spec(o), std::move(h)); });
     }
-    template <net::completion_token_for<void(error_code, basic_temporary_file)> Token =
-                  net::deferred_t>
+    template <
+        net::completion_token_for<void(error_code, basic_temporary_file)> Token = net::deferred_t>
     static auto async_create(const Executor& ex, options o, Token&& token = {}) {
         return detail::initiate_create_on<basic_temporary_file, detail::file_ptr>(
             ex, std::forward<Token>(token),
             [o](auto h) { detail::start_create_file(spec(o), std::move(h)); });
     }
 
-private:
+  private:
     static detail::file_spec spec(const options& o) {
-        return {.kind = detail::file_kind_tag::anonymous, .mode = o.mode,
-                .buffering = o.buffering, .suffix = o.suffix, .prefix = o.prefix, .dir = o.dir};
+        return {.kind = detail::file_kind_tag::anonymous,
+                .mode = o.mode,
+                .buffering = o.buffering,
+                .suffix = o.suffix,
+                .prefix = o.prefix,
+                .dir = o.dir};
     }
 };
 

@@ -6,7 +6,7 @@
 namespace tempio {
 
 class unique_fd {
-public:
+  public:
     unique_fd() noexcept = default;
     explicit unique_fd(int fd) noexcept : fd_(fd) {}
     unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
@@ -25,7 +25,7 @@ public:
     // Closes the held descriptor (errors are ignored: the fd is gone either way).
     void reset(int fd = -1) noexcept;
 
-private:
+  private:
     int fd_ = -1;
 };
 

@@ -12,14 +12,14 @@
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/blocking.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/execution/relationship.hpp>
 #include <boost/asio/prefer.hpp>
 
-#include "tempio/detail/handler.hpp"
 #include "backend/backend.hpp"
+#include "tempio/detail/handler.hpp"
 
 namespace tempio::detail {
 
@@ -53,7 +53,7 @@ using handler_of = typename handler_of_impl<T>::type;
 // creations look at `cancelled` after creating, to undo and abort.
 template <class T, class Work>
 class blocking_op final : public job {
-public:
+  public:
     blocking_op(handler_of<T> h, Work work, cancellable c)
         : handler_(std::move(h)),
           work_(std::move(work)),
@@ -84,7 +84,7 @@ public:
         post_to(ex, [self = std::move(self)]() mutable { self->deliver(); });
     }
 
-private:
+  private:
     void deliver() {
         if (slot_.is_connected()) slot_.clear();
         if constexpr (std::is_void_v<T>)

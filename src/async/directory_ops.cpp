@@ -35,9 +35,7 @@ void start_create_directory(const directory_spec& spec, handler<directory_ptr> h
 void start_cleanup(const directory_ptr& d, handler<> h) {
     if (!d) return complete_soon(std::move(h), error_code());  // nothing to clean
     run_blocking<void>(
-        std::move(h),
-        [d](error_code& ec, const auto&) { d->cleanup(ec); },
-        cancellable::no);
+        std::move(h), [d](error_code& ec, const auto&) { d->cleanup(ec); }, cancellable::no);
 }
 
 }  // namespace tempio::detail

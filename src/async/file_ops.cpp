@@ -7,7 +7,9 @@
 namespace tempio::detail {
 namespace {
 
-error_code ebadf() { return make_error_code(boost::system::errc::bad_file_descriptor); }
+error_code ebadf() {
+    return make_error_code(boost::system::errc::bad_file_descriptor);
+}
 
 // Runs `op(core, ec)` now when `free`, else as a worker job.
 template <class T, class Op>
@@ -34,13 +36,15 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
         std::move(h), [f, op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
 }
 
-bool memory_or_closed(const file_ptr& f) { return !f || f->in_memory() || !f->is_open(); }
+bool memory_or_closed(const file_ptr& f) {
+    return !f || f->in_memory() || !f->is_open();
+}
 
 file_request request_of(const file_spec& s) {
     file_request r;
-    r.kind = s.kind == file_kind_tag::named      ? file_kind::named
+    r.kind = s.kind == file_kind_tag::named     ? file_kind::named
              : s.kind == file_kind_tag::spooled ? file_kind::spooled
-                                                 : file_kind::anonymous;
+                                                : file_kind::anonymous;
     r.mode = std::string(s.mode);
     r.names = {std::string(s.prefix), std::string(s.suffix), std::string(s.dir.native())};
     r.buffer_size = s.buffering;
@@ -52,9 +56,15 @@ file_request request_of(const file_spec& s) {
 
 }  // namespace
 
-bool is_open(const file_core* f) noexcept { return f && f->is_open(); }
-int native_handle(const file_core* f) noexcept { return f ? f->native_handle() : -1; }
-bool rolled(const file_core* f) noexcept { return f && !f->in_memory(); }
+bool is_open(const file_core* f) noexcept {
+    return f && f->is_open();
+}
+int native_handle(const file_core* f) noexcept {
+    return f ? f->native_handle() : -1;
+}
+bool rolled(const file_core* f) noexcept {
+    return f && !f->in_memory();
+}
 std::filesystem::path path_of(const file_core* f) {
     return f ? std::filesystem::path(f->path()) : std::filesystem::path();
 }
@@ -70,16 +80,16 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
         auto core = file_core::create_spooled(std::move(req), ec);
         return complete_soon(std::move(h), ec, std::move(core));
     }
-    run_blocking<file_ptr>(std::move(h), [req = std::move(req)](
-                                             error_code& ec, const std::atomic<bool>& cancelled) {
-        auto core = file_core::create(req, ec);
-        if (core && cancelled.load()) {  // created, but nobody wants it now
-            core->discard();
-            core.reset();
-            ec = net::error::operation_aborted;
-        }
-        return core;
-    });
+    run_blocking<file_ptr>(
+        std::move(h), [req = std::move(req)](error_code& ec, const std::atomic<bool>& cancelled) {
+            auto core = file_core::create(req, ec);
+            if (core && cancelled.load()) {  // created, but nobody wants it now
+                core->discard();
+                core.reset();
+                ec = net::error::operation_aborted;
+            }
+            return core;
+        });
 }
 
 void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
@@ -100,13 +110,12 @@ void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
 
 void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h) {
-    dispatch<std::size_t>(f, std::move(h), memory_or_closed(f),
-                          [b, eof_is_error](file_core& c, error_code& ec) {
-                              std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
-                              if (!ec && n == 0 && b.size() != 0 && eof_is_error)
-                                  ec = net::error::eof;
-                              return n;
-                          });
+    dispatch<std::size_t>(
+        f, std::move(h), memory_or_closed(f), [b, eof_is_error](file_core& c, error_code& ec) {
+            std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
+            if (!ec && n == 0 && b.size() != 0 && eof_is_error) ec = net::error::eof;
+            return n;
+        });
 }
 
 void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
@@ -118,17 +127,15 @@ void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h)
 
 void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
     bool free = !f || f->write_is_free(data.size());
-    dispatch<void>(f, std::move(h), free,
-                   [data = std::move(data)](file_core& c, error_code& ec) {
-                       c.write(data.data(), data.size(), ec);
-                   });
+    dispatch<void>(f, std::move(h), free, [data = std::move(data)](file_core& c, error_code& ec) {
+        c.write(data.data(), data.size(), ec);
+    });
 }
 
 void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h) {
-    dispatch<std::uint64_t>(f, std::move(h), memory_or_closed(f),
-                            [off, w](file_core& c, error_code& ec) {
-                                return c.seek(off, static_cast<int>(w), ec);
-                            });
+    dispatch<std::uint64_t>(
+        f, std::move(h), memory_or_closed(f),
+        [off, w](file_core& c, error_code& ec) { return c.seek(off, static_cast<int>(w), ec); });
 }
 
 void start_tell(const file_ptr& f, handler<std::uint64_t> h) {

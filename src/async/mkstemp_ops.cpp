@@ -70,17 +70,17 @@ void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
 }
 
 void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
-    run_blocking<std::filesystem::path>(
-        std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
-                          error_code& ec, const std::atomic<bool>& cancelled) {
-            std::filesystem::path p = make_dir(req, ec);
-            if (!ec && cancelled.load()) {
-                remove_tree(p.native());
-                ec = net::error::operation_aborted;
-                p.clear();
-            }
-            return p;
-        });
+    run_blocking<std::filesystem::path>(std::move(h),
+                                        [req = names_of(o.prefix, o.suffix, o.dir)](
+                                            error_code& ec, const std::atomic<bool>& cancelled) {
+                                            std::filesystem::path p = make_dir(req, ec);
+                                            if (!ec && cancelled.load()) {
+                                                remove_tree(p.native());
+                                                ec = net::error::operation_aborted;
+                                                p.clear();
+                                            }
+                                            return p;
+                                        });
 }
 
 }  // namespace detail

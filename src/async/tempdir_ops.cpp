@@ -20,7 +20,9 @@ std::string candidates_message() {
 
 }  // namespace
 
-std::string gettempdirb(error_code& ec) { return detail::tempdir(ec); }
+std::string gettempdirb(error_code& ec) {
+    return detail::tempdir(ec);
+}
 
 std::string gettempdirb() {
     error_code ec;
@@ -29,10 +31,16 @@ std::string gettempdirb() {
     return dir;
 }
 
-std::filesystem::path gettempdir(error_code& ec) { return gettempdirb(ec); }
-std::filesystem::path gettempdir() { return gettempdirb(); }
+std::filesystem::path gettempdir(error_code& ec) {
+    return gettempdirb(ec);
+}
+std::filesystem::path gettempdir() {
+    return gettempdirb();
+}
 
-void set_tempdir(std::filesystem::path dir) { detail::override_tempdir(dir.native()); }
+void set_tempdir(std::filesystem::path dir) {
+    detail::override_tempdir(dir.native());
+}
 
 namespace detail {
 

@@ -1,7 +1,7 @@
 #include "core/create.hpp"
 
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 
 #include "core/names.hpp"
 #include "core/paths.hpp"
@@ -22,8 +22,7 @@ bool bad_affix(std::string_view s) {
 // Runs `attempt(path)` on fresh names until it succeeds or fails with
 // something other than EEXIST. `attempt` returns false with errno set.
 template <class Attempt>
-bool with_unique_name(const name_request& req, std::string& path, error_code& ec,
-                      Attempt attempt) {
+bool with_unique_name(const name_request& req, std::string& path, error_code& ec, Attempt attempt) {
     if ((ec = validate_affixes(req.prefix, req.suffix))) return false;
     std::string dir = resolve_dir(req, ec);
     if (ec) return false;

@@ -11,7 +11,7 @@
 namespace tempio::detail {
 
 class directory_core {
-public:
+  public:
     struct settings {
         name_request names;
         bool ignore_cleanup_errors = false;
@@ -32,7 +32,7 @@ public:
     // Removes the tree whatever the settings say (a cancelled creation).
     void discard() noexcept;
 
-private:
+  private:
     explicit directory_core(settings s);
 
     settings settings_;

@@ -14,11 +14,13 @@
 namespace tempio::detail {
 namespace {
 
-using boost::system::errc::make_error_code;
 using boost::system::system_category;
+using boost::system::errc::make_error_code;
 namespace errc = boost::system::errc;
 
-error_code last_error() { return error_code(errno ? errno : EIO, system_category()); }
+error_code last_error() {
+    return error_code(errno ? errno : EIO, system_category());
+}
 
 constexpr std::size_t read_chunk = 64 * 1024;
 
@@ -27,7 +29,9 @@ constexpr std::size_t read_chunk = 64 * 1024;
 file_core::file_core(file_request req, open_mode mode)
     : req_(std::move(req)), mode_(mode), owner_pid_(::getpid()) {}
 
-file_core::~file_core() { destroy(); }
+file_core::~file_core() {
+    destroy();
+}
 
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     open_mode mode;
@@ -92,8 +96,7 @@ bool file_core::check(bool want_read, bool want_write, error_code& ec) const {
 
 bool file_core::write_is_free(std::size_t n) const noexcept {
     if (closed_ || !mode_.writable) return true;  // fails at once
-    if (in_memory_)
-        return req_.max_size == 0 || std::max(mem_pos_ + n, mem_pos_) <= req_.max_size;
+    if (in_memory_) return req_.max_size == 0 || std::max(mem_pos_ + n, mem_pos_) <= req_.max_size;
     return req_.buffer_size != 0 && wbuf_.size() + n <= req_.buffer_size;
 }
 
@@ -269,7 +272,8 @@ std::string file_core::readline(error_code& ec) {
     std::uint64_t start = kpos_;
     char chunk[4096];
     for (;;) {
-        ssize_t r = sys::pread(fd_.get(), chunk, sizeof chunk, static_cast<off_t>(start + out.size()));
+        ssize_t r =
+            sys::pread(fd_.get(), chunk, sizeof chunk, static_cast<off_t>(start + out.size()));
         if (r < 0) {
             if (errno == EINTR) continue;
             ec = last_error();
@@ -318,7 +322,7 @@ std::uint64_t file_core::seek(std::int64_t off, int whence, error_code& ec) {
         return 0;
     }
     if (in_memory_) {
-        std::int64_t base = whence == SEEK_SET ? 0
+        std::int64_t base = whence == SEEK_SET   ? 0
                             : whence == SEEK_CUR ? static_cast<std::int64_t>(mem_pos_)
                                                  : static_cast<std::int64_t>(mem_.size());
         if (off < 0 ? base < -off : false) {  // same rule as lseek: no negative position

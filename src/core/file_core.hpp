@@ -11,9 +11,9 @@
 
 #include <boost/system/error_code.hpp>
 
-#include "tempio/unique_fd.hpp"
 #include "core/create.hpp"
 #include "core/mode.hpp"
+#include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
 
@@ -32,7 +32,7 @@ struct file_request {
 };
 
 class file_core {
-public:
+  public:
     // Validates the request; creates nothing (spooled) or opens the file.
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
     static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
@@ -65,12 +65,12 @@ public:
     std::uint64_t tell(error_code& ec);
     std::uint64_t truncate(const std::uint64_t* size, error_code& ec);
     void flush(error_code& ec);
-    void close(error_code& ec);  // idempotent
+    void close(error_code& ec);     // idempotent
     void rollover(error_code& ec);  // spooled: memory -> file, keeps position
     int fileno(error_code& ec);     // spooled: rolls over, flushes
     void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
 
-private:
+  private:
     explicit file_core(file_request req, open_mode mode);
     bool check(bool want_read, bool want_write, error_code& ec) const;
     bool flush_buffer(error_code& ec);
@@ -82,7 +82,7 @@ private:
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
-    std::string path_;     // named files only
+    std::string path_;  // named files only
     bool closed_ = false;
     bool deleted_ = false;
     int owner_pid_;  // the destructor deletes only in the creating process

@@ -16,7 +16,9 @@ std::atomic<name_source> g_source{nullptr};
 // Bumped in every forked child; a thread whose seed predates it reseeds.
 std::atomic<unsigned> g_fork_generation{1};
 
-void on_fork_child() noexcept { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+void on_fork_child() noexcept {
+    g_fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
 
 // xoshiro256** : small, fast, good statistical quality; the seed, not the
 // generator, is what makes names unpredictable.
@@ -63,7 +65,9 @@ struct thread_generator {
 
 }  // namespace
 
-void set_name_source_for_testing(name_source source) noexcept { g_source.store(source); }
+void set_name_source_for_testing(name_source source) noexcept {
+    g_source.store(source);
+}
 
 void append_random_name(std::string& out) {
     if (auto source = g_source.load(std::memory_order_relaxed)) {

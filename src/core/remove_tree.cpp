@@ -291,7 +291,12 @@ remove_tree_error remove_tree(const std::string& root) {
     if (!name.empty() && name != "." && name != "..") {
         if (sys::unlinkat(AT_FDCWD, path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
         switch (errno) {
-            case ENOTEMPTY: case EEXIST: case ENOTDIR: case EACCES: case EPERM: case EINTR:
+            case ENOTEMPTY:
+            case EEXIST:
+            case ENOTDIR:
+            case EACCES:
+            case EPERM:
+            case EINTR:
                 break;  // the walk below handles these cases
             default:    // reported, but the walk still removes what it can
                 fast_error.assign(errno, system_category());

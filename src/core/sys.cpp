@@ -21,9 +21,13 @@ void arm_fault(unsigned long nth_call, int err, bool sticky) noexcept {
     f.fail_at = nth_call;
 }
 
-void disarm_fault() noexcept { faults().fail_at = 0; }
+void disarm_fault() noexcept {
+    faults().fail_at = 0;
+}
 
-unsigned long call_count() noexcept { return faults().calls.load(); }
+unsigned long call_count() noexcept {
+    return faults().calls.load();
+}
 
 namespace {
 // True when this call must fail (errno already set).
@@ -66,7 +70,9 @@ int close(int fd) noexcept {
     }
     return ::close(fd);
 }
-ssize_t read(int fd, void* buf, std::size_t n) noexcept { TEMPIO_SYSCALL(-1, ::read(fd, buf, n)); }
+ssize_t read(int fd, void* buf, std::size_t n) noexcept {
+    TEMPIO_SYSCALL(-1, ::read(fd, buf, n));
+}
 ssize_t pread(int fd, void* buf, std::size_t n, off_t off) noexcept {
     TEMPIO_SYSCALL(-1, ::pread(fd, buf, n, off));
 }
@@ -76,16 +82,30 @@ ssize_t write(int fd, const void* buf, std::size_t n) noexcept {
 ssize_t writev(int fd, const iovec* iov, int iovcnt) noexcept {
     TEMPIO_SYSCALL(-1, ::writev(fd, iov, iovcnt));
 }
-off_t lseek(int fd, off_t off, int whence) noexcept { TEMPIO_SYSCALL(-1, ::lseek(fd, off, whence)); }
-int ftruncate(int fd, off_t size) noexcept { TEMPIO_SYSCALL(-1, ::ftruncate(fd, size)); }
-int fsync(int fd) noexcept { TEMPIO_SYSCALL(-1, ::fsync(fd)); }
-int fstat(int fd, struct stat* st) noexcept { TEMPIO_SYSCALL(-1, ::fstat(fd, st)); }
+off_t lseek(int fd, off_t off, int whence) noexcept {
+    TEMPIO_SYSCALL(-1, ::lseek(fd, off, whence));
+}
+int ftruncate(int fd, off_t size) noexcept {
+    TEMPIO_SYSCALL(-1, ::ftruncate(fd, size));
+}
+int fsync(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, ::fsync(fd));
+}
+int fstat(int fd, struct stat* st) noexcept {
+    TEMPIO_SYSCALL(-1, ::fstat(fd, st));
+}
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
     TEMPIO_SYSCALL(-1, ::fstatat(dirfd, path, st, flags));
 }
-int fchmod(int fd, mode_t mode) noexcept { TEMPIO_SYSCALL(-1, ::fchmod(fd, mode)); }
-int dup(int fd) noexcept { TEMPIO_SYSCALL(-1, ::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
-DIR* fdopendir(int fd) noexcept { TEMPIO_SYSCALL(nullptr, ::fdopendir(fd)); }
+int fchmod(int fd, mode_t mode) noexcept {
+    TEMPIO_SYSCALL(-1, ::fchmod(fd, mode));
+}
+int dup(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, ::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+}
+DIR* fdopendir(int fd) noexcept {
+    TEMPIO_SYSCALL(nullptr, ::fdopendir(fd));
+}
 int closedir(DIR* d) noexcept {
     if (inject()) {
         int err = errno;
@@ -95,8 +115,12 @@ int closedir(DIR* d) noexcept {
     }
     return ::closedir(d);
 }
-dirent* readdir(DIR* d) noexcept { TEMPIO_SYSCALL(nullptr, ::readdir(d)); }
-int chmod(const char* path, mode_t mode) noexcept { TEMPIO_SYSCALL(-1, ::chmod(path, mode)); }
+dirent* readdir(DIR* d) noexcept {
+    TEMPIO_SYSCALL(nullptr, ::readdir(d));
+}
+int chmod(const char* path, mode_t mode) noexcept {
+    TEMPIO_SYSCALL(-1, ::chmod(path, mode));
+}
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept {
     TEMPIO_SYSCALL(-1, ::getrandom(buf, n, flags));
 }

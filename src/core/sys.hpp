@@ -21,12 +21,13 @@ namespace tempio::detail::sys {
 struct fault_state {
     std::atomic<unsigned long> calls{0};
     std::atomic<unsigned long> fail_at{0};  // 0 = never
-    std::atomic<bool> sticky{false};         // fail every call from fail_at on
+    std::atomic<bool> sticky{false};        // fail every call from fail_at on
     std::atomic<int> fail_errno{0};
     std::atomic<unsigned long> injected{0};
 };
 fault_state& faults() noexcept;
-void arm_fault(unsigned long nth_call, int err, bool sticky = false) noexcept;  // resets the counter
+void arm_fault(unsigned long nth_call, int err,
+               bool sticky = false) noexcept;  // resets the counter
 void disarm_fault() noexcept;
 unsigned long call_count() noexcept;
 

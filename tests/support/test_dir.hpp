@@ -23,12 +23,12 @@ std::vector<std::string> entries(const std::filesystem::path& dir);
 int run_unprivileged(const std::function<int()>& body);
 
 class test_dir : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
     std::filesystem::path dir_;
 
-private:
+  private:
     std::set<std::string> fds_before_;
 };
 

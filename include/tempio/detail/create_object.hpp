@@ -33,8 +33,8 @@ auto initiate_create(Token&& token, Start start) {
             auto hex = never_blocking(assoc);
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
-                slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
-                                                  std::move(h), object_ex}))));
+                slot, net::bind_executor(
+                          hex, object_maker<Object, Core, decltype(h)>{std::move(h), object_ex}))));
         },
         token);
 }
@@ -46,8 +46,8 @@ auto initiate_create_on(const typename Object::executor_type& ex, Token&& token,
             auto hex = never_blocking(net::get_associated_executor(h, ex));
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
-                slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
-                                                  std::move(h), ex}))));
+                slot, net::bind_executor(
+                          hex, object_maker<Object, Core, decltype(h)>{std::move(h), ex}))));
         },
         token);
 }

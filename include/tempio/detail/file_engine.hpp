@@ -49,8 +49,7 @@ void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h)
 void start_write_owned(const file_ptr& f, std::string data, handler<> h);
 void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h);
 void start_tell(const file_ptr& f, handler<std::uint64_t> h);
-void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size,
-                    handler<std::uint64_t> h);
+void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size, handler<std::uint64_t> h);
 void start_flush(const file_ptr& f, handler<> h);
 void start_close(const file_ptr& f, handler<> h);
 void start_rollover(const file_ptr& f, handler<> h);
