@@ -7,6 +7,7 @@
 # Corpora are kept in build/fuzz/corpus-<target> between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/deps.sh clang libclang-rt-14-dev  # libFuzzer's runtime
 seconds=${TEMPIO_FUZZ_SECONDS:-20}
 targets=${TEMPIO_FUZZ_TARGETS:-"mode_fuzz remove_tree_fuzz"}
 out=build/fuzz
