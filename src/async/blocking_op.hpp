@@ -80,7 +80,10 @@ class blocking_op final : public job {
                 ec_ = make_error_code(boost::system::errc::not_enough_memory);
             }
         }
-        auto ex = executor_;
+        // A fresh executor (its own target and work count), made before
+        // `self` moves: the shared one inside `self` may be released on the
+        // completion's thread while this worker is still inside execute().
+        auto ex = net::prefer(executor_, net::execution::relationship.fork);
         post_to(ex, [self = std::move(self)]() mutable { self->deliver(); });
     }
 
