@@ -1,4 +1,6 @@
 # Runs each example, with a header, failing on the first that fails.
+# EXAMPLES is comma-separated (see CMakeLists.txt).
+string(REPLACE "," ";" EXAMPLES "${EXAMPLES}")
 foreach(name IN LISTS EXAMPLES)
   message("== ${name} ==")
   execute_process(COMMAND ${BIN_DIR}/example-${name} RESULT_VARIABLE rc)

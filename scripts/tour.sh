@@ -6,4 +6,3 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target tempio-tour
-./build/release/examples/tempio-tour
