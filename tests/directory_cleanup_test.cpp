@@ -59,18 +59,7 @@ class directory_cleanup : public tempio::test::test_dir {
         ::chmod((root / "noexec").c_str(), 0600);
     }
     std::map<std::string, std::string> snapshot() const {
-        std::map<std::string, std::string> out;
-        for (const auto& e : fs::recursive_directory_iterator(outside_)) {
-            struct stat st {};
-            ::lstat(e.path().c_str(), &st);
-            std::string v = std::to_string(st.st_mode) + ":";
-            if (S_ISREG(st.st_mode)) {
-                std::ifstream in(e.path());
-                v.append(std::istreambuf_iterator<char>(in), {});
-            }
-            out[e.path().string()] = v;
-        }
-        return out;
+        return tempio::test::tree_snapshot(outside_);
     }
     fs::path outside_;
     std::map<std::string, std::string> before_;

@@ -45,23 +45,9 @@ class remove_tree_race : public tempio::test::test_dir {
     fs::path base_;
 };
 
-// Canary path -> mode and content.
+// Canary path -> mode and content (and the canary directory's own mode).
 std::map<std::string, std::string> canaries(const fs::path& dir) {
-    std::map<std::string, std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir)) {
-        struct stat st {};
-        ::lstat(e.path().c_str(), &st);
-        std::string v = std::to_string(st.st_mode) + ":";
-        if (S_ISREG(st.st_mode)) {
-            std::ifstream in(e.path());
-            v.append(std::istreambuf_iterator<char>(in), {});
-        }
-        out[e.path().string()] = v;
-    }
-    struct stat st {};
-    ::lstat(dir.c_str(), &st);
-    out["."] = std::to_string(st.st_mode);
-    return out;
+    return tempio::test::tree_snapshot(dir);
 }
 
 void make_outside(const fs::path& outside, mode_t dir_mode) {

@@ -54,25 +54,8 @@ void write_file(const fs::path& p, const std::string& text, mode_t mode = 0600) 
     ::chmod(p.c_str(), mode);
 }
 
-// Everything below `dir` (not following links): path -> mode, link target or content.
 std::map<std::string, std::string> snapshot(const fs::path& dir) {
-    std::map<std::string, std::string> out;
-    auto opts = fs::directory_options::skip_permission_denied;
-    for (auto it = fs::recursive_directory_iterator(dir, opts); it != fs::end(it); ++it) {
-        struct stat st {};
-        ::lstat(it->path().c_str(), &st);
-        std::string v = std::to_string(st.st_mode) + ":";
-        if (S_ISLNK(st.st_mode)) v += fs::read_symlink(it->path()).string();
-        if (S_ISREG(st.st_mode)) {
-            std::ifstream in(it->path());
-            v.append(std::istreambuf_iterator<char>(in), {});
-        }
-        out[fs::relative(it->path(), dir).string()] = v;
-    }
-    struct stat st {};
-    ::lstat(dir.c_str(), &st);
-    out["."] = std::to_string(st.st_mode);
-    return out;
+    return tempio::test::tree_snapshot(dir);
 }
 
 // A chain of `depth` directories named `name` below `root`, built fd-relative

@@ -1,10 +1,13 @@
 #include "support/test_dir.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 #include "tempio/mkstemp.hpp"
 
@@ -23,6 +26,27 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
         names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
+}
+
+std::map<std::string, std::string> tree_snapshot(const std::filesystem::path& dir) {
+    namespace fs = std::filesystem;
+    std::map<std::string, std::string> out;
+    auto opts = fs::directory_options::skip_permission_denied;
+    for (auto it = fs::recursive_directory_iterator(dir, opts); it != fs::end(it); ++it) {
+        struct stat st {};
+        ::lstat(it->path().c_str(), &st);
+        std::string v = std::to_string(st.st_mode) + ":";
+        if (S_ISLNK(st.st_mode)) v += fs::read_symlink(it->path()).string();
+        if (S_ISREG(st.st_mode)) {
+            std::ifstream in(it->path());
+            v.append(std::istreambuf_iterator<char>(in), {});
+        }
+        out[fs::relative(it->path(), dir).string()] = v;
+    }
+    struct stat st {};
+    ::lstat(dir.c_str(), &st);
+    out["."] = std::to_string(st.st_mode);
+    return out;
 }
 
 int run_unprivileged(const std::function<int()>& body) {

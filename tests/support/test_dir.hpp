@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +17,11 @@ namespace tempio::test {
 std::set<std::string> open_fds();
 // Entries directly inside `dir`, sorted.
 std::vector<std::string> entries(const std::filesystem::path& dir);
+
+// Everything below `dir` and `dir` itself, without following links:
+// relative path -> mode and link target or file content. Comparing two
+// snapshots proves a tree (e.g. outside canaries) was left untouched.
+std::map<std::string, std::string> tree_snapshot(const std::filesystem::path& dir);
 
 // Runs `body` in a forked child that dropped to uid/gid 65534; returns the
 // child's exit status (0: all its checks passed). Returns -1 when the drop is
