@@ -3,10 +3,11 @@
 // Both complete with operation_aborted. Close and cleanup are never cancelled.
 //
 // The pool is limited to one worker, and a name source that blocks holds it,
-// so the tests decide exactly when work starts.
+// so the tests decide exactly when work starts (with the pool backend).
 #include <sys/stat.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -26,6 +27,10 @@ using tempio::test::entries;
 
 namespace {
 
+// These tests hold the pool's only worker to decide when work starts: they
+// test the worker-pool backend (read once, at the first operation). A ring
+// submits at once; its cancellation is tested in backend_test.cpp.
+const bool pool_backend = (::setenv("TEMPIO_BACKEND", "threads", 1), true);
 const bool one_worker = (tempio::set_worker_threads(1), true);
 
 std::atomic<bool> g_started{false};
@@ -63,7 +68,7 @@ class cancellation : public tempio::test::test_dir {
 }  // namespace
 
 TEST_F(cancellation, before_the_work_starts_nothing_is_created) {
-    ASSERT_TRUE(one_worker);
+    ASSERT_TRUE(one_worker && pool_backend);
     // Occupy the only worker with a first creation.
     bool first_done = false;
     tempio::async_mkdtemp({.dir = dir_}, net::bind_executor(ctx_, [&](error_code ec, fs::path p) {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "failure_sweep.hpp"
@@ -35,11 +36,10 @@ class async_sweep : public tempio::test::sweep_fixture {
     void SetUp() override {
         sweep_fixture::SetUp();
         ASSERT_TRUE(one_worker);
-        // Warm the worker's name generator.
-        auto p = tempio::run([&]() -> net::awaitable<fs::path> {
-            co_return co_await tempio::async_mkdtemp({.dir = dir_});
-        });
-        fs::remove(p);
+        // Warm the worker's name generator. A future completes on the system
+        // executor, never on an io_context's ring: this runs on the pool
+        // whatever the backend.
+        fs::remove(tempio::async_mkdtemp({.dir = dir_}, net::use_future).get());
     }
 
     // Holds `expected`, takes more, reads it back (no failure armed).

@@ -1,7 +1,9 @@
-// temporary_directory: creation and cleanup, each one job on a worker.
+// temporary_directory: creation and cleanup, each on a ring (backend
+// io_uring) or as one job on a worker.
 #include "tempio/temporary_directory.hpp"
 
 #include "async/blocking_op.hpp"
+#include "async/ring_ops.hpp"
 #include "core/directory_core.hpp"
 
 namespace tempio::detail {
@@ -19,6 +21,7 @@ void start_create_directory(const directory_spec& spec, handler<directory_ptr> h
         {std::string(spec.prefix), std::string(spec.suffix), std::string(spec.dir.native())},
         spec.ignore_cleanup_errors,
         spec.keep};
+    if (ring* r = ring_of(h); r && ring_create_directory(*r, s, h)) return;
     run_blocking<directory_ptr>(
         std::move(h),
         [s = std::move(s)](error_code& ec, const std::atomic<bool>& cancelled) mutable {
@@ -34,6 +37,7 @@ void start_create_directory(const directory_spec& spec, handler<directory_ptr> h
 
 void start_cleanup(const directory_ptr& d, handler<> h) {
     if (!d) return complete_soon(std::move(h), error_code());  // nothing to clean
+    if (ring* r = ring_of(h); r && ring_cleanup(*r, d, h)) return;
     run_blocking<void>(
         std::move(h), [d](error_code& ec, const auto&) { d->cleanup(ec); }, cancellable::no);
 }

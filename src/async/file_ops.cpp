@@ -1,6 +1,8 @@
 // The file operations: each either completes at once (no system call needed:
-// memory, buffer, closed file) through a post, or runs as one worker job.
+// memory, buffer, closed file) through a post, or runs on a ring (backend
+// io_uring, async/ring_ops.hpp), or as one worker job.
 #include "async/blocking_op.hpp"
+#include "async/ring_ops.hpp"
 #include "core/file_core.hpp"
 #include "tempio/async_file.hpp"
 
@@ -80,6 +82,11 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
         auto core = file_core::create_spooled(std::move(req), ec);
         return complete_soon(std::move(h), ec, std::move(core));
     }
+    if (ring* r = ring_of(h); r && ring_create_file(*r, req, h)) return;
+    create_file_on_pool(std::move(req), std::move(h));
+}
+
+void create_file_on_pool(file_request req, handler<file_ptr> h) {
     run_blocking<file_ptr>(
         std::move(h), [req = std::move(req)](error_code& ec, const std::atomic<bool>& cancelled) {
             auto core = file_core::create(req, ec);
@@ -120,6 +127,7 @@ void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
 
 void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
     bool free = !f || f->write_is_free(b.size());
+    if (ring* r = free ? nullptr : ring_of(h); r && ring_write(*r, f, b, h)) return;
     dispatch<std::size_t>(f, std::move(h), free, [b](file_core& c, error_code& ec) {
         return c.write(static_cast<const char*>(b.data()), b.size(), ec);
     });
@@ -127,6 +135,7 @@ void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h)
 
 void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
     bool free = !f || f->write_is_free(data.size());
+    if (ring* r = free ? nullptr : ring_of(h); r && ring_write_owned(*r, f, data, h)) return;
     dispatch<void>(f, std::move(h), free, [data = std::move(data)](file_core& c, error_code& ec) {
         c.write(data.data(), data.size(), ec);
     });
@@ -158,6 +167,7 @@ void start_flush(const file_ptr& f, handler<> h) {
 
 void start_close(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
+    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h); r && ring_close(*r, f, h)) return;
     dispatch<void>(
         f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
         cancellable::no);

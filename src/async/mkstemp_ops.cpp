@@ -2,6 +2,7 @@
 #include "tempio/mkstemp.hpp"
 
 #include "async/blocking_op.hpp"
+#include "async/ring_ops.hpp"
 #include "core/create.hpp"
 #include "core/remove_tree.hpp"
 
@@ -55,6 +56,8 @@ std::filesystem::path mkdtemp(const mkdtemp_options& o) {
 namespace detail {
 
 void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
+    if (ring* r = ring_of(h); r && ring_mkstemp(*r, names_of(o.prefix, o.suffix, o.dir), h))
+        return;
     run_blocking<mkstemp_result>(
         std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
                           error_code& ec, const std::atomic<bool>& cancelled) {
@@ -70,6 +73,8 @@ void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
 }
 
 void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
+    if (ring* r = ring_of(h); r && ring_mkdtemp(*r, names_of(o.prefix, o.suffix, o.dir), h))
+        return;
     run_blocking<std::filesystem::path>(std::move(h),
                                         [req = names_of(o.prefix, o.suffix, o.dir)](
                                             error_code& ec, const std::atomic<bool>& cancelled) {

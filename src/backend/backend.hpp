@@ -1,4 +1,5 @@
-// Where blocking work runs. Today: a bounded pool of worker threads.
+// Where blocking work runs: a bounded pool of worker threads, and (backend
+// io_uring) a ring per io_context for the operations in backend/ring.hpp.
 #pragma once
 
 #include <cstddef>
@@ -22,5 +23,15 @@ unsigned long jobs_run() noexcept;
 
 // True on a worker thread of the pool.
 bool on_worker_thread() noexcept;
+
+enum class backend_kind { threads, io_uring };
+
+// The process's backend, chosen once from TEMPIO_BACKEND (see choose_backend).
+backend_kind active_backend() noexcept;
+
+// The backend for a TEMPIO_BACKEND value (null: unset). "threads" never
+// touches io_uring; "io_uring", "auto" and anything else probe it, and fall
+// back to threads when it cannot be used (backend/ring.hpp, ring_usable).
+backend_kind choose_backend(const char* env) noexcept;
 
 }  // namespace tempio::detail

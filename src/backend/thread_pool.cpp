@@ -176,8 +176,4 @@ std::size_t worker_threads() {
     return n;
 }
 
-const char* backend_name() noexcept {
-    return "threads";
-}
-
 }  // namespace tempio

@@ -13,7 +13,6 @@ namespace {
 
 using boost::system::system_category;
 
-constexpr int file_flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 
 bool bad_affix(std::string_view s) {
     return s.find('/') != std::string_view::npos || s.find('\0') != std::string_view::npos;
@@ -23,14 +22,10 @@ bool bad_affix(std::string_view s) {
 // something other than EEXIST. `attempt` returns false with errno set.
 template <class Attempt>
 bool with_unique_name(const name_request& req, std::string& path, error_code& ec, Attempt attempt) {
-    if ((ec = validate_affixes(req.prefix, req.suffix))) return false;
-    std::string dir = resolve_dir(req, ec);
-    if (ec) return false;
-    std::string base = join(dir, req.prefix);
+    name_series names;
+    if (!make_name_source(req, names, ec)) return false;
     for (unsigned long i = 0; i < tmp_max; ++i) {
-        path = base;
-        append_random_name(path);
-        path += req.suffix;
+        names.next(path);
         for (;;) {
             if (attempt(path)) return true;
             if (errno != EINTR) break;
@@ -71,7 +66,7 @@ unique_fd create_unique_file(const name_request& req, int extra_flags, std::stri
                              error_code& ec) {
     unique_fd fd;
     with_unique_name(req, path, ec, [&](const std::string& p) {
-        fd.reset(sys::openat(AT_FDCWD, p.c_str(), file_flags | extra_flags, 0600));
+        fd.reset(sys::openat(AT_FDCWD, p.c_str(), unique_file_flags | extra_flags, 0600));
         return bool(fd);
     });
     return fd;
@@ -88,8 +83,7 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (!g_tmpfile_unsupported.load(std::memory_order_relaxed)) {
         std::string dir = resolve_dir(req, ec);
         if (ec) return {};
-        // O_EXCL: the file can never be linked into the directory later.
-        int flags = O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC | extra_flags;
+        int flags = anonymous_file_flags | extra_flags;
         for (;;) {
             unique_fd fd(sys::openat(AT_FDCWD, dir.c_str(), flags, 0600));
             if (fd) return fd;
@@ -106,6 +100,28 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (!fd) return {};
     if ((ec = remove_file(path))) return {};  // fd closes on return
     return fd;
+}
+
+void name_series::next(std::string& path) const {
+    path = base;
+    append_random_name(path);
+    path += suffix;
+}
+
+bool make_name_source(const name_request& req, name_series& out, error_code& ec) {
+    if ((ec = validate_affixes(req.prefix, req.suffix))) return false;
+    out.dir = resolve_dir(req, ec);
+    if (ec) return false;
+    out.base = join(out.dir, req.prefix);
+    out.suffix = req.suffix;
+    return true;
+}
+
+bool tmpfile_unsupported() noexcept {
+    return g_tmpfile_unsupported.load(std::memory_order_relaxed);
+}
+void note_tmpfile_unsupported() noexcept {
+    g_tmpfile_unsupported = true;
 }
 
 error_code remove_file(const std::string& path) {

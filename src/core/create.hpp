@@ -2,6 +2,8 @@
 // mkstemp, mkdtemp and the temporary file classes. Each is one blocking job.
 #pragma once
 
+#include <fcntl.h>
+
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,11 @@ struct name_request {
     std::string suffix;
     std::string dir;  // empty: gettempdir()
 };
+
+// The flags of a named (mode 0600) and of an anonymous temporary file.
+inline constexpr int unique_file_flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+// O_EXCL: the file can never be linked into the directory later.
+inline constexpr int anonymous_file_flags = O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC;
 
 // invalid_argument when prefix or suffix holds '/' or NUL.
 error_code validate_affixes(std::string_view prefix, std::string_view suffix);
@@ -38,6 +45,23 @@ bool create_unique_directory(const name_request& req, std::string& path, error_c
 // A file with no name: O_TMPFILE where the file system supports it (a failure
 // is remembered for the process), else create-then-unlink.
 unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec);
+
+// The name loop for a backend that makes the create call itself: where names
+// go (prefix included) and how to draw the next one.
+struct name_series {
+    std::string base;  // dir + "/" + prefix
+    std::string suffix;
+    std::string dir;
+    void next(std::string& path) const;
+};
+// Validates and resolves `req` as create_unique_file would (no system call
+// unless the directory is relative: getcwd).
+bool make_name_source(const name_request& req, name_series& out, error_code& ec);
+
+// O_TMPFILE found unsupported in this process (create_anonymous_file then
+// creates and unlinks instead).
+bool tmpfile_unsupported() noexcept;
+void note_tmpfile_unsupported() noexcept;
 
 // unlink, with EINTR retried and ENOENT ("someone removed it already") no error.
 error_code remove_file(const std::string& path);

@@ -17,6 +17,12 @@ std::shared_ptr<directory_core> directory_core::create(settings s, error_code& e
     return core;
 }
 
+std::shared_ptr<directory_core> directory_core::adopt(settings s, std::string path) {
+    std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
+    core->path_ = std::move(path);
+    return core;
+}
+
 directory_core::~directory_core() {
     if (cleaned_ || settings_.keep || ::getpid() != owner_pid_) return;
     try {
@@ -26,9 +32,13 @@ directory_core::~directory_core() {
 }
 
 void directory_core::cleanup(error_code& ec) {
+    cleanup_after_rmdir(0, ec);
+}
+
+void directory_core::cleanup_after_rmdir(int rmdir_errno, error_code& ec) {
     ec.clear();
     if (cleaned_) return;
-    auto result = remove_tree(path_);
+    auto result = rmdir_errno == 0 ? remove_tree(path_) : remove_tree_after_rmdir(path_, rmdir_errno);
     // A failed cleanup may be retried (as CPython's): by a later cleanup
     // call, else by the destructor.
     cleaned_ = !result.ec;

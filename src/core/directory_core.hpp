@@ -19,6 +19,8 @@ class directory_core {
     };
 
     static std::shared_ptr<directory_core> create(settings s, error_code& ec);
+    // A directory a backend created itself at `path`.
+    static std::shared_ptr<directory_core> adopt(settings s, std::string path);
     // Removes the tree unless keep or already cleaned; never throws. Only in
     // the creating process: a forked child's copy leaves it alone.
     ~directory_core();
@@ -31,6 +33,13 @@ class directory_core {
     const std::string& error_where() const noexcept { return where_; }
     // Removes the tree whatever the settings say (a cancelled creation).
     void discard() noexcept;
+
+    // --- for a backend that makes the first rmdir itself (io_uring) ---
+    bool cleaned() const noexcept { return cleaned_; }
+    // The rmdir of the root succeeded (or found nothing): cleaned.
+    void note_removed() noexcept { cleaned_ = true; }
+    // cleanup() after the root's rmdir failed with `rmdir_errno`.
+    void cleanup_after_rmdir(int rmdir_errno, error_code& ec);
 
   private:
     explicit directory_core(settings s);

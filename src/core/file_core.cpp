@@ -33,10 +33,22 @@ file_core::~file_core() {
     destroy();
 }
 
+error_code file_core::prepare(file_request& req, open_mode& mode) {
+    if (error_code ec = parse_mode(req.mode, mode)) return ec;
+    return validate_affixes(req.names.prefix, req.names.suffix);
+}
+
+std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
+                                            std::string path) {
+    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    core->fd_ = std::move(fd);
+    core->path_ = std::move(path);
+    return core;
+}
+
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     open_mode mode;
-    if ((ec = parse_mode(req.mode, mode))) return nullptr;
-    if ((ec = validate_affixes(req.names.prefix, req.names.suffix))) return nullptr;
+    if ((ec = prepare(req, mode))) return nullptr;
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     int extra = mode.append ? O_APPEND : 0;
     if (core->req_.kind == file_kind::named)
@@ -379,6 +391,30 @@ void file_core::flush(error_code& ec) {
 }
 
 // ---- closing ------------------------------------------------------------
+
+bool file_core::begin_plain_close(int& fd, bool& unlink) noexcept {
+    // Not when close() has more to do: a buffer to write, a position to learn.
+    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_) return false;
+    closed_ = true;
+    fd = fd_.release();
+    unlink = !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
+    return true;
+}
+
+void file_core::end_plain_close(int close_res, int unlink_res, error_code& ec) noexcept {
+    ec.clear();
+    // As close(): EINTR from close means closed; ENOENT from unlink, removed.
+    if (close_res < 0 && close_res != -EINTR) ec.assign(-close_res, system_category());
+    if (!path_.empty() && !req_.keep && req_.delete_on_close && !deleted_) {
+        deleted_ = unlink_res == 0 || unlink_res == -ENOENT;
+        if (!deleted_ && !ec) ec.assign(-unlink_res, system_category());
+    }
+}
+
+bool file_core::plain_write_ok(std::size_t n) const noexcept {
+    return !closed_ && !in_memory_ && mode_.writable && !mode_.append && wbuf_.empty() &&
+           !write_is_free(n);
+}
 
 void file_core::close(error_code& ec) {
     ec.clear();

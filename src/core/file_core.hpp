@@ -36,6 +36,11 @@ class file_core {
     // Validates the request; creates nothing (spooled) or opens the file.
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
     static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
+    // For a backend that opens the file itself: check the request first, then
+    // adopt what was opened (`path` empty for an anonymous file).
+    static error_code prepare(file_request& req, open_mode& mode);
+    static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
+                                            std::string path);
     // Closes and deletes as configured; never throws. In another process (a
     // forked child destroying its copy) it only closes: the name belongs to
     // the creating process.
@@ -69,6 +74,18 @@ class file_core {
     void rollover(error_code& ec);  // spooled: memory -> file, keeps position
     int fileno(error_code& ec);     // spooled: rolls over, flushes
     void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
+
+    // --- for a backend that makes the system calls itself (io_uring) ---
+    // Close with nothing buffered is close(fd) plus, for a named file to
+    // delete, unlink(path). begin hands the fd over (the file counts as
+    // closed from now on) and says whether to unlink; end records the
+    // results (-errno or 0) exactly as close() would.
+    bool begin_plain_close(int& fd, bool& unlink) noexcept;
+    void end_plain_close(int close_res, int unlink_res, error_code& ec) noexcept;
+    // A write that goes straight to the kernel at the file position: nothing
+    // buffered, too big for the buffer, not in append mode.
+    bool plain_write_ok(std::size_t n) const noexcept;
+    void note_plain_write(std::size_t written) noexcept { kpos_ += written; }
 
   private:
     explicit file_core(file_request req, open_mode mode);

@@ -276,42 +276,70 @@ remove_tree_error remove_tree_at(int parent_fd, const std::string& name) {
     return tree_remover(parent_fd).run(name);
 }
 
-remove_tree_error remove_tree(const std::string& root) {
+namespace {
+
+// The root's parent and name ("." and ".." as names get no rmdir).
+struct split_path {
+    std::string path, parent, name;  // path: the root without trailing '/'s
+    bool rmdir_allowed() const { return !name.empty() && name != "." && name != ".."; }
+};
+
+split_path split(const std::string& root) {
     std::string path = root;
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     auto slash = path.find_last_of('/');
-    std::string parent = slash == std::string::npos ? "."
-                         : slash == 0               ? "/"
-                                                    : path.substr(0, slash);
-    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-    // Fast path: an empty root goes with one rmdir, as `rm -rf` would do it.
-    // rmdir never follows a final symlink and removes nothing but an empty
-    // directory, so it cannot reach outside the tree.
+    split_path s;
+    s.path = path;
+    s.parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    s.name = slash == std::string::npos ? path : path.substr(slash + 1);
+    return s;
+}
+
+// The walk, after rmdir(root) failed with `rmdir_errno` (0: not tried).
+remove_tree_error walk_after_rmdir(const split_path& root, int rmdir_errno) {
     error_code fast_error;
-    if (!name.empty() && name != "." && name != "..") {
-        if (sys::unlinkat(AT_FDCWD, path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
-        switch (errno) {
-            case ENOTEMPTY:
-            case EEXIST:
-            case ENOTDIR:
-            case EACCES:
-            case EPERM:
-            case EINTR:
-                break;  // the walk below handles these cases
-            default:    // reported, but the walk still removes what it can
-                fast_error.assign(errno, system_category());
-        }
+    switch (rmdir_errno) {
+        case 0:
+        case ENOTEMPTY:
+        case EEXIST:
+        case ENOTDIR:
+        case EACCES:
+        case EPERM:
+        case EINTR:
+            break;  // the walk below handles these cases
+        default:    // reported, but the walk still removes what it can
+            fast_error.assign(rmdir_errno, system_category());
     }
     // O_PATH: the parent need not be readable, only searchable and writable.
-    unique_fd pfd(sys::openat(AT_FDCWD, parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    unique_fd pfd(sys::openat(AT_FDCWD, root.parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!pfd) {
         remove_tree_error r;
         if (errno != ENOENT) r.ec.assign(errno, system_category());
         return r;
     }
-    remove_tree_error result = remove_tree_at(pfd.get(), name);
+    remove_tree_error result = remove_tree_at(pfd.get(), root.name);
     if (fast_error && !result.ec) result.ec = fast_error;  // where: "" (the root)
     return result;
+}
+
+}  // namespace
+
+remove_tree_error remove_tree(const std::string& root) {
+    split_path s = split(root);
+    // Fast path: an empty root goes with one rmdir, as `rm -rf` would do it.
+    // rmdir never follows a final symlink and removes nothing but an empty
+    // directory, so it cannot reach outside the tree.
+    int rmdir_errno = 0;
+    if (s.rmdir_allowed()) {
+        if (sys::unlinkat(AT_FDCWD, s.path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
+        rmdir_errno = errno;
+    }
+    return walk_after_rmdir(s, rmdir_errno);
+}
+
+remove_tree_error remove_tree_after_rmdir(const std::string& root, int rmdir_errno) {
+    if (rmdir_errno == ENOENT) return {};
+    return walk_after_rmdir(split(root), rmdir_errno);
 }
 
 }  // namespace tempio::detail

@@ -31,6 +31,10 @@ inline constexpr std::size_t max_open_dirs = 32;
 // error; a root that is (or became) a symlink is unlinked, never followed.
 remove_tree_error remove_tree(const std::string& root);
 
+// remove_tree when the caller already tried rmdir(root), which failed with
+// `rmdir_errno` (a backend that makes that first call itself).
+remove_tree_error remove_tree_after_rmdir(const std::string& root, int rmdir_errno);
+
 // Same, below an already open directory (it may be an O_PATH descriptor):
 // removes `name` inside `parent_fd`. The parent itself is never modified
 // except by unlinking `name` (its mode is never repaired).

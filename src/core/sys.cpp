@@ -44,6 +44,15 @@ inline bool inject() noexcept {
 }
 }  // namespace
 
+int submission_fault() noexcept {
+    return inject() ? errno : 0;
+}
+
+setup_fault_state& uring_setup_faults() noexcept {
+    static setup_fault_state state;
+    return state;
+}
+
 #define TEMPIO_SYSCALL(fail_value, expr) \
     do {                                 \
         if (inject()) return fail_value; \

@@ -96,6 +96,11 @@ std::string tempdir(error_code& ec) {
     return {};
 }
 
+bool tempdir_known() noexcept {
+    std::lock_guard lock(g_mutex);
+    return !g_cached.empty();
+}
+
 void override_tempdir(std::string dir) {
     std::string value = dir.empty() ? std::string() : absolute_normal(dir);
     std::lock_guard lock(g_mutex);

@@ -19,6 +19,8 @@ bool probe_tempdir(const std::string& dir, error_code& ec);
 
 // The cached temp directory (searching on first use or after set_tempdir({})).
 std::string tempdir(error_code& ec);
+// Whether tempdir() would answer without a system call (already searched).
+bool tempdir_known() noexcept;
 void override_tempdir(std::string dir);
 
 }  // namespace tempio::detail

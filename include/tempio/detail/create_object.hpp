@@ -31,6 +31,7 @@ auto initiate_create(Token&& token, Start start) {
             auto assoc = net::get_associated_executor(h);
             executor_type object_ex(assoc);
             auto hex = never_blocking(assoc);
+            starting_context_scope scope(io_context_of(hex));
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
                 slot, net::bind_executor(
@@ -44,6 +45,7 @@ auto initiate_create_on(const typename Object::executor_type& ex, Token&& token,
     return net::async_initiate<Token, void(error_code, Object)>(
         [start, ex](auto h) mutable {
             auto hex = never_blocking(net::get_associated_executor(h, ex));
+            starting_context_scope scope(io_context_of(hex));
             auto slot = net::get_associated_cancellation_slot(h);
             start(handler<Core>(net::bind_cancellation_slot(
                 slot, net::bind_executor(
