@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite through ctest:
-#   dev preset (default backend), dev again with TEMPIO_BACKEND=threads forced,
+#   dev preset (default backend: io_uring where the kernel allows it), dev
+#   again with TEMPIO_BACKEND=threads forced (the worker pool),
 #   asan preset (ASan + UBSan, examples included), tsan preset on the tests
 #   labelled "concurrency".
 # TEMPIO_TEST_PRESETS chooses a subset, e.g. TEMPIO_TEST_PRESETS=dev.
