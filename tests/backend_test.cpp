@@ -115,6 +115,28 @@ TEST_F(backend, on_an_io_context_the_ring_does_the_work_without_a_pool_job) {
     EXPECT_TRUE(entries(dir_).empty());
 }
 
+TEST_F(backend, reads_on_the_ring_see_what_was_written) {
+    if (!ring_active()) GTEST_SKIP() << "backend: " << tempio::backend_name();
+    std::string data(200000, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
+        co_await f.async_write(data);  // past the buffer: on the ring
+        co_await f.async_seek(0);      // a pool job
+        auto jobs = detail::jobs_run();
+        std::string head = co_await f.async_read(70000);  // two chunks
+        char buf[1000];
+        std::size_t n = co_await f.async_read_some(net::buffer(buf));
+        std::string rest = co_await f.async_read();  // to the end, in chunks
+        EXPECT_EQ(detail::jobs_run(), jobs) << "a read went to the pool";
+        EXPECT_EQ(head, data.substr(0, 70000));
+        EXPECT_EQ(std::string(buf, n), data.substr(70000, n));
+        EXPECT_EQ(rest, data.substr(70000 + n));
+        EXPECT_EQ(co_await f.async_tell(), data.size());
+        co_await f.async_close();
+    });
+}
+
 TEST_F(backend, other_executors_use_the_pool) {
     if (!ring_active()) GTEST_SKIP() << "backend: " << tempio::backend_name();
     auto jobs = detail::jobs_run();

@@ -100,6 +100,7 @@ void create_file_on_pool(file_request req, handler<file_ptr> h) {
 }
 
 void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
+    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h); r && ring_read(*r, f, max, h)) return;
     dispatch<std::string>(f, std::move(h), memory_or_closed(f),
                           [max](file_core& c, error_code& ec) { return c.read(max, ec); });
 }
@@ -117,6 +118,9 @@ void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
 
 void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h) {
+    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h);
+        r && ring_readinto(*r, f, b, eof_is_error, h))
+        return;
     dispatch<std::size_t>(
         f, std::move(h), memory_or_closed(f), [b, eof_is_error](file_core& c, error_code& ec) {
             std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);

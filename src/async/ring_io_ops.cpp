@@ -1,6 +1,9 @@
-// Closing, cleaning up and writing on a ring, when the operation is exactly
+// Closing, cleaning up, writing and reading on a ring, when the operation is exactly
 // the system calls the ring can make (file_core / directory_core say when).
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
+#include <new>
 
 #include "async/blocking_op.hpp"
 #include "async/ring_ops.hpp"
@@ -157,6 +160,120 @@ class write_op final : public ring_op {
     handler<T...> handler_;
 };
 
+// file_core::read's loop: chunks of up to 64 KiB until `max`, the end of
+// the file, or (for a finite max) a short read.
+class read_op final : public ring_op {
+  public:
+    static void start(ring& r, file_ptr f, std::size_t max, handler<std::string> h) {
+        auto* op = new read_op(r, std::move(f), max, std::move(h));
+        op->submit_next();
+    }
+
+    void complete(unsigned, int res) noexcept override {
+        if (res == -EINTR) {
+            out_.resize(asked_from_);
+            return submit_next();
+        }
+        std::size_t got = res > 0 ? static_cast<std::size_t>(res) : 0;
+        out_.resize(asked_from_ + got);
+        error_code ec;
+        if (res < 0) {
+            ec.assign(-res, system_category());
+        } else {
+            file_->note_plain_read(got);
+            if (res > 0 && out_.size() < max_ && (max_ == SIZE_MAX || got == asked_))
+                return submit_next();
+        }
+        finish(ec);
+    }
+
+    void abandon(unsigned, int res) noexcept override {
+        if (res > 0) file_->note_plain_read(static_cast<std::size_t>(res));
+        delete this;
+    }
+
+  private:
+    read_op(ring& r, file_ptr f, std::size_t max, handler<std::string> h)
+        : ring_(r), file_(std::move(f)), max_(max), handler_(std::move(h)) {}
+
+    void submit_next() noexcept {
+        asked_from_ = out_.size();
+        asked_ = std::min(max_ - asked_from_, file_core::read_chunk);
+        try {
+            out_.resize(asked_from_ + asked_);
+        } catch (const std::bad_alloc&) {
+            out_.resize(asked_from_);
+            return finish(make_error_code(boost::system::errc::not_enough_memory));
+        }
+        ring_request request{.what = call::read, .fd = file_->native_handle(),
+                             .buf = out_.data() + asked_from_,
+                             .len = static_cast<unsigned>(asked_)};
+        submit(ring_, *this, {&request, 1});
+    }
+
+    void finish(error_code ec) noexcept {
+        complete_soon(std::move(handler_), ec, std::move(out_));
+        delete this;
+    }
+
+    ring& ring_;
+    file_ptr file_;
+    std::size_t max_;
+    std::string out_;
+    std::size_t asked_from_ = 0, asked_ = 0;
+    handler<std::string> handler_;
+};
+
+// One read(2) into the caller's buffer (file_core::readinto).
+class readinto_op final : public ring_op {
+  public:
+    static void start(ring& r, file_ptr f, net::mutable_buffer b, bool eof_is_error,
+                      handler<std::size_t> h) {
+        auto* op = new readinto_op(r, std::move(f), b, eof_is_error, std::move(h));
+        op->submit_read();
+    }
+
+    void complete(unsigned, int res) noexcept override {
+        if (res == -EINTR) return submit_read();
+        error_code ec;
+        std::size_t got = 0;
+        if (res < 0) {
+            ec.assign(-res, system_category());
+        } else {
+            got = static_cast<std::size_t>(res);
+            file_->note_plain_read(got);
+            if (got == 0 && buffer_.size() != 0 && eof_is_error_) ec = net::error::eof;
+        }
+        complete_soon(std::move(handler_), ec, got);
+        delete this;
+    }
+
+    void abandon(unsigned, int res) noexcept override {
+        if (res > 0) file_->note_plain_read(static_cast<std::size_t>(res));
+        delete this;
+    }
+
+  private:
+    readinto_op(ring& r, file_ptr f, net::mutable_buffer b, bool eof_is_error,
+                handler<std::size_t> h)
+        : ring_(r), file_(std::move(f)), buffer_(b), eof_is_error_(eof_is_error),
+          handler_(std::move(h)) {}
+
+    void submit_read() noexcept {
+        // At most 1 GiB per call: a short read, as read(2) itself caps it.
+        auto len = static_cast<unsigned>(std::min<std::size_t>(buffer_.size(), 1u << 30));
+        ring_request request{.what = call::read, .fd = file_->native_handle(),
+                             .buf = buffer_.data(), .len = len};
+        submit(ring_, *this, {&request, 1});
+    }
+
+    ring& ring_;
+    file_ptr file_;
+    net::mutable_buffer buffer_;
+    bool eof_is_error_;
+    handler<std::size_t> handler_;
+};
+
 }  // namespace
 
 bool ring_close(ring& r, const file_ptr& f, handler<>& h) {
@@ -185,6 +302,23 @@ bool ring_write(ring& r, const file_ptr& f, net::const_buffer data, handler<std:
 bool ring_write_owned(ring& r, const file_ptr& f, std::string& data, handler<>& h) {
     if (data.empty() || !f->plain_write_ok(data.size())) return false;
     write_op<>::start(r, f, net::const_buffer(), std::move(data), std::move(h));
+    return true;
+}
+
+}  // namespace tempio::detail
+
+namespace tempio::detail {
+
+bool ring_read(ring& r, const file_ptr& f, std::size_t max, handler<std::string>& h) {
+    if (max == 0 || !f->plain_read_ok()) return false;
+    read_op::start(r, f, max, std::move(h));
+    return true;
+}
+
+bool ring_readinto(ring& r, const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
+                   handler<std::size_t>& h) {
+    if (!f->plain_read_ok()) return false;
+    readinto_op::start(r, f, b, eof_is_error, std::move(h));
     return true;
 }
 

@@ -36,6 +36,10 @@ bool ring_mkdtemp(ring& r, const name_request& req, handler<std::filesystem::pat
 bool ring_close(ring& r, const file_ptr& f, handler<>& h);
 bool ring_cleanup(ring& r, const directory_ptr& d, handler<>& h);
 bool ring_write(ring& r, const file_ptr& f, net::const_buffer data, handler<std::size_t>& h);
+// read(max) and readinto as read(2) calls on the ring (file_core::read's loop).
+bool ring_read(ring& r, const file_ptr& f, std::size_t max, handler<std::string>& h);
+bool ring_readinto(ring& r, const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
+                   handler<std::size_t>& h);
 // Takes `data` (its bytes must outlive the write) only when it takes `h`.
 bool ring_write_owned(ring& r, const file_ptr& f, std::string& data, handler<>& h);
 

@@ -44,7 +44,7 @@ bool supports_requests(io_uring& r, const io_uring_params& params) {
     if (probe == nullptr) return false;
     bool ok = true;
     for (int op : {IORING_OP_OPENAT, IORING_OP_MKDIRAT, IORING_OP_UNLINKAT, IORING_OP_CLOSE,
-                   IORING_OP_WRITEV})
+                   IORING_OP_WRITEV, IORING_OP_READ})
         ok = ok && io_uring_opcode_supported(probe, op);
     io_uring_free_probe(probe);
     return ok;
@@ -77,6 +77,9 @@ void prepare(io_uring_sqe* sqe, const ring_request& r) {
             break;
         case ring_request::call::writev:
             io_uring_prep_writev(sqe, r.fd, r.iov, r.iovcnt, static_cast<__u64>(-1));
+            break;
+        case ring_request::call::read:
+            io_uring_prep_read(sqe, r.fd, r.buf, r.len, static_cast<__u64>(-1));
             break;
     }
 }

@@ -18,7 +18,7 @@ namespace tempio::detail {
 // One system call for the ring to make. Strings and buffers must live until
 // the request completes.
 struct ring_request {
-    enum class call { openat, mkdirat, unlinkat, close, writev };
+    enum class call { openat, mkdirat, unlinkat, close, writev, read };
     call what = call::openat;
     int fd = -100;  // AT_FDCWD for the *at calls
     const char* path = nullptr;
@@ -26,6 +26,8 @@ struct ring_request {
     unsigned mode = 0;
     const iovec* iov = nullptr;  // writev at the file position
     unsigned iovcnt = 0;
+    void* buf = nullptr;  // read at the file position
+    unsigned len = 0;
 };
 
 // An operation in flight on a ring. It receives one call per request it

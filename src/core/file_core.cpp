@@ -22,7 +22,6 @@ error_code last_error() {
     return error_code(errno ? errno : EIO, system_category());
 }
 
-constexpr std::size_t read_chunk = 64 * 1024;
 
 }  // namespace
 

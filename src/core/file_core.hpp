@@ -86,6 +86,13 @@ class file_core {
     // buffered, too big for the buffer, not in append mode.
     bool plain_write_ok(std::size_t n) const noexcept;
     void note_plain_write(std::size_t written) noexcept { kpos_ += written; }
+    // A read that is only read(2) calls at the file position: nothing
+    // buffered to write first, position known.
+    bool plain_read_ok() const noexcept {
+        return !closed_ && !in_memory_ && mode_.readable && wbuf_.empty() && pos_known_;
+    }
+    void note_plain_read(std::size_t got) noexcept { kpos_ += got; }
+    static constexpr std::size_t read_chunk = 64 * 1024;  // read(max) asks this much at a time
 
   private:
     explicit file_core(file_request req, open_mode mode);
