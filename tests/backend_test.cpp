@@ -145,7 +145,9 @@ TEST_F(backend, other_executors_use_the_pool) {
     net::thread_pool pool(1);
     auto f = net::co_spawn(
         pool,
-        []() -> net::awaitable<std::string> { co_return (co_await tempio::async_mkdtemp({})).native(); },
+        []() -> net::awaitable<std::string> {
+            co_return (co_await tempio::async_mkdtemp({})).native();
+        },
         net::use_future);
     fs::remove(f.get());
     pool.join();

@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_future.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "failure_sweep.hpp"
 #include "tempio/tempio.hpp"

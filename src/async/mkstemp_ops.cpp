@@ -56,8 +56,7 @@ std::filesystem::path mkdtemp(const mkdtemp_options& o) {
 namespace detail {
 
 void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
-    if (ring* r = ring_of(h); r && ring_mkstemp(*r, names_of(o.prefix, o.suffix, o.dir), h))
-        return;
+    if (ring* r = ring_of(h); r && ring_mkstemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
     run_blocking<mkstemp_result>(
         std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
                           error_code& ec, const std::atomic<bool>& cancelled) {
@@ -73,8 +72,7 @@ void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
 }
 
 void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
-    if (ring* r = ring_of(h); r && ring_mkdtemp(*r, names_of(o.prefix, o.suffix, o.dir), h))
-        return;
+    if (ring* r = ring_of(h); r && ring_mkdtemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
     run_blocking<std::filesystem::path>(std::move(h),
                                         [req = names_of(o.prefix, o.suffix, o.dir)](
                                             error_code& ec, const std::atomic<bool>& cancelled) {

@@ -36,10 +36,16 @@ struct file_kind_ring {
     ring_request request(const std::string& path) const {
         int extra = mode.append ? O_APPEND : 0;
         if (named)
-            return {.what = call::openat, .fd = AT_FDCWD, .path = path.c_str(),
-                    .flags = unique_file_flags | extra, .mode = 0600};
-        return {.what = call::openat, .fd = AT_FDCWD, .path = dir.c_str(),
-                .flags = anonymous_file_flags | extra, .mode = 0600};
+            return {.what = call::openat,
+                    .fd = AT_FDCWD,
+                    .path = path.c_str(),
+                    .flags = unique_file_flags | extra,
+                    .mode = 0600};
+        return {.what = call::openat,
+                .fd = AT_FDCWD,
+                .path = dir.c_str(),
+                .flags = anonymous_file_flags | extra,
+                .mode = 0600};
     }
     value_type adopt(int fd, const std::string& path) {
         unique_fd owned(fd);
@@ -63,8 +69,11 @@ struct mkstemp_kind {
     using value_type = mkstemp_result;
     static constexpr bool named = true;
     ring_request request(const std::string& path) const {
-        return {.what = call::openat, .fd = AT_FDCWD, .path = path.c_str(),
-                .flags = unique_file_flags, .mode = 0600};
+        return {.what = call::openat,
+                .fd = AT_FDCWD,
+                .path = path.c_str(),
+                .flags = unique_file_flags,
+                .mode = 0600};
     }
     value_type adopt(int fd, const std::string& path) {
         value_type r;
@@ -235,8 +244,7 @@ bool ring_create_file(ring& r, const file_request& req, handler<file_ptr>& h) {
     return start_create(r, names, std::move(kind), h);
 }
 
-bool ring_create_directory(ring& r, const directory_core::settings& s,
-                           handler<directory_ptr>& h) {
+bool ring_create_directory(ring& r, const directory_core::settings& s, handler<directory_ptr>& h) {
     if (!resolvable_here(s.names)) return false;
     return start_create(r, s.names, directory_kind<directory_ptr>{s}, h);
 }

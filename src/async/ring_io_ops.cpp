@@ -27,8 +27,8 @@ class close_op final : public ring_op {
 
     void complete(unsigned index, int res) noexcept override {
         if (index == 1 && res == -EINTR) {  // as remove_file: unlink again
-            ring_request again{.what = call::unlinkat, .fd = AT_FDCWD,
-                               .path = file_->path().c_str()};
+            ring_request again{
+                .what = call::unlinkat, .fd = AT_FDCWD, .path = file_->path().c_str()};
             return submit(ring_, *this, {&again, 1}, 1);
         }
         if (!record(index, res)) return;
@@ -68,8 +68,10 @@ class cleanup_op final : public ring_op {
   public:
     static void start(ring& r, directory_ptr d, handler<> h) {
         auto* op = new cleanup_op(std::move(d), std::move(h));
-        ring_request request{.what = call::unlinkat, .fd = AT_FDCWD,
-                             .path = op->dir_->path().c_str(), .flags = AT_REMOVEDIR};
+        ring_request request{.what = call::unlinkat,
+                             .fd = AT_FDCWD,
+                             .path = op->dir_->path().c_str(),
+                             .flags = AT_REMOVEDIR};
         submit(r, *op, {&request, 1});
     }
 
@@ -118,8 +120,10 @@ class write_op final : public ring_op {
             if (done_ < size_) return submit_rest();
         }
         error_code ec;
-        if (res < 0) ec.assign(-res, system_category());
-        else if (done_ < size_) ec.assign(EIO, system_category());  // wrote nothing: never spin
+        if (res < 0)
+            ec.assign(-res, system_category());
+        else if (done_ < size_)
+            ec.assign(EIO, system_category());  // wrote nothing: never spin
         file_->note_plain_write(done_);
         if constexpr (sizeof...(T) == 0)
             complete_soon(std::move(handler_), ec);
@@ -145,8 +149,8 @@ class write_op final : public ring_op {
 
     void submit_rest() noexcept {
         iov_ = {const_cast<char*>(data_) + done_, size_ - done_};
-        ring_request request{.what = call::writev, .fd = file_->native_handle(), .iov = &iov_,
-                             .iovcnt = 1};
+        ring_request request{
+            .what = call::writev, .fd = file_->native_handle(), .iov = &iov_, .iovcnt = 1};
         submit(ring_, *this, {&request, 1});
     }
 
@@ -205,7 +209,8 @@ class read_op final : public ring_op {
             out_.resize(asked_from_);
             return finish(make_error_code(boost::system::errc::not_enough_memory));
         }
-        ring_request request{.what = call::read, .fd = file_->native_handle(),
+        ring_request request{.what = call::read,
+                             .fd = file_->native_handle(),
                              .buf = out_.data() + asked_from_,
                              .len = static_cast<unsigned>(asked_)};
         submit(ring_, *this, {&request, 1});
@@ -256,14 +261,17 @@ class readinto_op final : public ring_op {
   private:
     readinto_op(ring& r, file_ptr f, net::mutable_buffer b, bool eof_is_error,
                 handler<std::size_t> h)
-        : ring_(r), file_(std::move(f)), buffer_(b), eof_is_error_(eof_is_error),
+        : ring_(r),
+          file_(std::move(f)),
+          buffer_(b),
+          eof_is_error_(eof_is_error),
           handler_(std::move(h)) {}
 
     void submit_read() noexcept {
         // At most 1 GiB per call: a short read, as read(2) itself caps it.
         auto len = static_cast<unsigned>(std::min<std::size_t>(buffer_.size(), 1u << 30));
-        ring_request request{.what = call::read, .fd = file_->native_handle(),
-                             .buf = buffer_.data(), .len = len};
+        ring_request request{
+            .what = call::read, .fd = file_->native_handle(), .buf = buffer_.data(), .len = len};
         submit(ring_, *this, {&request, 1});
     }
 

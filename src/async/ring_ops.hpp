@@ -28,8 +28,7 @@ ring* ring_of(const handler<T...>&) {
 }
 
 bool ring_create_file(ring& r, const file_request& req, handler<file_ptr>& h);
-bool ring_create_directory(ring& r, const directory_core::settings& s,
-                           handler<directory_ptr>& h);
+bool ring_create_directory(ring& r, const directory_core::settings& s, handler<directory_ptr>& h);
 bool ring_mkstemp(ring& r, const name_request& req, handler<mkstemp_result>& h);
 bool ring_mkdtemp(ring& r, const name_request& req, handler<std::filesystem::path>& h);
 

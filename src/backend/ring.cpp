@@ -198,7 +198,8 @@ class ring final : public net::execution_context::service {
             std::lock_guard lock(mutex_);
             waiting_ = false;
             eventfd_t ignored;
-            ::eventfd_read(ready_fd_->native_handle(), &ignored);  // before reaping: no lost wake-up
+            ::eventfd_read(ready_fd_->native_handle(),
+                           &ignored);  // before reaping: no lost wake-up
             done.swap(injected_);
             reap_locked(done);
             if (!submit_backlog_locked()) ::eventfd_write(ready_fd_->native_handle(), 1);
@@ -247,9 +248,9 @@ class ring final : public net::execution_context::service {
 
     std::mutex mutex_;
     bool waiting_ = false;
-    unsigned in_flight_ = 0;               // submitted to the kernel, not yet reaped
-    std::vector<completion> injected_;     // failed by the seam, to be delivered
-    std::deque<queued> backlog_;           // waiting for room in the completion queue
+    unsigned in_flight_ = 0;            // submitted to the kernel, not yet reaped
+    std::vector<completion> injected_;  // failed by the seam, to be delivered
+    std::deque<queued> backlog_;        // waiting for room in the completion queue
 };
 
 net::execution_context::id ring::id;

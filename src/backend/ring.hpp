@@ -56,8 +56,7 @@ ring* ring_for(net::io_context* ctx);
 // completed with index first_index + i (at most 7). A request the
 // system-call seam fails completes with -errno without reaching the kernel.
 // Completions never run inside this call.
-void submit(ring& r, ring_op& op, std::span<const ring_request> requests,
-            unsigned first_index = 0);
+void submit(ring& r, ring_op& op, std::span<const ring_request> requests, unsigned first_index = 0);
 
 // Whether io_uring can be used in this process: built with liburing, not
 // disabled by sysctl, io_uring_setup succeeds, and the kernel supports every

@@ -13,7 +13,6 @@ namespace {
 
 using boost::system::system_category;
 
-
 bool bad_affix(std::string_view s) {
     return s.find('/') != std::string_view::npos || s.find('\0') != std::string_view::npos;
 }

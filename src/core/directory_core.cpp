@@ -38,7 +38,8 @@ void directory_core::cleanup(error_code& ec) {
 void directory_core::cleanup_after_rmdir(int rmdir_errno, error_code& ec) {
     ec.clear();
     if (cleaned_) return;
-    auto result = rmdir_errno == 0 ? remove_tree(path_) : remove_tree_after_rmdir(path_, rmdir_errno);
+    auto result =
+        rmdir_errno == 0 ? remove_tree(path_) : remove_tree_after_rmdir(path_, rmdir_errno);
     // A failed cleanup may be retried (as CPython's): by a later cleanup
     // call, else by the destructor.
     cleaned_ = !result.ec;

@@ -22,7 +22,6 @@ error_code last_error() {
     return error_code(errno ? errno : EIO, system_category());
 }
 
-
 }  // namespace
 
 file_core::file_core(file_request req, open_mode mode)

@@ -331,7 +331,8 @@ remove_tree_error remove_tree(const std::string& root) {
     // directory, so it cannot reach outside the tree.
     int rmdir_errno = 0;
     if (s.rmdir_allowed()) {
-        if (sys::unlinkat(AT_FDCWD, s.path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT) return {};
+        if (sys::unlinkat(AT_FDCWD, s.path.c_str(), AT_REMOVEDIR) == 0 || errno == ENOENT)
+            return {};
         rmdir_errno = errno;
     }
     return walk_after_rmdir(s, rmdir_errno);

@@ -51,10 +51,10 @@ net::io_context* io_context_target(const Executor& ex,
                                    std::integer_sequence<std::uintptr_t, Bits...>) {
     net::io_context* found = nullptr;
     (..., (found = found ? found : [&]() -> net::io_context* {
-        using target = net::io_context::basic_executor_type<std::allocator<void>, Bits>;
-        const target* t = ex.template target<target>();
-        return t ? &t->context() : nullptr;
-    }()));
+         using target = net::io_context::basic_executor_type<std::allocator<void>, Bits>;
+         const target* t = ex.template target<target>();
+         return t ? &t->context() : nullptr;
+     }()));
     return found;
 }
 
@@ -74,8 +74,7 @@ net::io_context* io_context_of(const Executor& ex) {
 
 class starting_context_scope {
   public:
-    explicit starting_context_scope(net::io_context* ctx) noexcept
-        : saved_(starting_context) {
+    explicit starting_context_scope(net::io_context* ctx) noexcept : saved_(starting_context) {
         starting_context = ctx;
     }
     ~starting_context_scope() { starting_context = saved_; }
