@@ -236,7 +236,7 @@ TEST_F(remove_tree_test, ten_thousand_levels_deep_with_bounded_descriptors) {
     make_chain(root, 10000, "d");
     pid_t pid = ::fork();
     if (pid == 0) {
-        rlim_t in_use = tempio::test::open_fds().size() - 1;  // minus the listing's own
+        rlim_t in_use = tempio::test::all_open_fds().size() - 1;  // minus the listing's own
         rlim_t limit = in_use + 1 /* parent */ + tempio::detail::max_open_dirs + 2;
         rlimit rl{limit, limit};
         if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(2);
