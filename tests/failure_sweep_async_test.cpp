@@ -8,8 +8,9 @@
 #include <fstream>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_future.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
 #include "tempio/tempio.hpp"
@@ -36,10 +37,19 @@ class async_sweep : public tempio::test::sweep_fixture {
     void SetUp() override {
         sweep_fixture::SetUp();
         ASSERT_TRUE(one_worker);
-        // Warm the worker's name generator. A future completes on the system
-        // executor, never on an io_context's ring: this runs on the pool
-        // whatever the backend.
-        fs::remove(tempio::async_mkdtemp({.dir = dir_}, net::use_future).get());
+        // Warm the worker's name generator. A thread_pool is no io_context,
+        // so this runs on tempio's pool whatever the backend; joined, its
+        // thread is gone before the sweep counts descriptors. (Not
+        // use_future: the system executor's threads would still be starting.)
+        net::thread_pool completions(1);
+        fs::path warm;
+        tempio::async_mkdtemp({.dir = dir_},
+                              net::bind_executor(completions, [&](error_code ec, fs::path p) {
+                                  EXPECT_FALSE(ec) << ec.message();
+                                  warm = std::move(p);
+                              }));
+        completions.join();
+        fs::remove(warm);
     }
 
     // Holds `expected`, takes more, reads it back (no failure armed).
