@@ -10,8 +10,8 @@
 // With io_uring, operations whose completion runs on an io_context (its
 // executor, a strand of it, or an any_io_executor holding it: coroutines)
 // use that io_context's ring for creating files and directories, closing a
-// file with nothing buffered, removing an empty directory and writes past
-// the buffer. Everything else runs on the pool. docs/design-decisions.md.
+// file with nothing buffered, removing an empty directory, reads, and writes
+// past the buffer. Everything else runs on the pool. docs/design-decisions.md.
 //
 // The worker-pool backend runs each user-visible operation as one job on a
 // bounded pool of threads, started on demand. Its bound comes from, in order:
