@@ -96,6 +96,7 @@ class file_core {
 
   private:
     explicit file_core(file_request req, open_mode mode);
+    static error_code last_error();  // errno as an error_code (EIO if errno is 0)
     bool check(bool want_read, bool want_write, error_code& ec) const;
     bool flush_buffer(error_code& ec);
     bool sync_position(error_code& ec);
