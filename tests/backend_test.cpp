@@ -98,7 +98,9 @@ TEST_F(backend, falls_back_to_threads_when_io_uring_cannot_be_set_up) {
         EXPECT_EQ(detail::choose_backend(nullptr), detail::backend_kind::threads);
         EXPECT_EQ(detail::choose_backend("auto"), detail::backend_kind::threads);
         EXPECT_EQ(detail::choose_backend("io_uring"), detail::backend_kind::threads);
-        EXPECT_EQ(detail::sys::uring_setup_faults().calls.load(), before + 3) << "it did try";
+        // It did try (a build without liburing has nothing to try).
+        EXPECT_EQ(detail::sys::uring_setup_faults().calls.load(),
+                  before + (detail::ring_built() ? 3 : 0));
     }
 }
 

@@ -265,6 +265,10 @@ void submit(ring& r, ring_op& op, std::span<const ring_request> requests, unsign
     r.submit(op, requests, first_index);
 }
 
+bool ring_built() noexcept {
+    return true;
+}
+
 bool ring_usable() noexcept {
     if (disabled_by_sysctl()) return false;
     io_uring probe_ring{};
@@ -288,6 +292,9 @@ ring* ring_for(net::io_context*) {
     return nullptr;
 }
 void submit(ring&, ring_op&, std::span<const ring_request>, unsigned) {}
+bool ring_built() noexcept {
+    return false;
+}
 bool ring_usable() noexcept {
     return false;
 }

@@ -63,4 +63,7 @@ void submit(ring& r, ring_op& op, std::span<const ring_request> requests, unsign
 // call above.
 bool ring_usable() noexcept;
 
+// Whether this build has liburing (TEMPIO_WITH_IO_URING and liburing-dev).
+bool ring_built() noexcept;
+
 }  // namespace tempio::detail
