@@ -5,6 +5,7 @@
 #include "backend/ring.hpp"
 
 #include "backend/backend.hpp"
+#include "core/fork_generation.hpp"
 #include "core/sys.hpp"
 
 #if TEMPIO_HAS_LIBURING
@@ -102,8 +103,7 @@ class ring final : public net::execution_context::service {
   public:
     static net::execution_context::id id;
 
-    explicit ring(net::execution_context& ctx)
-        : service(ctx), context_(static_cast<net::io_context&>(ctx)), owner_pid_(::getpid()) {
+    explicit ring(net::execution_context& ctx) : service(ctx), generation_(fork_generation()) {
         io_uring_params params{};
         if (setup_ring(ring_, ring_entries, params) < 0) return;
         int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -112,14 +112,15 @@ class ring final : public net::execution_context::service {
             io_uring_queue_exit(&ring_);
             return;
         }
-        ready_fd_ = std::make_unique<net::posix::stream_descriptor>(context_, efd);
+        ready_fd_ = std::make_unique<net::posix::stream_descriptor>(
+            static_cast<net::io_context&>(ctx), efd);
         capacity_ = ring_.cq.ring_entries;
         set_up_ = true;
     }
 
     ~ring() override { shutdown(); }
 
-    bool usable() const noexcept { return set_up_ && ::getpid() == owner_pid_; }
+    bool usable() const noexcept { return set_up_ && fork_generation() == generation_; }
 
     void submit(ring_op& op, std::span<const ring_request> requests, unsigned index) {
         std::lock_guard lock(mutex_);
@@ -213,7 +214,7 @@ class ring final : public net::execution_context::service {
     void shutdown() override {
         if (!set_up_) return;
         set_up_ = false;
-        if (::getpid() != owner_pid_) {
+        if (fork_generation() != generation_) {
             // A forked child's copy: the requests and the eventfd's
             // registration belong to the parent. Only drop our mapping.
             static_cast<void>(ready_fd_.release());  // closing it would unregister the parent's
@@ -239,8 +240,7 @@ class ring final : public net::execution_context::service {
         io_uring_queue_exit(&ring_);
     }
 
-    net::io_context& context_;
-    int owner_pid_;
+    unsigned generation_;  // fork_generation() of the process that set it up
     bool set_up_ = false;
     io_uring ring_{};
     std::unique_ptr<net::posix::stream_descriptor> ready_fd_;  // the registered eventfd

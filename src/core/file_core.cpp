@@ -280,7 +280,7 @@ bool file_core::begin_plain_close(int& fd, bool& unlink) noexcept {
     if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_) return false;
     closed_ = true;
     fd = fd_.release();
-    unlink = !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
+    unlink = unlinks_at_close();
     return true;
 }
 
@@ -288,7 +288,7 @@ void file_core::end_plain_close(int close_res, int unlink_res, error_code& ec) n
     ec.clear();
     // As close(): EINTR from close means closed; ENOENT from unlink, removed.
     if (close_res < 0 && close_res != -EINTR) ec.assign(-close_res, system_category());
-    if (!path_.empty() && !req_.keep && req_.delete_on_close && !deleted_) {
+    if (unlinks_at_close()) {
         deleted_ = unlink_res == 0 || unlink_res == -ENOENT;
         if (!deleted_ && !ec) ec.assign(-unlink_res, system_category());
     }
@@ -311,7 +311,7 @@ void file_core::close(error_code& ec) {
     std::string().swap(wbuf_);
     int fd = fd_.release();
     if (sys::close(fd) != 0 && !ec && errno != EINTR) ec = last_error();
-    if (!path_.empty() && !req_.keep && req_.delete_on_close && !deleted_) {
+    if (unlinks_at_close()) {
         error_code rm = remove_file(path_);
         // A refused unlink is reported; the destructor tries once more.
         deleted_ = !rm;

@@ -97,6 +97,10 @@ class file_core {
   private:
     explicit file_core(file_request req, open_mode mode);
     static error_code last_error();  // errno as an error_code (EIO if errno is 0)
+    // A named file, to delete at close, not deleted yet.
+    bool unlinks_at_close() const noexcept {
+        return !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
+    }
     bool check(bool want_read, bool want_write, error_code& ec) const;
     bool flush_buffer(error_code& ec);
     bool sync_position(error_code& ec);

@@ -1,24 +1,17 @@
 #include "core/names.hpp"
 
-#include <pthread.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <thread>
 
+#include "core/fork_generation.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
 namespace {
 
 std::atomic<name_source> g_source{nullptr};
-// Bumped in every forked child; a thread whose seed predates it reseeds.
-std::atomic<unsigned> g_fork_generation{1};
-
-void on_fork_child() noexcept {
-    g_fork_generation.fetch_add(1, std::memory_order_relaxed);
-}
 
 // xoshiro256** : small, fast, good statistical quality; the seed, not the
 // generator, is what makes names unpredictable.
@@ -43,8 +36,6 @@ struct thread_generator {
     unsigned generation = 0;
 
     void seed() {
-        static const int atfork_registered = ::pthread_atfork(nullptr, nullptr, on_fork_child);
-        (void)atfork_registered;
         std::uint64_t seed[4] = {};
         if (sys::getrandom(seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
             // getrandom cannot really fail for 32 bytes once the pool is ready;
@@ -59,7 +50,7 @@ struct thread_generator {
         }
         if ((seed[0] | seed[1] | seed[2] | seed[3]) == 0) seed[0] = 1;
         for (int i = 0; i < 4; ++i) rng.s[i] = seed[i];
-        generation = g_fork_generation.load(std::memory_order_relaxed);
+        generation = fork_generation();  // a thread seeded before a fork reseeds after
     }
 };
 
@@ -75,7 +66,7 @@ void append_random_name(std::string& out) {
         return;
     }
     thread_local thread_generator gen;
-    if (gen.generation != g_fork_generation.load(std::memory_order_relaxed)) gen.seed();
+    if (gen.generation != fork_generation()) gen.seed();
     // 37 symbols: one 64-bit draw gives 8 characters with negligible bias
     // (5.8 bits each from 64 bits; 37^8 < 2^42), taken by repeated division.
     std::uint64_t x = gen.rng.next();
