@@ -7,6 +7,7 @@ if(DOXYGEN_FOUND)
   add_custom_target(docs
     COMMAND ${CMAKE_COMMAND} -E remove_directory ${PROJECT_BINARY_DIR}/docs
     COMMAND Doxygen::doxygen ${PROJECT_BINARY_DIR}/Doxyfile
+    # Doxygen resolves the Markdown links (README.md to docs/*.md) from here.
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     COMMENT "API reference: ${PROJECT_BINARY_DIR}/docs/html/index.html"
     VERBATIM)
