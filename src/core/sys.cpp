@@ -1,6 +1,7 @@
 #include "core/sys.hpp"
 
 #include <sys/random.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -100,11 +101,17 @@ int ftruncate(int fd, off_t size) noexcept {
 int fsync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fsync(fd));
 }
+int fdatasync(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, ::fdatasync(fd));
+}
 int fstat(int fd, struct stat* st) noexcept {
     TEMPIO_SYSCALL(-1, ::fstat(fd, st));
 }
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
     TEMPIO_SYSCALL(-1, ::fstatat(dirfd, path, st, flags));
+}
+int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* st) noexcept {
+    TEMPIO_SYSCALL(-1, ::statx(dirfd, path, flags, mask, st));
 }
 int fchmod(int fd, mode_t mode) noexcept {
     TEMPIO_SYSCALL(-1, ::fchmod(fd, mode));
@@ -132,6 +139,13 @@ int chmod(const char* path, mode_t mode) noexcept {
 }
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept {
     TEMPIO_SYSCALL(-1, ::getrandom(buf, n, flags));
+}
+bool total_memory(std::uint64_t& bytes) noexcept {
+    if (inject()) return false;
+    struct sysinfo info {};
+    if (::sysinfo(&info) != 0) return false;
+    bytes = (std::uint64_t(info.totalram) + info.totalswap) * info.mem_unit;
+    return true;
 }
 bool getcwd(std::string& out) noexcept {
     if (inject()) return false;

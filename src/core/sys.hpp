@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace tempio::detail::sys {
@@ -57,8 +58,11 @@ ssize_t writev(int fd, const iovec* iov, int iovcnt) noexcept;
 off_t lseek(int fd, off_t off, int whence) noexcept;
 int ftruncate(int fd, off_t size) noexcept;
 int fsync(int fd) noexcept;
+int fdatasync(int fd) noexcept;
 int fstat(int fd, struct stat* st) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
+// statx (Linux 4.11): also says whether a directory is append-only.
+int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* st) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;
 int dup(int fd) noexcept;
 DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
@@ -67,6 +71,8 @@ dirent* readdir(DIR* d) noexcept;  // null with errno 0 at the end, errno set on
 // By path: only for /proc/self/fd/N, to chmod a held O_PATH descriptor.
 int chmod(const char* path, mode_t mode) noexcept;
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept;
+// RAM plus swap in bytes (sysinfo), or false with errno set.
+bool total_memory(std::uint64_t& bytes) noexcept;
 // getcwd into a std::string; returns false with errno set on failure.
 bool getcwd(std::string& out) noexcept;
 
