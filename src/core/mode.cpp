@@ -1,11 +1,11 @@
 #include "core/mode.hpp"
 
-#include <boost/system/errc.hpp>
+#include <cerrno>
 
 namespace tempio::detail {
 
 boost::system::error_code parse_mode(std::string_view mode, open_mode& out) {
-    const auto bad = make_error_code(boost::system::errc::invalid_argument);
+    const boost::system::error_code bad(EINVAL, boost::system::system_category());
     constexpr std::string_view letters = "rwax+bt";
     unsigned seen = 0;
     for (char c : mode) {
