@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include <boost/system/system_error.hpp>
+
 #include "core/names.hpp"
 #include "core/paths.hpp"
 #include "core/sys.hpp"
@@ -102,7 +104,14 @@ bool tempdir_known() noexcept {
 }
 
 void override_tempdir(std::string dir) {
+    // As the dir option (resolve_dir): a NUL would cut the name short at
+    // every system call. Checked before anything changes.
+    if (dir.find('\0') != std::string::npos)
+        throw boost::system::system_error(error_code(EINVAL, system_category()), "set_tempdir");
     std::string value = dir.empty() ? std::string() : absolute_normal(dir);
+    if (!dir.empty() && value.empty())  // relative, and getcwd failed: not "search again"
+        throw boost::system::system_error(error_code(errno ? errno : ENOENT, system_category()),
+                                          "set_tempdir");
     std::lock_guard lock(g_mutex);
     g_cached = std::move(value);
 }

@@ -21,6 +21,9 @@ bool probe_tempdir(const std::string& dir, error_code& ec);
 std::string tempdir(error_code& ec);
 // Whether tempdir() would answer without a system call (already searched).
 bool tempdir_known() noexcept;
+// Throws system_error: EINVAL for an embedded NUL (as the dir option), the
+// getcwd error for a relative dir that cannot be made absolute. Nothing
+// changes then.
 void override_tempdir(std::string dir);
 
 }  // namespace tempio::detail
