@@ -1,8 +1,11 @@
 #include "core/fork_generation.hpp"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <new>
 
 namespace tempio::detail {
 namespace {
@@ -13,12 +16,56 @@ void on_fork_child() noexcept {
     g_generation.fetch_add(1, std::memory_order_relaxed);
 }
 
+// pthread_atfork handlers do not run for syscall(SYS_fork) or clone(): a
+// page the kernel zeroes in every child (MADV_WIPEONFORK, Linux 4.14) sees
+// those too, for one load per call. Its flag is 1 in the process that set
+// it, 0 in a child until the child's first look re-arms it. Without it
+// (older kernels), getpid() is compared instead: a system call per call.
+class fork_marker {
+  public:
+    fork_marker() noexcept : pid_(::getpid()) {
+        long size = ::sysconf(_SC_PAGESIZE);
+        if (size <= 0) return;
+        void* page = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (page == MAP_FAILED) return;
+        if (::madvise(page, static_cast<std::size_t>(size), MADV_WIPEONFORK) != 0) {
+            ::munmap(page, static_cast<std::size_t>(size));
+            return;
+        }
+        flag_ = new (page) std::atomic<unsigned>(1);  // mapped for the life of the process
+    }
+
+    // In a child not yet re-armed. Threads racing here may both see it:
+    // the generation then moves twice, which is harmless.
+    bool forked() const noexcept {
+        if (flag_ != nullptr) return flag_->load(std::memory_order_acquire) == 0;
+        return ::getpid() != pid_.load(std::memory_order_acquire);
+    }
+    // After the generation moved: whoever sees the mark sees the new generation.
+    void rearm() noexcept {
+        if (flag_ != nullptr)
+            flag_->store(1, std::memory_order_release);
+        else
+            pid_.store(::getpid(), std::memory_order_release);
+    }
+
+  private:
+    std::atomic<unsigned>* flag_ = nullptr;
+    std::atomic<int> pid_;
+};
+
 }  // namespace
 
 unsigned fork_generation() noexcept {
     static const int registered = ::pthread_atfork(nullptr, nullptr, on_fork_child);
     (void)registered;
-    return g_generation.load(std::memory_order_relaxed);
+    static fork_marker marker;  // mmap and madvise once, outside the test seam (cannot matter)
+    if (marker.forked()) {
+        g_generation.fetch_add(1, std::memory_order_acq_rel);
+        marker.rearm();
+    }
+    return g_generation.load(std::memory_order_acquire);
 }
 
 }  // namespace tempio::detail

@@ -1,6 +1,8 @@
 // "Is this still the process that made it?" without a system call: a
-// counter bumped in every forked child (pthread_atfork). getpid() is a real
-// system call in glibc, too dear for every operation.
+// counter bumped in every forked child, by pthread_atfork and, for a fork
+// that runs no atfork handler (syscall(SYS_fork), clone), by a page the
+// kernel wipes in the child. getpid() is a real system call in glibc, too
+// dear for every operation (it is the fallback before Linux 4.14).
 #pragma once
 
 namespace tempio::detail {
