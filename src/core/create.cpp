@@ -1,7 +1,11 @@
 #include "core/create.hpp"
 
+#include <sys/sysmacros.h>
+
+#include <array>
 #include <atomic>
 #include <cerrno>
+#include <mutex>
 
 #include "core/names.hpp"
 #include "core/paths.hpp"
@@ -40,20 +44,76 @@ bool with_unique_name(const name_request& req, std::string& path, error_code& ec
     return false;
 }
 
-std::atomic<bool> g_tmpfile_unsupported{false};
+// O_TMPFILE, as CPython decides: off for the whole process only when the
+// kernel lacks it (EISDIR: it read O_TMPFILE as O_DIRECTORY, before 3.11);
+// a file system that refuses it (EOPNOTSUPP) is remembered by device, so
+// that other directories keep it.
+std::atomic<bool> g_tmpfile_off{false};
+
+class device_set {
+  public:
+    bool empty() const noexcept { return !any_.load(std::memory_order_acquire); }
+    bool contains(dev_t dev) noexcept {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < count_; ++i)
+            if (devs_[i] == dev) return true;
+        return false;
+    }
+    void add(dev_t dev) noexcept {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < count_; ++i)
+            if (devs_[i] == dev) return;
+        // Full: not remembered; such a directory costs one failed open per file.
+        if (count_ < devs_.size()) devs_[count_++] = dev;
+        any_.store(true, std::memory_order_release);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::atomic<bool> any_{false};
+    std::array<dev_t, 16> devs_{};
+    std::size_t count_ = 0;
+};
+device_set g_tmpfile_refused;
+
+// O_TMPFILE's "not on this file system" answers (EINVAL: some FUSE and
+// network file systems).
+bool tmpfile_refused(int err) {
+    return err == EOPNOTSUPP || err == EINVAL;
+}
+
+struct dir_facts {
+    dev_t dev = 0;
+    bool dev_known = false;
+    bool append_only = false;  // chattr +a: names can be made, never removed
+};
+
+bool stat_dir(const std::string& dir, dir_facts& out, error_code& ec) {
+    struct statx stx {};
+    if (sys::statx(AT_FDCWD, dir.c_str(), 0, STATX_TYPE, &stx) == 0) {
+        out.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+        out.dev_known = true;
+        out.append_only = (stx.stx_attributes_mask & stx.stx_attributes & STATX_ATTR_APPEND) != 0;
+        return true;
+    }
+    if (errno != ENOSYS) {  // ENOSYS: a kernel before 4.11; nothing else to learn
+        ec.assign(errno, system_category());
+        return false;
+    }
+    return true;
+}
 
 }  // namespace
 
 error_code validate_affixes(std::string_view prefix, std::string_view suffix) {
-    if (bad_affix(prefix) || bad_affix(suffix))
-        return make_error_code(boost::system::errc::invalid_argument);
+    if (bad_affix(prefix) || bad_affix(suffix)) return error_code(EINVAL, system_category());
     return {};
 }
 
 std::string resolve_dir(const name_request& req, error_code& ec) {
     if (req.dir.empty()) return tempdir(ec);
     if (req.dir.find('\0') != std::string::npos) {
-        ec = make_error_code(boost::system::errc::invalid_argument);
+        ec.assign(EINVAL, system_category());
         return {};
     }
     std::string dir = absolute_normal(req.dir);
@@ -79,25 +139,57 @@ bool create_unique_directory(const name_request& req, std::string& path, error_c
 
 unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec) {
     if ((ec = validate_affixes(req.prefix, req.suffix))) return {};
-    if (!g_tmpfile_unsupported.load(std::memory_order_relaxed)) {
-        std::string dir = resolve_dir(req, ec);
-        if (ec) return {};
+    name_request here{req.prefix, req.suffix, resolve_dir(req, ec)};
+    if (ec) return {};
+    dir_facts facts;
+    bool facts_known = false;
+    int refused = 0;  // O_TMPFILE's errno, when it was tried and refused
+    bool try_tmpfile = !g_tmpfile_off.load(std::memory_order_relaxed);
+    // Only once some file system refused it does a creation stat its directory.
+    if (try_tmpfile && !g_tmpfile_refused.empty()) {
+        if (!stat_dir(here.dir, facts, ec)) return {};
+        facts_known = true;
+        try_tmpfile = !(facts.dev_known && g_tmpfile_refused.contains(facts.dev));
+    }
+    if (try_tmpfile) {
         int flags = anonymous_file_flags | extra_flags;
         for (;;) {
-            unique_fd fd(sys::openat(AT_FDCWD, dir.c_str(), flags, 0600));
+            unique_fd fd(sys::openat(AT_FDCWD, here.dir.c_str(), flags, 0600));
             if (fd) return fd;
-            if (errno == EINTR) continue;
-            // Not supported by the kernel or this file system: fall back for good.
-            if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) break;
+            if (errno != EINTR) break;
+        }
+        if (errno == EISDIR) {
+            g_tmpfile_off = true;
+        } else if (tmpfile_refused(errno)) {
+            refused = errno;
+        } else {
             ec.assign(errno, system_category());
             return {};
         }
-        g_tmpfile_unsupported = true;
+    }
+    // Create, then unlink. Never where the name could not be removed again.
+    if (!facts_known && !stat_dir(here.dir, facts, ec)) return {};
+    if (refused != 0 && facts.dev_known) g_tmpfile_refused.add(facts.dev);
+    if (facts.append_only) {
+        ec.assign(EPERM, system_category());  // what the unlink would say
+        return {};
     }
     std::string path;
-    unique_fd fd = create_unique_file(req, extra_flags, path, ec);
-    if (!fd) return {};
-    if ((ec = remove_file(path))) return {};  // fd closes on return
+    unique_fd fd = create_unique_file(here, extra_flags, path, ec);
+    if (!fd) {
+        // The directory exists (stat_dir): ENOENT only says this file system
+        // makes no files (procfs). O_TMPFILE's answer is the real one.
+        if (refused != 0 && ec == error_code(ENOENT, system_category()))
+            ec.assign(refused, system_category());
+        return {};
+    }
+    if ((ec = remove_file(path))) {
+        // Unusable now. Closed, the name may go (a file system that keeps
+        // open files); if it still cannot, it stays, reported.
+        fd.reset();
+        remove_file(path);
+        return {};
+    }
     return fd;
 }
 
@@ -117,10 +209,12 @@ bool make_name_source(const name_request& req, name_series& out, error_code& ec)
 }
 
 bool tmpfile_unsupported() noexcept {
-    return g_tmpfile_unsupported.load(std::memory_order_relaxed);
+    return g_tmpfile_off.load(std::memory_order_relaxed);
 }
 void note_tmpfile_unsupported() noexcept {
-    g_tmpfile_unsupported = true;
+    // Nothing: create_anonymous_file, which the caller falls back to, tries
+    // O_TMPFILE again and remembers the answer, per file system or (EISDIR)
+    // for the process. Recording it here would turn it off everywhere.
 }
 
 error_code remove_file(const std::string& path) {

@@ -42,8 +42,14 @@ unique_fd create_unique_file(const name_request& req, int extra_flags, std::stri
 // Same for a directory, mode 0700.
 bool create_unique_directory(const name_request& req, std::string& path, error_code& ec);
 
-// A file with no name: O_TMPFILE where the file system supports it (a failure
-// is remembered for the process), else create-then-unlink.
+// A file with no name: O_TMPFILE where the file system supports it, else
+// create-then-unlink. A refusal (EOPNOTSUPP, EINVAL) is remembered for that
+// file system (st_dev); only EISDIR (a kernel without O_TMPFILE) turns it off
+// for the process. The fallback never creates where the name could not be
+// removed (an append-only directory: EPERM); should the unlink fail anyway,
+// the file is closed, unlinked once more, and the error reported. When the
+// fallback finds the file system makes no files (ENOENT in an existing
+// directory: procfs), O_TMPFILE's error is reported.
 unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec);
 
 // The name loop for a backend that makes the create call itself: where names
@@ -58,9 +64,11 @@ struct name_series {
 // unless the directory is relative: getcwd).
 bool make_name_source(const name_request& req, name_series& out, error_code& ec);
 
-// O_TMPFILE found unsupported in this process (create_anonymous_file then
-// creates and unlinks instead).
+// O_TMPFILE off for the whole process (the kernel lacks it: EISDIR), so
+// create_anonymous_file creates and unlinks instead.
 bool tmpfile_unsupported() noexcept;
+// Does nothing (kept for the io_uring creation's hand-over, which then calls
+// create_anonymous_file: that finds out and remembers by itself).
 void note_tmpfile_unsupported() noexcept;
 
 // unlink, with EINTR retried and ENOENT ("someone removed it already") no error.
