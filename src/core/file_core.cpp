@@ -4,10 +4,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <stdexcept>
 
 #include <unistd.h>
-
-#include <boost/system/errc.hpp>
 
 #include "core/sys.hpp"
 
@@ -15,8 +14,52 @@ namespace tempio::detail {
 namespace {
 
 using boost::system::system_category;
-using boost::system::errc::make_error_code;
-namespace errc = boost::system::errc;
+
+// System errors in system_category(), as Asio's: they compare equal to both
+// net::error::X and std::errc::Y.
+error_code sys_error(int e) {
+    return error_code(e, system_category());
+}
+
+// off_t's limit: no position or size passes it, in memory or on disk.
+constexpr std::uint64_t max_offset = INT64_MAX;
+
+// base + off as lseek computes a position: negative is EINVAL, past
+// INT64_MAX is EOVERFLOW (POSIX; Linux says EINVAL for both, but a spooled
+// file must give one answer before and after its rollover).
+bool add_offset(std::uint64_t base, std::int64_t off, std::uint64_t& out, error_code& ec) {
+    if (off < 0) {
+        std::uint64_t back = std::uint64_t(0) - static_cast<std::uint64_t>(off);  // INT64_MIN too
+        if (back > base) {
+            ec = sys_error(EINVAL);
+            return false;
+        }
+        out = base - back;
+        return true;
+    }
+    if (static_cast<std::uint64_t>(off) > max_offset - base) {
+        ec = sys_error(EOVERFLOW);
+        return false;
+    }
+    out = base + static_cast<std::uint64_t>(off);
+    return true;
+}
+
+// Memory images up to this size are simply allocated (bad_alloc caught);
+// beyond it, first compared with the machine's RAM plus swap.
+constexpr std::uint64_t small_image = std::uint64_t(1) << 30;
+
+// An image larger than RAM plus swap is refused without trying: resize
+// zero-fills every page, so under overcommit it would be killed rather than
+// fail, and sanitizer allocators abort instead of throwing. One sysinfo per
+// process, the first time an image grows past small_image.
+std::uint64_t memory_ceiling() noexcept {
+    static const std::uint64_t ceiling = [] {
+        std::uint64_t bytes = 0;
+        return sys::total_memory(bytes) ? bytes : UINT64_MAX;
+    }();
+    return ceiling;
+}
 
 }  // namespace
 
@@ -37,11 +80,59 @@ error_code file_core::prepare(file_request& req, open_mode& mode) {
 }
 
 std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
+                                            std::string path, error_code& ec) {
+    ec.clear();
+    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    core->fd_ = std::move(fd);
+    core->path_ = std::move(path);
+    if (!core->path_.empty() && !core->note_identity(ec)) {
+        core->discard();  // just made: nobody else's yet, removed unchecked
+        return nullptr;
+    }
+    return core;
+}
+
+std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
                                             std::string path) {
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     core->fd_ = std::move(fd);
     core->path_ = std::move(path);
+    if (!core->path_.empty()) {
+        error_code ignored;  // no identity: deleted by name unchecked (see remove_name)
+        core->note_identity(ignored);
+    }
     return core;
+}
+
+bool file_core::note_identity(error_code& ec) {
+    struct stat st {};
+    if (sys::fstat(fd_.get(), &st) != 0) {
+        ec = last_error();
+        return false;
+    }
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+    identity_known_ = true;
+    return true;
+}
+
+// By path, holding no directory descriptor: one more descriptor per named
+// file would halve how many fit under RLIMIT_NOFILE, and the ring's creation
+// would have to open the directory on the loop thread. The identity check is
+// what spares an unrelated file that took the name; a held directory would
+// add only a guard against the directory itself being renamed and replaced.
+// A name swapped between the fstatat and the unlink can still be lost: Linux
+// has no unlink-if-inode.
+error_code file_core::remove_name() {
+    if (identity_known_) {
+        struct stat st {};
+        while (sys::fstatat(AT_FDCWD, path_.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT || errno == ENOTDIR) return {};  // gone already
+            if (errno != EINTR) return last_error();
+        }
+        if (st.st_dev != dev_ || st.st_ino != ino_) return {};  // not ours any more: leave it
+    }
+    return remove_file(path_);
 }
 
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
@@ -49,10 +140,15 @@ std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     if ((ec = prepare(req, mode))) return nullptr;
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     int extra = mode.append ? O_APPEND : 0;
-    if (core->req_.kind == file_kind::named)
+    if (core->req_.kind == file_kind::named) {
         core->fd_ = create_unique_file(core->req_.names, extra, core->path_, ec);
-    else
+        if (!ec && !core->note_identity(ec)) {
+            core->fd_.reset();
+            remove_file(core->path_);  // just made: nobody else's yet
+        }
+    } else {
         core->fd_ = create_anonymous_file(core->req_.names, extra, ec);
+    }
     if (ec) {
         core->closed_ = core->deleted_ = true;
         return nullptr;
@@ -84,36 +180,44 @@ void file_core::destroy() noexcept {
         }
     }
     // delete_on_close=false: the name lives until the end of the object.
-    if (!deleted_ && !path_.empty() && !req_.keep) remove_file(path_);
+    if (!deleted_ && !path_.empty() && !req_.keep) remove_name();
     deleted_ = true;
 }
 
 void file_core::discard() noexcept {
     closed_ = true;
     fd_.reset();
-    if (!path_.empty() && !deleted_) remove_file(path_);
+    if (!path_.empty() && !deleted_) remove_name();
     deleted_ = true;
 }
 
 bool file_core::check(bool want_read, bool want_write, error_code& ec) const {
     if (closed_ || (want_read && !mode_.readable) || (want_write && !mode_.writable)) {
-        ec = make_error_code(errc::bad_file_descriptor);
+        ec = sys_error(EBADF);
         return false;
     }
     ec.clear();
     return true;
 }
 
+// CPython's rule: in memory until a write leaves the position past max_size
+// (max_size 0: never by itself). In append mode the write goes to the end.
+bool file_core::write_rolls_over(std::size_t n) const noexcept {
+    std::uint64_t pos = memory_write_pos();
+    return req_.max_size != 0 && (pos > req_.max_size || n > req_.max_size - pos);
+}
+
 bool file_core::write_is_free(std::size_t n) const noexcept {
     if (closed_ || !mode_.writable) return true;  // fails at once
-    if (in_memory_) return req_.max_size == 0 || std::max(mem_pos_ + n, mem_pos_) <= req_.max_size;
+    if (in_memory_) return !write_rolls_over(n);
     return req_.buffer_size != 0 && wbuf_.size() + n <= req_.buffer_size;
 }
 
 bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
     if (closed_ || !mode_.writable) return true;
     if (!in_memory_) return false;
-    return size == nullptr || req_.max_size == 0 || *size <= req_.max_size;
+    std::uint64_t target = size ? *size : mem_pos_;  // truncate() cuts at the position
+    return req_.max_size == 0 || target <= req_.max_size || target > max_offset;
 }
 
 // ---- writing ------------------------------------------------------------
@@ -150,18 +254,47 @@ bool file_core::sync_position(error_code& ec) {
     return true;
 }
 
-std::size_t file_core::write_memory(const char* data, std::size_t n) {
-    if (mem_pos_ > mem_.size()) mem_.resize(mem_pos_, '\0');  // sparse write
-    std::size_t overlap = std::min(n, mem_.size() - mem_pos_);
-    std::memcpy(mem_.data() + mem_pos_, data, overlap);
-    mem_.append(data + overlap, n - overlap);
-    mem_pos_ += n;
+// Zero-fills the image up to `size`; ENOMEM with the image unchanged when
+// that cannot be allocated. A rolled-over file would make it a sparse file;
+// memory has no holes.
+bool file_core::grow_memory(std::uint64_t size, error_code& ec) {
+    if (size > small_image && size > memory_ceiling()) {
+        ec = sys_error(ENOMEM);
+        return false;
+    }
+    try {
+        mem_.resize(static_cast<std::size_t>(size), '\0');  // strong guarantee
+    } catch (const std::exception&) {                       // bad_alloc, length_error
+        ec = sys_error(ENOMEM);
+        return false;
+    }
+    return true;
+}
+
+std::size_t file_core::write_memory(const char* data, std::size_t n, error_code& ec) {
+    if (n == 0) return 0;  // as write(2): an empty write extends nothing
+    std::uint64_t pos = memory_write_pos();
+    std::uint64_t end = pos + n;  // no overflow: write() checked it against max_offset
+    if (end > mem_.size() && !grow_memory(end, ec)) return 0;
+    std::memcpy(mem_.data() + pos, data, n);
+    mem_pos_ = static_cast<std::size_t>(end);
     return n;
 }
 
 std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec) {
+    // Not at the end (append mode) but at the position: its end must stay a
+    // valid offset. POSIX says EFBIG (Linux: EINVAL, when it is written).
+    if (!mode_.append && n > max_offset - (kpos_ + wbuf_.size())) {
+        ec = sys_error(EFBIG);
+        return 0;
+    }
     if (req_.buffer_size != 0 && wbuf_.size() + n <= req_.buffer_size) {
-        wbuf_.append(data, n);
+        try {
+            wbuf_.append(data, n);
+        } catch (const std::exception&) {
+            ec = sys_error(ENOMEM);
+            return 0;
+        }
         if (mode_.append) pos_known_ = false;
         return n;
     }
@@ -196,14 +329,19 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
 std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
     if (!check(false, true, ec)) return 0;
     if (in_memory_) {
-        if (mode_.append) mem_pos_ = mem_.size();
-        if (req_.max_size != 0 && mem_pos_ + n > req_.max_size) {
+        // Past off_t's limit, before anything changes: EFBIG, as write(2)
+        // at the maximum offset (POSIX).
+        if (n != 0 && n > max_offset - memory_write_pos()) {
+            ec = sys_error(EFBIG);
+            return 0;
+        }
+        if (write_rolls_over(n)) {
             // Roll over first so that a failure leaves memory untouched.
             rollover(ec);
             if (ec) return 0;
             return write_fd(data, n, ec);
         }
-        return write_memory(data, n);
+        return write_memory(data, n, ec);
     }
     return write_fd(data, n, ec);
 }
@@ -213,24 +351,27 @@ std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
 std::uint64_t file_core::seek(std::int64_t off, int whence, error_code& ec) {
     if (!check(false, false, ec)) return 0;
     if (whence < SEEK_SET || whence > SEEK_END) {
-        ec = make_error_code(errc::invalid_argument);
+        ec = sys_error(EINVAL);
         return 0;
     }
+    std::uint64_t pos = 0;
     if (in_memory_) {
-        std::int64_t base = whence == SEEK_SET   ? 0
-                            : whence == SEEK_CUR ? static_cast<std::int64_t>(mem_pos_)
-                                                 : static_cast<std::int64_t>(mem_.size());
-        if (off < 0 ? base < -off : false) {  // same rule as lseek: no negative position
-            ec = make_error_code(errc::invalid_argument);
-            return 0;
-        }
-        mem_pos_ = static_cast<std::size_t>(base + off);
+        std::uint64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? mem_pos_ : mem_.size();
+        if (!add_offset(base, off, pos, ec)) return 0;
+        mem_pos_ = static_cast<std::size_t>(pos);
         return mem_pos_;
     }
-    if (!flush_buffer(ec)) return 0;
+    if (!flush_buffer(ec)) return 0;  // the position is known from here on
+    // The kernel wraps past INT64_MAX into EINVAL: say EOVERFLOW, as in memory.
+    if (whence == SEEK_CUR && !add_offset(kpos_, off, pos, ec)) return 0;
     off_t r = sys::lseek(fd_.get(), static_cast<off_t>(off), whence);
     if (r < 0) {
-        ec = last_error();
+        int err = errno;
+        struct stat st {};
+        if (err == EINVAL && whence == SEEK_END && off > 0 && sys::fstat(fd_.get(), &st) == 0 &&
+            static_cast<std::uint64_t>(off) > max_offset - static_cast<std::uint64_t>(st.st_size))
+            err = EOVERFLOW;
+        ec = sys_error(err);
         return 0;
     }
     kpos_ = static_cast<std::uint64_t>(r);
@@ -247,6 +388,10 @@ std::uint64_t file_core::tell(error_code& ec) {
 
 std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
     if (!check(false, true, ec)) return 0;
+    if (size && *size > max_offset) {  // a negative off_t: ftruncate's EINVAL
+        ec = sys_error(EINVAL);
+        return 0;
+    }
     if (in_memory_) {
         std::uint64_t target = size ? *size : mem_pos_;
         if (req_.max_size != 0 && target > req_.max_size) {
@@ -254,7 +399,11 @@ std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
             if (ec) return 0;
             return truncate(size, ec);
         }
-        mem_.resize(static_cast<std::size_t>(target), '\0');
+        if (target > mem_.size()) {
+            if (!grow_memory(target, ec)) return 0;
+        } else {
+            mem_.resize(static_cast<std::size_t>(target));  // shrinking allocates nothing
+        }
         return target;
     }
     if (!flush_buffer(ec)) return 0;
@@ -273,30 +422,39 @@ void file_core::flush(error_code& ec) {
     if (!in_memory_) flush_buffer(ec);
 }
 
-// ---- closing ------------------------------------------------------------
-
-bool file_core::begin_plain_close(int& fd, bool& unlink) noexcept {
-    // Not when close() has more to do: a buffer to write, a position to learn.
-    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_) return false;
-    closed_ = true;
-    fd = fd_.release();
-    unlink = unlinks_at_close();
-    return true;
-}
-
-void file_core::end_plain_close(int close_res, int unlink_res, error_code& ec) noexcept {
-    ec.clear();
-    // As close(): EINTR from close means closed; ENOENT from unlink, removed.
-    if (close_res < 0 && close_res != -EINTR) ec.assign(-close_res, system_category());
-    if (unlinks_at_close()) {
-        deleted_ = unlink_res == 0 || unlink_res == -ENOENT;
-        if (!deleted_ && !ec) ec.assign(-unlink_res, system_category());
+void file_core::sync(bool data_only, error_code& ec) {
+    if (!check(false, false, ec)) return;
+    if (in_memory_ || !flush_buffer(ec)) return;  // in memory: nothing on a disk
+    while ((data_only ? sys::fdatasync(fd_.get()) : sys::fsync(fd_.get())) != 0) {
+        if (errno != EINTR) {
+            ec = last_error();
+            return;
+        }
     }
 }
 
+// ---- closing ------------------------------------------------------------
+
+bool file_core::begin_plain_close(int& fd, bool& unlink) noexcept {
+    // Not when close() has more to do: a buffer to write, a position to
+    // learn, a name to check and delete (remove_name).
+    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_ || unlinks_at_close()) return false;
+    closed_ = true;
+    fd = fd_.release();
+    unlink = false;
+    return true;
+}
+
+void file_core::end_plain_close(int close_res, int /*unlink_res*/, error_code& ec) noexcept {
+    ec.clear();
+    // As close(): EINTR from close means closed.
+    if (close_res < 0 && close_res != -EINTR) ec = sys_error(-close_res);
+}
+
 bool file_core::plain_write_ok(std::size_t n) const noexcept {
+    // Not past off_t's limit: write_fd's EFBIG.
     return !closed_ && !in_memory_ && mode_.writable && !mode_.append && wbuf_.empty() &&
-           !write_is_free(n);
+           n <= max_offset - kpos_ && !write_is_free(n);
 }
 
 void file_core::close(error_code& ec) {
@@ -312,7 +470,7 @@ void file_core::close(error_code& ec) {
     int fd = fd_.release();
     if (sys::close(fd) != 0 && !ec && errno != EINTR) ec = last_error();
     if (unlinks_at_close()) {
-        error_code rm = remove_file(path_);
+        error_code rm = remove_name();
         // A refused unlink is reported; the destructor tries once more.
         deleted_ = !rm;
         if (!ec) ec = rm;
@@ -324,7 +482,7 @@ void file_core::close(error_code& ec) {
 void file_core::rollover(error_code& ec) {
     ec.clear();
     if (closed_) {
-        ec = make_error_code(errc::bad_file_descriptor);
+        ec = sys_error(EBADF);
         return;
     }
     if (!in_memory_) return;

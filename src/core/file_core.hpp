@@ -4,6 +4,8 @@
 // can run on the caller's thread (no system call) or needs one worker hop.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,8 +39,15 @@ class file_core {
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
     static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
     // For a backend that opens the file itself: check the request first, then
-    // adopt what was opened (`path` empty for an anonymous file).
+    // adopt what was opened (`path` empty for an anonymous file). adopt fstats
+    // a named file for its identity (see remove_name); when that fails it
+    // closes the file, removes the name and returns null with the error, as
+    // create() does.
     static error_code prepare(file_request& req, open_mode& mode);
+    static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
+                                            std::string path, error_code& ec);
+    // Transitional, for callers without an error path: a failed fstat leaves
+    // the identity unknown, and the name is then deleted unchecked.
     static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
                                             std::string path);
     // Closes and deletes as configured; never throws. In another process (a
@@ -54,11 +63,13 @@ class file_core {
     bool in_memory() const noexcept { return in_memory_; }
     int native_handle() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
-    // Whether an operation can complete without a system call.
+    // Whether an operation can complete without a system call (a spooled
+    // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
     bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
     bool flush_is_free() const noexcept { return closed_ || in_memory_ || wbuf_.empty(); }
     bool truncate_is_free(const std::uint64_t* size) const noexcept;
+    bool sync_is_free() const noexcept { return closed_ || in_memory_; }
 
     // --- blocking operations (any may be called on a worker) ---
     std::size_t write(const char* data, std::size_t n, error_code& ec);
@@ -70,16 +81,20 @@ class file_core {
     std::uint64_t tell(error_code& ec);
     std::uint64_t truncate(const std::uint64_t* size, error_code& ec);
     void flush(error_code& ec);
+    // flush(), then fsync (fdatasync when data_only). In memory: nothing to do.
+    void sync(bool data_only, error_code& ec);
     void close(error_code& ec);     // idempotent
     void rollover(error_code& ec);  // spooled: memory -> file, keeps position
     int fileno(error_code& ec);     // spooled: rolls over, flushes
     void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
 
     // --- for a backend that makes the system calls itself (io_uring) ---
-    // Close with nothing buffered is close(fd) plus, for a named file to
-    // delete, unlink(path). begin hands the fd over (the file counts as
-    // closed from now on) and says whether to unlink; end records the
-    // results (-errno or 0) exactly as close() would.
+    // Close with nothing buffered and nothing to delete is one close(fd).
+    // begin hands the fd over (the file counts as closed from now on); end
+    // records the result (-errno or 0) exactly as close() would. A named file
+    // to delete at close is refused: its name is checked before it is
+    // unlinked (remove_name), which close() does. `unlink` is always false and
+    // `unlink_res` ignored (kept for the ring's signature).
     bool begin_plain_close(int& fd, bool& unlink) noexcept;
     void end_plain_close(int close_res, int unlink_res, error_code& ec) noexcept;
     // A write that goes straight to the kernel at the file position: nothing
@@ -105,13 +120,33 @@ class file_core {
     bool flush_buffer(error_code& ec);
     bool sync_position(error_code& ec);
     std::size_t write_fd(const char* data, std::size_t n, error_code& ec);
-    std::size_t write_memory(const char* data, std::size_t n);
+    // In memory: where a write of n bytes goes, and whether it rolls over.
+    std::uint64_t memory_write_pos() const noexcept {
+        return mode_.append ? mem_.size() : mem_pos_;
+    }
+    bool write_rolls_over(std::size_t n) const noexcept;
+    std::size_t write_memory(const char* data, std::size_t n, error_code& ec);
+    bool grow_memory(std::uint64_t size, error_code& ec);
+    // The read loops on the fd (they may throw bad_alloc: the callers catch).
+    void read_fd(std::string& out, std::size_t max, error_code& ec);
+    void readline_fd(std::string& out, error_code& ec);
+    // Puts the position back after a read whose result could not be allocated.
+    void unread(std::uint64_t start) noexcept;
+    // Records the named file's device and inode (fstat).
+    bool note_identity(error_code& ec);
+    // Unlinks path_ if it still names this file; gone, or another file under
+    // the name: nothing to do, no error.
+    error_code remove_name();
     void destroy() noexcept;
 
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
     std::string path_;  // named files only
+    // The named file's identity, from an fstat when it was created.
+    bool identity_known_ = false;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
     bool closed_ = false;
     bool deleted_ = false;
     int owner_pid_;  // the destructor deletes only in the creating process
@@ -119,7 +154,8 @@ class file_core {
     std::string wbuf_;
     std::uint64_t kpos_ = 0;
     bool pos_known_ = true;  // false in append mode after a write
-    // spooled, before rollover
+    // spooled, before rollover. Positions never pass INT64_MAX (off_t's
+    // limit), as on a rolled-over file.
     bool in_memory_ = false;
     std::string mem_;
     std::size_t mem_pos_ = 0;
