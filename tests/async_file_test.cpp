@@ -19,7 +19,8 @@ using tempio::test::entries;
 
 namespace {
 class temporary_file_test : public tempio::test::test_dir {};
-const auto ebadf = make_error_code(boost::system::errc::bad_file_descriptor);
+// Strict: system_category EBADF, as Asio reports it (not generic:9).
+const error_code ebadf = net::error::bad_descriptor;
 }  // namespace
 
 TEST_F(temporary_file_test, write_seek_read_round_trip_then_closed) {

@@ -24,9 +24,9 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
         std::size_t max_size = 0;
         std::string_view mode = "w+b";
         std::size_t buffering = 8192;  // write buffer after rollover; 0 = unbuffered
-        std::string_view suffix;
+        std::string_view suffix{};
         std::string_view prefix = "tmp";
-        path_view dir;
+        path_view dir{};
     };
 
     using basic_async_file<Executor>::basic_async_file;
@@ -42,14 +42,14 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     auto async_rollover(Token&& token = {}) {
         return detail::initiate_on<>(
             this->get_executor(), std::forward<Token>(token),
-            [f = this->core()](auto h) { detail::start_rollover(f, std::move(h)); });
+            [f = this->weak_core()](auto h) { detail::start_rollover(f.lock(), std::move(h)); });
     }
     // Rolls over, flushes, and completes with the file descriptor.
     template <net::completion_token_for<void(error_code, int)> Token = net::deferred_t>
     auto async_fileno(Token&& token = {}) {
         return detail::initiate_on<int>(
             this->get_executor(), std::forward<Token>(token),
-            [f = this->core()](auto h) { detail::start_fileno(f, std::move(h)); });
+            [f = this->weak_core()](auto h) { detail::start_fileno(f.lock(), std::move(h)); });
     }
 
     // No I/O either: completes through the executor for symmetry.

@@ -27,9 +27,9 @@ namespace detail {
 class directory_core;
 using directory_ptr = std::shared_ptr<directory_core>;
 struct directory_spec {
-    std::string_view suffix;
-    std::string_view prefix;
-    path_view dir;
+    std::string_view suffix{};
+    std::string_view prefix{};
+    path_view dir{};
     bool ignore_cleanup_errors = false;
     bool keep = false;
 };
@@ -45,9 +45,9 @@ class basic_temporary_directory {
     using executor_type = Executor;
 
     struct options {
-        std::string_view suffix;
+        std::string_view suffix{};
         std::string_view prefix = "tmp";
-        path_view dir;
+        path_view dir{};
         bool ignore_cleanup_errors = false;
         bool keep = false;  // Python's delete=False
     };
@@ -55,8 +55,18 @@ class basic_temporary_directory {
     explicit basic_temporary_directory(const Executor& ex) : executor_(ex) {}
     basic_temporary_directory(detail::adopt_core_t, const Executor& ex, detail::directory_ptr core)
         : executor_(ex), core_(std::move(core)), path_(detail::path_of(core_.get())) {}
-    basic_temporary_directory(basic_temporary_directory&&) noexcept = default;
-    basic_temporary_directory& operator=(basic_temporary_directory&&) noexcept = default;
+    // Moves copy the executor (as Asio's I/O objects do): a moved-from
+    // directory has nothing to clean, and async_cleanup completes at once.
+    basic_temporary_directory(basic_temporary_directory&& other) noexcept
+        : executor_(other.executor_),
+          core_(std::move(other.core_)),
+          path_(std::move(other.path_)) {}
+    basic_temporary_directory& operator=(basic_temporary_directory&& other) noexcept {
+        executor_ = other.executor_;
+        core_ = std::move(other.core_);
+        path_ = std::move(other.path_);
+        return *this;
+    }
     // Not yet cleaned up at destruction: removed synchronously (unless keep).
     ~basic_temporary_directory() = default;
 
@@ -65,11 +75,16 @@ class basic_temporary_directory {
     // After a failed cleanup: the entry that failed first, relative to path().
     std::string cleanup_error_path() const { return detail::cleanup_error_path(core_.get()); }
 
+    // Pitfall: inside a coroutine that was already cancelled, `co_await
+    // d.async_cleanup()` throws operation_aborted before it starts (Asio's
+    // awaitable checks the cancellation state at every co_await), and the
+    // cleanup falls to the blocking destructor. tempio::with_temporary_directory
+    // (tempio/scoped.hpp) always awaits the cleanup.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_cleanup(Token&& token = {}) {
-        return detail::initiate_on<>(executor_, std::forward<Token>(token), [d = core_](auto h) {
-            detail::start_cleanup(d, std::move(h));
-        });
+        return detail::initiate_on<>(
+            executor_, std::forward<Token>(token),
+            [d = std::weak_ptr(core_)](auto h) { detail::start_cleanup(d.lock(), std::move(h)); });
     }
 
     template <net::completion_token_for<void(error_code, basic_temporary_directory)> Token =

@@ -5,7 +5,11 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -17,6 +21,7 @@
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/execution/relationship.hpp>
 #include <boost/asio/prefer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "backend/backend.hpp"
 #include "tempio/detail/handler.hpp"
@@ -49,14 +54,45 @@ struct handler_of_impl<void> {
 template <class T>
 using handler_of = typename handler_of_impl<T>::type;
 
+// No undo: what the work made is released by its own destructor.
+struct no_undo {
+    template <class V>
+    void operator()(V&) const noexcept {}
+};
+
+// The error for an exception that escaped blocking work: out of memory
+// (std::bad_alloc, std::length_error from a container) or a system error;
+// anything else is reported as EIO rather than reaching std::terminate.
+inline error_code error_of_current_exception() noexcept {
+    try {
+        throw;
+    } catch (const std::bad_alloc&) {
+        return {ENOMEM, boost::system::system_category()};
+    } catch (const std::length_error&) {
+        return {ENOMEM, boost::system::system_category()};
+    } catch (const boost::system::system_error& e) {
+        return e.code();
+    } catch (...) {
+        return {EIO, boost::system::system_category()};
+    }
+}
+
 // Work is called as `T work(error_code&, const std::atomic<bool>& cancelled)`;
 // creations look at `cancelled` after creating, to undo and abort.
-template <class T, class Work>
+// `Undo(T&)` removes a successful result that could not be delivered (the
+// io_context was stopped and destroyed with the completion still queued).
+//
+// Lifetime: the work (and whatever it captured, e.g. the file's state) is
+// destroyed on the worker as soon as it has run, and the operation itself
+// before the handler is called, so when the handler destroys the last
+// user-visible object, nothing of the operation keeps its state alive.
+template <class T, class Work, class Undo = no_undo>
 class blocking_op final : public job {
   public:
-    blocking_op(handler_of<T> h, Work work, cancellable c)
+    blocking_op(handler_of<T> h, Work work, cancellable c, Undo undo = {})
         : handler_(std::move(h)),
           work_(std::move(work)),
+          undo_(std::move(undo)),
           executor_(net::prefer(net::get_associated_executor(handler_),
                                 net::execution::outstanding_work.tracked)) {
         if (c == cancellable::yes) {
@@ -66,6 +102,10 @@ class blocking_op final : public job {
         }
     }
 
+    ~blocking_op() override {
+        if (!delivered_ && ran_ && !ec_) undo_(value_);
+    }
+
     void run() noexcept override {
         std::unique_ptr<blocking_op> self(this);
         if (cancelled_.load()) {
@@ -73,43 +113,103 @@ class blocking_op final : public job {
         } else {
             try {
                 if constexpr (std::is_void_v<T>)
-                    work_(ec_, cancelled_);
+                    (*work_)(ec_, cancelled_);
                 else
-                    value_ = work_(ec_, cancelled_);
-            } catch (const std::bad_alloc&) {
-                ec_ = make_error_code(boost::system::errc::not_enough_memory);
+                    value_ = (*work_)(ec_, cancelled_);
+                ran_ = true;
+            } catch (...) {
+                ec_ = error_of_current_exception();
             }
         }
-        // A fresh executor (its own target and work count), made before
-        // `self` moves: the shared one inside `self` may be released on the
-        // completion's thread while this worker is still inside execute().
-        auto ex = net::prefer(executor_, net::execution::relationship.fork);
-        post_to(ex, [self = std::move(self)]() mutable { self->deliver(); });
+        work_.reset();
+        post_delivery(std::move(self));
+    }
+
+    // The pool could not take the job (no worker could be started).
+    void reject(error_code ec) noexcept override {
+        std::unique_ptr<blocking_op> self(this);
+        ec_ = ec;
+        work_.reset();
+        post_delivery(std::move(self));
     }
 
   private:
-    void deliver() {
-        if (slot_.is_connected()) slot_.clear();
+    static void post_delivery(std::unique_ptr<blocking_op> self) noexcept {
+        // A fresh executor (its own target and work count), made before
+        // `self` moves: the shared one inside `self` may be released on the
+        // completion's thread while this thread is still inside execute().
+        auto ex = net::prefer(self->executor_, net::execution::relationship.fork);
+        post_to(ex, [self = std::move(self)]() mutable { deliver(std::move(self)); });
+    }
+
+    static void deliver(std::unique_ptr<blocking_op> self) {
+        if (self->slot_.is_connected()) self->slot_.clear();
+        auto h = std::move(self->handler_);
+        error_code ec = self->ec_;
+        auto value = std::move(self->value_);
+        self->delivered_ = true;
+        self.reset();  // before the upcall (see Lifetime above)
         if constexpr (std::is_void_v<T>)
-            std::move(handler_)(ec_);
+            std::move(h)(ec);
         else
-            std::move(handler_)(ec_, std::move(value_));
+            std::move(h)(ec, std::move(value));
     }
 
     handler_of<T> handler_;
-    Work work_;
+    std::optional<Work> work_;
+    Undo undo_;
     decltype(net::prefer(std::declval<net::any_completion_executor>(),
                          net::execution::outstanding_work.tracked)) executor_;
     net::cancellation_slot slot_;
     std::atomic<bool> cancelled_{false};
+    bool ran_ = false;
+    bool delivered_ = false;
     error_code ec_;
     value_or_monostate<T> value_{};
 };
 
 // Runs `work` on the backend and completes `h` with its result.
-template <class T, class Work>
-void run_blocking(handler_of<T> h, Work work, cancellable c = cancellable::yes) {
-    submit(std::make_unique<blocking_op<T, Work>>(std::move(h), std::move(work), c));
+template <class T, class Work, class Undo = no_undo>
+void run_blocking(handler_of<T> h, Work work, cancellable c = cancellable::yes, Undo undo = {}) {
+    submit(std::make_unique<blocking_op<T, Work, Undo>>(std::move(h), std::move(work), c,
+                                                        std::move(undo)));
+}
+
+// A value that is undone (Undo(T&)) when destroyed without being taken:
+// what a completion that is never delivered leaves behind.
+template <class T, class Undo>
+class undo_unless_taken {
+  public:
+    undo_unless_taken(T v, Undo u) : value_(std::move(v)), undo_(std::move(u)) {}
+    undo_unless_taken(undo_unless_taken&& o) noexcept
+        : value_(std::move(o.value_)),
+          undo_(std::move(o.undo_)),
+          armed_(std::exchange(o.armed_, false)) {}
+    undo_unless_taken& operator=(undo_unless_taken&&) = delete;
+    ~undo_unless_taken() {
+        if (armed_) undo_(value_);
+    }
+    T take() noexcept {
+        armed_ = false;
+        return std::move(value_);
+    }
+
+  private:
+    T value_;
+    Undo undo_;
+    bool armed_ = true;
+};
+
+// Completes `h` with a successful result that Undo removes if the completion
+// is destroyed undelivered.
+template <class T, class Undo>
+void complete_soon_or_undo(handler<T> h, T value, Undo undo) {
+    auto ex = net::get_associated_executor(h);
+    post_to(ex, [h = std::move(h),
+                 v = undo_unless_taken<T, Undo>(std::move(value), std::move(undo))]() mutable {
+        auto handler = std::move(h);
+        std::move(handler)(error_code(), v.take());
+    });
 }
 
 // Completes `h` with an already known result: posted, so never inline, and

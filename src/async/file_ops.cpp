@@ -10,7 +10,8 @@ namespace tempio::detail {
 namespace {
 
 error_code ebadf() {
-    return make_error_code(boost::system::errc::bad_file_descriptor);
+    return {EBADF,
+            boost::system::system_category()};  // compares equal to net::error::bad_descriptor
 }
 
 // Runs `op(core, ec)` now when `free`, else as a worker job.
@@ -24,12 +25,24 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
             return complete_soon(std::move(h), ebadf(), T{});
     }
     if (free) {
+        // On the caller's thread: an exception (out of memory growing a
+        // spooled file) must reach the handler, not the initiating call.
         error_code ec;
         if constexpr (std::is_void_v<T>) {
-            op(*f, ec);
+            try {
+                op(*f, ec);
+            } catch (...) {
+                ec = error_of_current_exception();
+            }
             complete_soon(std::move(h), ec);
         } else {
-            T value = op(*f, ec);
+            T value{};
+            try {
+                value = op(*f, ec);
+            } catch (...) {
+                ec = error_of_current_exception();
+                value = T{};
+            }
             complete_soon(std::move(h), ec, std::move(value));
         }
         return;
@@ -175,6 +188,11 @@ void start_close(const file_ptr& f, handler<> h) {
     dispatch<void>(
         f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
         cancellable::no);
+}
+
+void start_sync(const file_ptr& f, bool data_only, handler<> h) {
+    dispatch<void>(f, std::move(h), !f || f->sync_is_free(),
+                   [data_only](file_core& c, error_code& ec) { c.sync(data_only, ec); });
 }
 
 void start_rollover(const file_ptr& f, handler<> h) {

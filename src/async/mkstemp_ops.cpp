@@ -27,6 +27,22 @@ std::filesystem::path make_dir(const detail::name_request& req, error_code& ec) 
     return path;
 }
 
+// Removes what a creation made that nobody will own: cancelled, or its
+// completion destroyed undelivered (io_context stopped and destroyed).
+void undo_file(mkstemp_result& r) noexcept {
+    r.fd.reset();
+    if (!r.path.empty()) detail::remove_file(r.path.native());
+    r.path.clear();
+}
+
+void undo_dir(std::filesystem::path& p) noexcept {
+    try {
+        if (!p.empty()) detail::remove_tree(p.native());
+    } catch (...) {  // out of memory: the name stays, nothing else is touched
+    }
+    p.clear();
+}
+
 template <class T>
 T throw_on_error(T value, const error_code& ec, const char* what) {
     if (ec) throw system_error(ec, what);
@@ -58,32 +74,33 @@ namespace detail {
 void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
     if (ring* r = ring_of(h); r && ring_mkstemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
     run_blocking<mkstemp_result>(
-        std::move(h), [req = names_of(o.prefix, o.suffix, o.dir)](
-                          error_code& ec, const std::atomic<bool>& cancelled) {
+        std::move(h),
+        [req = names_of(o.prefix, o.suffix, o.dir)](error_code& ec,
+                                                    const std::atomic<bool>& cancelled) {
             mkstemp_result r = make_file(req, ec);
             if (!ec && cancelled.load()) {  // created, but nobody wants it now
-                r.fd.reset();
-                remove_file(r.path.native());
+                undo_file(r);
                 ec = net::error::operation_aborted;
-                r.path.clear();
             }
             return r;
-        });
+        },
+        cancellable::yes, [](mkstemp_result& r) { undo_file(r); });
 }
 
 void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
     if (ring* r = ring_of(h); r && ring_mkdtemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
-    run_blocking<std::filesystem::path>(std::move(h),
-                                        [req = names_of(o.prefix, o.suffix, o.dir)](
-                                            error_code& ec, const std::atomic<bool>& cancelled) {
-                                            std::filesystem::path p = make_dir(req, ec);
-                                            if (!ec && cancelled.load()) {
-                                                remove_tree(p.native());
-                                                ec = net::error::operation_aborted;
-                                                p.clear();
-                                            }
-                                            return p;
-                                        });
+    run_blocking<std::filesystem::path>(
+        std::move(h),
+        [req = names_of(o.prefix, o.suffix, o.dir)](error_code& ec,
+                                                    const std::atomic<bool>& cancelled) {
+            std::filesystem::path p = make_dir(req, ec);
+            if (!ec && cancelled.load()) {
+                undo_dir(p);
+                ec = net::error::operation_aborted;
+            }
+            return p;
+        },
+        cancellable::yes, [](std::filesystem::path& p) { undo_dir(p); });
 }
 
 }  // namespace detail

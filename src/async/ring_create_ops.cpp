@@ -28,6 +28,7 @@ using call = ring_request::call;
 
 struct file_kind_ring {
     using value_type = file_ptr;
+    static constexpr bool undo_undelivered = false;  // the core deletes itself
     file_request req;
     open_mode mode;
     std::string dir;
@@ -67,6 +68,7 @@ struct file_kind_ring {
 
 struct mkstemp_kind {
     using value_type = mkstemp_result;
+    static constexpr bool undo_undelivered = true;
     static constexpr bool named = true;
     ring_request request(const std::string& path) const {
         return {.what = call::openat,
@@ -104,6 +106,7 @@ void remove_directory(const std::string& path) noexcept {
 template <class Value>
 struct directory_kind {
     using value_type = Value;
+    static constexpr bool undo_undelivered = !std::is_same_v<Value, directory_ptr>;
     static constexpr bool named = true;
     directory_core::settings settings;  // temporary_directory only
     ring_request request(const std::string& path) const {
@@ -154,7 +157,7 @@ class create_op final : public ring_op {
             made = kind_.adopt(res, path_);
         } catch (const std::bad_alloc&) {
             kind_.undo_raw(-1, path_);
-            return finish(make_error_code(boost::system::errc::not_enough_memory), value_type{});
+            return finish(error_code(ENOMEM, system_category()), value_type{});
         }
         if (cancelled_.load()) {  // made, but nobody wants it now
             clear_slot();
@@ -196,8 +199,16 @@ class create_op final : public ring_op {
 
     void finish(error_code ec, value_type v) noexcept {
         clear_slot();
-        complete_soon(std::move(handler_), ec, std::move(v));
+        auto h = std::move(handler_);
         delete this;
+        if constexpr (Kind::undo_undelivered) {
+            // A bare fd and name (mkstemp) or name (mkdtemp) has no owner to
+            // remove it if the completion is never run.
+            if (!ec)
+                return complete_soon_or_undo(std::move(h), std::move(v),
+                                             [](value_type& made) { Kind::undo(made); });
+        }
+        complete_soon(std::move(h), ec, std::move(v));
     }
 
     ring& ring_;

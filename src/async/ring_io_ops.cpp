@@ -1,6 +1,7 @@
 // Closing, cleaning up, writing and reading on a ring, when the operation is exactly
 // the system calls the ring can make (file_core / directory_core say when).
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <new>
@@ -14,15 +15,28 @@ namespace {
 using boost::system::system_category;
 using call = ring_request::call;
 
+// Deletes the op, then posts its completion: nothing the op holds (the
+// file's state above all) may outlive it into the handler, which can run on
+// another thread of the io_context before this one returns.
+template <class Op, class... V>
+void finish_op(Op& op, error_code ec, V... v) noexcept {
+    auto h = std::move(op.handler_);
+    delete &op;
+    complete_soon(std::move(h), ec, std::move(v)...);
+}
+
 // close(fd), and unlink(path) beside it for a named file to delete.
 class close_op final : public ring_op {
   public:
+    template <class Op, class... V>
+    friend void finish_op(Op&, error_code, V...) noexcept;
+
     static void start(ring& r, file_ptr f, int fd, bool unlink, handler<> h) {
         auto* op = new close_op(r, std::move(f), std::move(h), unlink ? 2 : 1);
         ring_request requests[2] = {
             {.what = call::close, .fd = fd},
             {.what = call::unlinkat, .fd = AT_FDCWD, .path = op->file_->path().c_str()}};
-        submit(r, *op, {requests, op->outstanding_});  // last: the op may be gone after
+        submit(r, *op, {requests, unlink ? 2u : 1u});  // last: the op may be gone after
     }
 
     void complete(unsigned index, int res) noexcept override {
@@ -34,8 +48,7 @@ class close_op final : public ring_op {
         if (!record(index, res)) return;
         error_code ec;
         file_->end_plain_close(results_[0], results_[1], ec);
-        complete_soon(std::move(handler_), ec);
-        delete this;
+        finish_op(*this, ec);
     }
 
     void abandon(unsigned index, int res) noexcept override {
@@ -49,16 +62,19 @@ class close_op final : public ring_op {
     close_op(ring& r, file_ptr f, handler<> h, std::size_t requests)
         : ring_(r), file_(std::move(f)), handler_(std::move(h)), outstanding_(requests) {}
 
-    // True when this was the last result awaited.
+    // True when this was the last result awaited. The two results may be
+    // reaped by two threads running the io_context at once: the count is
+    // atomic, and acq_rel makes the other thread's result visible to the
+    // one that finishes.
     bool record(unsigned index, int res) noexcept {
         results_[index] = res;
-        return --outstanding_ == 0;
+        return outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1;
     }
 
     ring& ring_;
     file_ptr file_;
     handler<> handler_;
-    std::size_t outstanding_;
+    std::atomic<unsigned> outstanding_;
     int results_[2] = {0, 0};
 };
 
@@ -66,6 +82,9 @@ class close_op final : public ring_op {
 // to the pool's remover, told how the rmdir failed.
 class cleanup_op final : public ring_op {
   public:
+    template <class Op, class... V>
+    friend void finish_op(Op&, error_code, V...) noexcept;
+
     static void start(ring& r, directory_ptr d, handler<> h) {
         auto* op = new cleanup_op(std::move(d), std::move(h));
         ring_request request{.what = call::unlinkat,
@@ -78,7 +97,7 @@ class cleanup_op final : public ring_op {
     void complete(unsigned, int res) noexcept override {
         if (res == 0 || res == -ENOENT) {
             dir_->note_removed();
-            complete_soon(std::move(handler_), error_code());
+            return finish_op(*this, error_code());
         } else {
             run_blocking<void>(
                 std::move(handler_),
@@ -107,6 +126,9 @@ class cleanup_op final : public ring_op {
 template <class... T>
 class write_op final : public ring_op {
   public:
+    template <class Op, class... V>
+    friend void finish_op(Op&, error_code, V...) noexcept;
+
     static void start(ring& r, file_ptr f, net::const_buffer data, std::string owned,
                       handler<T...> h) {
         auto* op = new write_op(r, std::move(f), data, std::move(owned), std::move(h));
@@ -126,10 +148,9 @@ class write_op final : public ring_op {
             ec.assign(EIO, system_category());  // wrote nothing: never spin
         file_->note_plain_write(done_);
         if constexpr (sizeof...(T) == 0)
-            complete_soon(std::move(handler_), ec);
+            finish_op(*this, ec);
         else
-            complete_soon(std::move(handler_), ec, done_);
-        delete this;
+            finish_op(*this, ec, done_);
     }
 
     void abandon(unsigned, int res) noexcept override {
@@ -168,6 +189,9 @@ class write_op final : public ring_op {
 // the file, or (for a finite max) a short read.
 class read_op final : public ring_op {
   public:
+    template <class Op, class... V>
+    friend void finish_op(Op&, error_code, V...) noexcept;
+
     static void start(ring& r, file_ptr f, std::size_t max, handler<std::string> h) {
         auto* op = new read_op(r, std::move(f), max, std::move(h));
         op->submit_next();
@@ -207,7 +231,7 @@ class read_op final : public ring_op {
             out_.resize(asked_from_ + asked_);
         } catch (const std::bad_alloc&) {
             out_.resize(asked_from_);
-            return finish(make_error_code(boost::system::errc::not_enough_memory));
+            return finish(error_code(ENOMEM, system_category()));
         }
         ring_request request{.what = call::read,
                              .fd = file_->native_handle(),
@@ -216,10 +240,7 @@ class read_op final : public ring_op {
         submit(ring_, *this, {&request, 1});
     }
 
-    void finish(error_code ec) noexcept {
-        complete_soon(std::move(handler_), ec, std::move(out_));
-        delete this;
-    }
+    void finish(error_code ec) noexcept { finish_op(*this, ec, std::move(out_)); }
 
     ring& ring_;
     file_ptr file_;
@@ -232,6 +253,9 @@ class read_op final : public ring_op {
 // One read(2) into the caller's buffer (file_core::readinto).
 class readinto_op final : public ring_op {
   public:
+    template <class Op, class... V>
+    friend void finish_op(Op&, error_code, V...) noexcept;
+
     static void start(ring& r, file_ptr f, net::mutable_buffer b, bool eof_is_error,
                       handler<std::size_t> h) {
         auto* op = new readinto_op(r, std::move(f), b, eof_is_error, std::move(h));
@@ -249,8 +273,7 @@ class readinto_op final : public ring_op {
             file_->note_plain_read(got);
             if (got == 0 && buffer_.size() != 0 && eof_is_error_) ec = net::error::eof;
         }
-        complete_soon(std::move(handler_), ec, got);
-        delete this;
+        finish_op(*this, ec, got);
     }
 
     void abandon(unsigned, int res) noexcept override {

@@ -5,17 +5,23 @@
 #include <cstddef>
 #include <memory>
 
+#include <boost/system/error_code.hpp>
+
 namespace tempio::detail {
 
-// A unit of blocking work. run() is called once, on a worker thread, and
-// owns the job from then on (it deletes it, usually by handing it on).
+// A unit of blocking work. Exactly one of run() (on a worker thread) or
+// reject() (the pool could not take it) is called, once; it owns the job
+// from then on (it deletes it, usually by handing it on).
 struct job {
     virtual ~job() = default;
     virtual void run() noexcept = 0;
+    virtual void reject(boost::system::error_code ec) noexcept = 0;
     job* next = nullptr;
 };
 
-// Queues `j` for a worker. Never runs it on the calling thread.
+// Queues `j` for a worker. Never runs it on the calling thread. When no
+// worker exists and none can be started (EAGAIN: RLIMIT_NPROC, memory), the
+// job is taken back and rejected with that error, never left queued.
 void submit(std::unique_ptr<job> j);
 
 // Jobs run so far by workers (tests use it to prove "no hop").

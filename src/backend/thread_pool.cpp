@@ -17,6 +17,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <new>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -79,13 +81,41 @@ class thread_pool {
         tail_ = raw;
         ++queued_;
         if (idle_ < queued_ && threads_.size() < worker_threads()) {
-            threads_.emplace_back([this] { work(); });
+            try {
+                threads_.emplace_back([this] { work(); });
+            } catch (const std::system_error& e) {
+                // With a worker alive the job still runs; with none it would
+                // wait forever: take it back (it is the tail) and reject it.
+                if (threads_.empty()) {
+                    take_back_tail_locked(raw);
+                    lock.unlock();
+                    raw->reject(error_code(e.code().value(), boost::system::system_category()));
+                    return;
+                }
+            } catch (const std::bad_alloc&) {
+                if (threads_.empty()) {
+                    take_back_tail_locked(raw);
+                    lock.unlock();
+                    raw->reject(error_code(ENOMEM, boost::system::system_category()));
+                    return;
+                }
+            }
         }
         lock.unlock();
         wake_.notify_one();
     }
 
   private:
+    using error_code = boost::system::error_code;
+
+    void take_back_tail_locked(job* j) noexcept {
+        job* prev = nullptr;
+        for (job* p = head_; p != j; p = p->next) prev = p;
+        (prev != nullptr ? prev->next : head_) = nullptr;
+        tail_ = prev;
+        --queued_;
+    }
+
     void work() {
         t_on_worker = true;
         lower_priority(nice_);

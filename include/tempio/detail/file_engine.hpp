@@ -26,11 +26,11 @@ enum class file_kind_tag { anonymous, named, spooled };
 // What the option structs say, as views; the engine copies what it keeps.
 struct file_spec {
     file_kind_tag kind = file_kind_tag::anonymous;
-    std::string_view mode;
+    std::string_view mode{};
     std::size_t buffering = 0;
-    std::string_view suffix;
-    std::string_view prefix;
-    path_view dir;
+    std::string_view suffix{};
+    std::string_view prefix{};
+    path_view dir{};
     bool keep = false;
     bool delete_on_close = true;
     std::size_t max_size = 0;
@@ -51,6 +51,7 @@ void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint
 void start_tell(const file_ptr& f, handler<std::uint64_t> h);
 void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size, handler<std::uint64_t> h);
 void start_flush(const file_ptr& f, handler<> h);
+void start_sync(const file_ptr& f, bool data_only, handler<> h);
 void start_close(const file_ptr& f, handler<> h);
 void start_rollover(const file_ptr& f, handler<> h);
 void start_fileno(const file_ptr& f, handler<int> h);

@@ -1,0 +1,155 @@
+// Errors compare like Asio's: system errors in system_category(), so both
+// `ec == net::error::X` and `ec == std::errc::Y` hold for every error the
+// API documents. And a moved-from object behaves like a closed one.
+#include <gtest/gtest.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "support/test_dir.hpp"
+#include "tempio/tempio.hpp"
+
+namespace fs = std::filesystem;
+namespace net = tempio::net;
+using tempio::error_code;
+
+namespace {
+class errors : public tempio::test::test_dir {};
+
+void expect_bad_descriptor(const error_code& ec, const char* what) {
+    EXPECT_EQ(ec, net::error::bad_descriptor) << what << ": " << ec.to_string();
+    EXPECT_EQ(ec, std::errc::bad_file_descriptor) << what;
+    EXPECT_EQ(ec.category(), boost::system::system_category()) << what;
+}
+
+auto tup() {
+    return net::as_tuple(net::deferred);
+}
+}  // namespace
+
+TEST_F(errors, use_after_close_is_asio_bad_descriptor_for_every_operation) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        co_await f.async_close();
+        char b[4];
+        expect_bad_descriptor(std::get<0>(co_await f.async_write("x", tup())), "write");
+        expect_bad_descriptor(std::get<0>(co_await f.async_read(tup())), "read");
+        expect_bad_descriptor(std::get<0>(co_await f.async_readline(tup())), "readline");
+        expect_bad_descriptor(std::get<0>(co_await f.async_readlines(tup())), "readlines");
+        expect_bad_descriptor(std::get<0>(co_await f.async_readinto(net::buffer(b), tup())),
+                              "readinto");
+        expect_bad_descriptor(std::get<0>(co_await f.async_seek(0, tup())), "seek");
+        expect_bad_descriptor(std::get<0>(co_await f.async_tell(tup())), "tell");
+        expect_bad_descriptor(std::get<0>(co_await f.async_truncate(tup())), "truncate");
+        expect_bad_descriptor(std::get<0>(co_await f.async_flush(tup())), "flush");
+        expect_bad_descriptor(std::get<0>(co_await f.async_sync(tup())), "sync");
+        expect_bad_descriptor(std::get<0>(co_await f.async_datasync(tup())), "datasync");
+        auto [ec] = co_await f.async_close(tup());  // idempotent
+        EXPECT_FALSE(ec);
+    });
+}
+
+TEST_F(errors, bad_arguments_are_asio_invalid_argument) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto [e1, f] =
+            co_await tempio::temporary_file::async_create({.mode = "rw", .dir = dir_}, tup());
+        EXPECT_EQ(e1, net::error::invalid_argument) << e1.to_string();
+        EXPECT_EQ(e1, std::errc::invalid_argument);
+        auto [e2, r] = co_await tempio::async_mkstemp({.prefix = "a/b", .dir = dir_}, tup());
+        EXPECT_EQ(e2, net::error::invalid_argument) << e2.to_string();
+        auto [e3, d] = co_await tempio::temporary_directory::async_create(
+            {.suffix = std::string_view("a\0b", 3), .dir = dir_}, tup());
+        EXPECT_EQ(e3, net::error::invalid_argument) << e3.to_string();
+    });
+}
+
+TEST_F(errors, missing_directory_is_enoent_in_the_system_category) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto missing = dir_ / "missing";
+        auto [e1, f] = co_await tempio::named_temporary_file::async_create({.dir = missing}, tup());
+        EXPECT_EQ(e1, std::errc::no_such_file_or_directory) << e1.to_string();
+        EXPECT_EQ(e1, error_code(ENOENT, boost::system::system_category()));
+        auto [e2, p] = co_await tempio::async_mkdtemp({.dir = missing}, tup());
+        EXPECT_EQ(e2, std::errc::no_such_file_or_directory) << e2.to_string();
+        EXPECT_EQ(e2.category(), boost::system::system_category());
+    });
+}
+
+TEST_F(errors, cancelled_operation_is_asio_operation_aborted) {
+    tempio::run([&]() -> net::awaitable<void> {
+        net::cancellation_signal signal;
+        auto ex = co_await net::this_coro::executor;
+        error_code got;
+        bool done = false;
+        tempio::async_mkstemp(
+            {.dir = dir_},
+            net::bind_cancellation_slot(
+                signal.slot(), net::bind_executor(ex, [&](error_code ec, tempio::mkstemp_result) {
+                    got = ec;
+                    done = true;
+                })));
+        signal.emit(net::cancellation_type::terminal);
+        while (!done) co_await net::post(ex, net::use_awaitable);
+        if (got) {  // cancelled before it started, or made and removed again
+            EXPECT_EQ(got, net::error::operation_aborted);
+            EXPECT_EQ(got, std::errc::operation_canceled);
+            EXPECT_TRUE(tempio::test::entries(dir_).empty());
+        } else {  // finished first: the caller owned the file (and dropped it)
+            EXPECT_EQ(tempio::test::entries(dir_).size(), 1u);
+            for (const auto& e : tempio::test::entries(dir_)) fs::remove(dir_ / e);
+        }
+    });
+}
+
+// A moved-from object with a callback: bad_descriptor through the handler,
+// never a null executor (Asio's I/O objects copy the executor on move).
+TEST_F(errors, moved_from_file_completes_callbacks_with_bad_descriptor) {
+    net::io_context ctx;
+    auto f = tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_},
+                                                        net::use_future);
+    ctx.run();
+    auto file = f.get();
+    auto other = std::move(file);
+    int calls = 0;
+    file.async_write("x", [&](error_code ec, std::size_t) {
+        expect_bad_descriptor(ec, "write");
+        ++calls;
+    });
+    file.async_seek(0, [&](error_code ec, std::uint64_t) {
+        expect_bad_descriptor(ec, "seek");
+        ++calls;
+    });
+    file.async_close([&](error_code ec) {
+        EXPECT_FALSE(ec);
+        ++calls;
+    });
+    EXPECT_EQ(calls, 0);  // never inside the initiating call
+    ctx.restart();
+    ctx.run();
+    EXPECT_EQ(calls, 3);
+    EXPECT_TRUE(other.is_open());
+    EXPECT_FALSE(file.is_open());
+    EXPECT_EQ(file.get_executor(), other.get_executor());
+}
+
+TEST_F(errors, moved_from_directory_cleanup_completes_with_nothing_to_do) {
+    net::io_context ctx;
+    auto fut = tempio::temporary_directory::async_create(ctx.get_executor(), {.dir = dir_},
+                                                         net::use_future);
+    ctx.run();
+    auto d = fut.get();
+    auto other = std::move(d);
+    bool called = false;
+    d.async_cleanup([&](error_code ec) {
+        EXPECT_FALSE(ec);
+        called = true;
+    });
+    ctx.restart();
+    ctx.run();
+    EXPECT_TRUE(called);
+    EXPECT_TRUE(fs::exists(other.path()));
+}
