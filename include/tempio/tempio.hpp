@@ -8,6 +8,8 @@
 #include "tempio/named_temporary_file.hpp"
 #include "tempio/path_view.hpp"
 #include "tempio/run.hpp"
+#include "tempio/run_blocking.hpp"
+#include "tempio/scoped.hpp"
 #include "tempio/spooled_temporary_file.hpp"
 #include "tempio/tempdir.hpp"
 #include "tempio/temporary_directory.hpp"

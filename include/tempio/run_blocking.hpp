@@ -1,0 +1,134 @@
+// tempio/run_blocking.hpp: async_run_blocking(f, token), anyio's
+// to_thread.run_sync: the caller's own blocking call (rename, stat, reading an
+// input file) as one job on tempio's worker pool, so a program needs no second
+// pool to keep blocking calls off its event loop.
+//
+// async_run_blocking(f, token) completes with void(std::exception_ptr, R),
+// R = the result of f() (as net::co_spawn does): f's exception, or null and
+// its value. R must be default constructible (the value passed with an
+// error). async_run_blocking(f) without a token returns net::awaitable<R>:
+// `R r = co_await tempio::async_run_blocking(f);` returns the value or
+// rethrows f's exception. (Why not net::deferred, as everywhere else: Boost
+// 1.81, Debian 12's, cannot co_await a void(std::exception_ptr, T) operation;
+// its awaitable_async_op_handler does not compile. With an explicit token
+// inside a coroutine, use net::as_tuple(net::use_awaitable).)
+// The completion runs on the handler's associated executor, never inside this
+// call; f runs on a worker thread and is destroyed there.
+//
+// Cancellation (terminal, partial, total): cancelled before it starts, f
+// never runs and the completion carries system_error(operation_aborted). Once
+// f runs it is not interrupted.
+// Lifetime: f is moved into the operation; whatever it refers to must stay
+// alive until the completion.
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "tempio/config.hpp"
+#include "tempio/detail/handler.hpp"
+
+namespace tempio {
+
+namespace detail {
+
+// The caller's function, type-erased for the compiled pool: run() once on a
+// worker; the result or exception stays inside until delivered.
+struct user_work {
+    virtual ~user_work() = default;
+    virtual void run() noexcept = 0;
+};
+using user_work_ptr = std::unique_ptr<user_work>;
+void start_user_work(user_work_ptr w, handler<user_work_ptr> h);
+
+template <class F, class R = std::invoke_result_t<F&>>
+struct user_work_of final : user_work {
+    explicit user_work_of(F fn) : f(std::move(fn)) {}
+    void run() noexcept override {
+        try {
+            if constexpr (std::is_void_v<R>)
+                f();
+            else
+                value = f();
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    F f;
+    std::exception_ptr error;
+    std::conditional_t<std::is_void_v<R>, char, R> value{};
+};
+
+template <class R>
+struct run_blocking_signature {
+    using type = void(std::exception_ptr, R);
+};
+template <>
+struct run_blocking_signature<void> {
+    using type = void(std::exception_ptr);
+};
+
+}  // namespace detail
+
+template <class F, class R = std::invoke_result_t<std::decay_t<F>&>,
+          net::completion_token_for<typename detail::run_blocking_signature<R>::type> Token>
+requires(std::is_void_v<R> || std::is_default_constructible_v<R>)
+auto async_run_blocking(F&& f, Token&& token) {
+    using Fn = std::decay_t<F>;
+    using signature = typename detail::run_blocking_signature<R>::type;
+    return net::async_initiate<Token, signature>(
+        [](auto h, Fn fn) {
+            auto hex = detail::never_blocking(net::get_associated_executor(h));
+            auto slot = net::get_associated_cancellation_slot(h);
+            auto deliver = [h = std::move(h)](error_code ec, detail::user_work_ptr w) mutable {
+                auto* work = static_cast<detail::user_work_of<Fn>*>(w.get());
+                std::exception_ptr e;
+                if (ec)
+                    e = std::make_exception_ptr(
+                        boost::system::system_error(ec, "tempio::async_run_blocking"));
+                else
+                    e = work->error;
+                if constexpr (std::is_void_v<R>) {
+                    w.reset();
+                    std::move(h)(e);
+                } else {
+                    R value = (ec || e) ? R{} : std::move(work->value);
+                    w.reset();
+                    std::move(h)(e, std::move(value));
+                }
+            };
+            detail::start_user_work(
+                std::make_unique<detail::user_work_of<Fn>>(std::move(fn)),
+                detail::handler<detail::user_work_ptr>(net::bind_cancellation_slot(
+                    slot, net::bind_executor(hex, std::move(deliver)))));
+        },
+        token, Fn(std::forward<F>(f)));
+}
+
+// The coroutine form: the value, or f's exception rethrown.
+template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
+requires(std::is_void_v<R> ||
+         std::is_default_constructible_v<R>) net::awaitable<R> async_run_blocking(F&& f) {
+    std::decay_t<F> fn(std::forward<F>(f));
+    if constexpr (std::is_void_v<R>) {
+        auto [e] = co_await async_run_blocking(std::move(fn), net::as_tuple(net::use_awaitable));
+        if (e) std::rethrow_exception(e);
+    } else {
+        auto [e, value] =
+            co_await async_run_blocking(std::move(fn), net::as_tuple(net::use_awaitable));
+        if (e) std::rethrow_exception(e);
+        co_return std::move(value);
+    }
+}
+
+}  // namespace tempio
