@@ -25,21 +25,21 @@
 namespace tempio {
 
 struct mkstemp_options {
-    std::string_view suffix;
+    std::string_view suffix{};
     std::string_view prefix = "tmp";
-    path_view dir;
+    path_view dir{};
     bool text = false;  // no difference on POSIX; kept for parity with Python
 };
 
 struct mkstemp_result {
-    unique_fd fd;
-    std::filesystem::path path;
+    unique_fd fd{};
+    std::filesystem::path path{};
 };
 
 struct mkdtemp_options {
-    std::string_view suffix;
+    std::string_view suffix{};
     std::string_view prefix = "tmp";
-    path_view dir;
+    path_view dir{};
 };
 
 mkstemp_result mkstemp(const mkstemp_options& options = {});

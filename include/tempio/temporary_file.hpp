@@ -21,9 +21,9 @@ class basic_temporary_file : public basic_async_file<Executor> {
     struct options {
         std::string_view mode = "w+b";
         std::size_t buffering = 8192;  // write buffer; 0 = unbuffered
-        std::string_view suffix;
+        std::string_view suffix{};
         std::string_view prefix = "tmp";
-        path_view dir;
+        path_view dir{};
     };
 
     using basic_async_file<Executor>::basic_async_file;
