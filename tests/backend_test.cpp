@@ -55,7 +55,9 @@ class backend : public tempio::test::test_dir {
         net::co_spawn(
             ctx,
             [&]() -> net::awaitable<void> {
-                auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+                // Anonymous: a named file's delete is identity-checked (its
+                // name must still be its inode), which the pool does.
+                auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
                 co_await f.async_write(std::string(100000, 'x'));
                 co_await f.async_close();
                 auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});

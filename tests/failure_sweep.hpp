@@ -57,6 +57,11 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         // unlink: EINTR retried.
         {"unlink", {{EACCES, EPERM, EBUSY, EIO, EROFS, EINTR}, {EINTR}}},
         {"getcwd", {{ENOENT, EACCES}, {}}},
+        // The identity of a named file: fstat at creation, fstatat of the
+        // name before deleting it (a name that is no longer ours is left).
+        {"fstat", {{EIO, ENOMEM}, {}}},
+        {"fstatat", {{EACCES, EIO, ENOMEM, EINTR}, {EINTR}}},
+        {"fsync", {{EIO, ENOSPC, EDQUOT, EINTR}, {EINTR}}},
         // The gettempdir probe: an unusable candidate is skipped, not retried.
         {"probe_open", {{EACCES, EMFILE, ENOSPC, EIO, EROFS, EINTR, EEXIST}, {EINTR, EEXIST}}},
         {"probe_write", {{EIO, ENOSPC, EDQUOT, EINTR}, {}}},

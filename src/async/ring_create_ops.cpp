@@ -20,7 +20,8 @@ using call = ring_request::call;
 // What one kind of creation makes. A kind has:
 //   value_type, named (draws names; false: O_TMPFILE in the directory),
 //   request(path): the call to make,
-//   adopt(res, path): the result (on a throw, nothing it took is left open),
+//   adopt(res, path, ec): the result (on a throw or an error, nothing it
+//     took is left open or named),
 //   undo(value): removes an adopted result (blocking: runs on the pool),
 //   undo_raw(res, path): removes a result not adopted (res: the call's
 //     result, an fd for the file kinds; -1: no fd open),
@@ -48,9 +49,9 @@ struct file_kind_ring {
                 .flags = anonymous_file_flags | extra,
                 .mode = 0600};
     }
-    value_type adopt(int fd, const std::string& path) {
+    value_type adopt(int fd, const std::string& path, error_code& ec) {
         unique_fd owned(fd);
-        return file_core::adopt(req, mode, std::move(owned), named ? path : std::string());
+        return file_core::adopt(req, mode, std::move(owned), named ? path : std::string(), ec);
     }
     static void undo(value_type& f) { f->discard(); }
     void undo_raw(int fd, const std::string& path) noexcept {
@@ -60,7 +61,6 @@ struct file_kind_ring {
     bool hand_over(int err, handler<value_type>& h) {
         // O_TMPFILE unsupported here: the pool creates and unlinks instead.
         if (named || (err != EOPNOTSUPP && err != EISDIR && err != EINVAL)) return false;
-        note_tmpfile_unsupported();
         create_file_on_pool(std::move(req), std::move(h));
         return true;
     }
@@ -77,7 +77,7 @@ struct mkstemp_kind {
                 .flags = unique_file_flags,
                 .mode = 0600};
     }
-    value_type adopt(int fd, const std::string& path) {
+    value_type adopt(int fd, const std::string& path, error_code&) {
         value_type r;
         r.fd.reset(fd);
         r.path = path;
@@ -112,7 +112,7 @@ struct directory_kind {
     ring_request request(const std::string& path) const {
         return {.what = call::mkdirat, .fd = AT_FDCWD, .path = path.c_str(), .mode = 0700};
     }
-    value_type adopt(int, const std::string& path) {
+    value_type adopt(int, const std::string& path, error_code&) {
         if constexpr (std::is_same_v<Value, directory_ptr>)
             return directory_core::adopt(settings, path);
         else
@@ -153,13 +153,15 @@ class create_op final : public ring_op {
             return finish(error_code(-res, system_category()), value_type{});
         }
         value_type made{};
+        error_code ec;
         try {
-            made = kind_.adopt(res, path_);
+            made = kind_.adopt(res, path_, ec);
         } catch (const std::bad_alloc&) {
             kind_.undo_raw(-1, path_);
             return finish(error_code(ENOMEM, system_category()), value_type{});
         }
-        if (cancelled_.load()) {  // made, but nobody wants it now
+        if (ec) return finish(ec, value_type{});  // the core closed and removed it
+        if (cancelled_.load()) {                  // made, but nobody wants it now
             clear_slot();
             run_blocking<value_type>(
                 std::move(handler_),

@@ -211,11 +211,6 @@ bool make_name_source(const name_request& req, name_series& out, error_code& ec)
 bool tmpfile_unsupported() noexcept {
     return g_tmpfile_off.load(std::memory_order_relaxed);
 }
-void note_tmpfile_unsupported() noexcept {
-    // Nothing: create_anonymous_file, which the caller falls back to, tries
-    // O_TMPFILE again and remembers the answer, per file system or (EISDIR)
-    // for the process. Recording it here would turn it off everywhere.
-}
 
 error_code remove_file(const std::string& path) {
     for (;;) {

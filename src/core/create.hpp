@@ -67,9 +67,6 @@ bool make_name_source(const name_request& req, name_series& out, error_code& ec)
 // O_TMPFILE off for the whole process (the kernel lacks it: EISDIR), so
 // create_anonymous_file creates and unlinks instead.
 bool tmpfile_unsupported() noexcept;
-// Does nothing (kept for the io_uring creation's hand-over, which then calls
-// create_anonymous_file: that finds out and remembers by itself).
-void note_tmpfile_unsupported() noexcept;
 
 // unlink, with EINTR retried and ENOENT ("someone removed it already") no error.
 error_code remove_file(const std::string& path);

@@ -92,18 +92,6 @@ std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, un
     return core;
 }
 
-std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
-                                            std::string path) {
-    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
-    core->fd_ = std::move(fd);
-    core->path_ = std::move(path);
-    if (!core->path_.empty()) {
-        error_code ignored;  // no identity: deleted by name unchecked (see remove_name)
-        core->note_identity(ignored);
-    }
-    return core;
-}
-
 bool file_core::note_identity(error_code& ec) {
     struct stat st {};
     if (sys::fstat(fd_.get(), &st) != 0) {

@@ -46,10 +46,6 @@ class file_core {
     static error_code prepare(file_request& req, open_mode& mode);
     static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
                                             std::string path, error_code& ec);
-    // Transitional, for callers without an error path: a failed fstat leaves
-    // the identity unknown, and the name is then deleted unchecked.
-    static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
-                                            std::string path);
     // Closes and deletes as configured; never throws. In another process (a
     // forked child destroying its copy) it only closes: the name belongs to
     // the creating process.
