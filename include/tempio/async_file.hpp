@@ -1,22 +1,23 @@
-// tempio/async_file.hpp: the asynchronous file surface shared by
-// temporary_file, named_temporary_file and spooled_temporary_file (anyio's
-// AsyncFile), and an Asio stream (async_read_some / async_write_some).
-//
-// Every operation completes on the handler's associated executor, or the
-// file's executor when the handler has none, never inside the initiating call.
-// Small writes fill a user-space buffer (options::buffering bytes, default
-// 8192; 0 = unbuffered) and complete without a worker hop; the buffer reaches
-// the kernel when full, before a read, seek, truncate or fileno, on flush and
-// on close. Operations that need the kernel run as one job on a worker.
-//
-// One object is used by one strand at a time: start an operation only after
-// the previous one on the same object completed (as with Asio sockets).
-//
-// Cancellation (terminal, partial, total): an operation cancelled before its
-// work starts does nothing and completes with operation_aborted; one already
-// running completes normally. async_close is never cancelled.
-// Errors: bad_file_descriptor after close, or reading a file not opened for
-// reading (writing likewise); the system's error otherwise.
+/// @file
+/// @brief tempio/async_file.hpp: the asynchronous file surface shared by
+/// temporary_file, named_temporary_file and spooled_temporary_file (anyio's
+/// `AsyncFile`), and an Asio stream (`async_read_some` / `async_write_some`).
+///
+/// Every operation completes on the handler's associated executor, or the
+/// file's executor when the handler has none, never inside the initiating call.
+/// Small writes fill a user-space buffer (`options::buffering` bytes, default
+/// 8192; 0 = unbuffered) and complete without a worker hop; the buffer reaches
+/// the kernel when full, before a read, seek, truncate or fileno, on flush and
+/// on close. Operations that need the kernel run as one job on a worker.
+///
+/// One object is used by one strand at a time: start an operation only after
+/// the previous one on the same object completed (as with Asio sockets).
+///
+/// Cancellation (terminal, partial, total): an operation cancelled before its
+/// work starts does nothing and completes with `operation_aborted`; one already
+/// running completes normally. `async_close` is never cancelled.
+/// Errors: `bad_file_descriptor` after close, or reading a file not opened for
+/// reading (writing likewise); the system's error otherwise.
 #pragma once
 
 #include <cstdint>
@@ -32,55 +33,222 @@
 
 namespace tempio {
 
+/// @brief The asynchronous file operations of tempio's file classes (anyio's
+/// `AsyncFile`), and an Asio `AsyncReadStream` / `AsyncWriteStream`.
+///
+/// Not created directly: basic_temporary_file, basic_named_temporary_file and
+/// basic_spooled_temporary_file derive from it, and their `async_create` makes
+/// the file. Objects are move-only; a moved-from file behaves like a closed one.
+///
+/// Every `async_*` member is an Asio initiating function: it takes a completion
+/// token last, `net::deferred` by default (so `co_await f.async_write("x")`
+/// works inside a `net::awaitable` coroutine; `net::use_awaitable`,
+/// `net::as_tuple(...)`, `net::use_future` and callbacks work too), and returns
+/// at once. The handler receives an `error_code` first. It is called on its
+/// associated executor, or on this file's executor when it has none, and never
+/// from within the initiating function: an operation that needs no system call
+/// is posted.
+///
+/// @par Where the work runs
+/// - Without a worker hop or a system call (posted at once): every operation on
+///   a closed or moved-from file; a spooled file's operations while it is in
+///   memory, except a write or truncate that rolls it over, `async_rollover` and
+///   `async_fileno`; a write that fits in the user-space buffer (the options' `buffering`, default 8192 bytes; 0 =
+///   unbuffered); `async_tell` when the position is known; `async_flush` with
+///   nothing buffered.
+/// - Otherwise as one job on tempio's worker pool (tempio/backend.hpp). With the
+///   io_uring backend, `async_read`, `async_readinto`, `async_read_some`, writes
+///   past the buffer and a close with nothing buffered and no name to delete
+///   are made on the ring of the io_context that runs the completion instead.
+///
+/// The user-space buffer reaches the kernel when it is full, before a read,
+/// seek, truncate or fileno, and on flush, sync and close.
+///
+/// @par Per-operation cancellation
+/// Every operation but `async_close` supports `net::cancellation_type::terminal`,
+/// `partial` and `total`, before its work starts: cancelled while it waits for a
+/// worker, it does nothing and completes with `net::error::operation_aborted`.
+/// Once its work started it is not interrupted and completes normally. The
+/// work of an operation that completes at once, or runs on an io_uring ring,
+/// starts inside the initiating function: such an operation always completes
+/// normally. `async_close` is never cancelled.
+///
+/// @par Lifetime
+/// The caller's buffers (`async_write`'s data, the buffers of `async_readinto`,
+/// `async_read_some` and `async_write_some`) must stay valid until the
+/// completion handler is called. The file object may be destroyed while an
+/// operation is in flight: the operation keeps the file open until it
+/// completes, then the file is closed (and deleted as configured). An operation
+/// initiated after its object is gone (a `net::deferred` operation awaited
+/// later) completes with `bad_descriptor`, `async_close` with success.
+///
+/// @par Errors
+/// Errors are `error_code`s in `boost::system::system_category()`, as Asio's
+/// own, so `ec == net::error::bad_descriptor` and
+/// `ec == std::errc::bad_file_descriptor` both hold.
+/// - `bad_descriptor` (`EBADF`): the file is closed or moved from; or a read
+///   from a file whose mode cannot read (`"w"`, `"a"`, `"x"` without `+`), a
+///   write or truncate to one whose mode cannot write (`"r"`).
+/// - `invalid_argument` (`EINVAL`), `EOVERFLOW`, `EFBIG`: a position or size
+///   outside `off_t` (see each operation).
+/// - `ENOMEM`: a result, or a spooled file's memory, that cannot be allocated;
+///   nothing changed.
+/// - `EAGAIN` or `ENOMEM`: no worker thread exists and none could be started.
+/// - Otherwise the system's error (`ENOSPC`, `EDQUOT`, `EIO`, ...).
+///
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe. One object is used by one
+/// strand at a time: start an operation only after the previous one on the
+/// same object completed (as with Asio sockets).
+///
+/// @tparam Executor The type of the file's executor, which runs the completions
+/// of handlers that have no associated executor.
 template <class Executor = net::any_io_executor>
 class basic_async_file {
   public:
+    /// The type of the executor associated with the object.
     using executor_type = Executor;
 
+    /// @brief Constructs an object that holds no file.
+    ///
+    /// `is_open()` is false; every operation completes with `bad_descriptor`,
+    /// `async_close` with success. The file classes inherit it: an empty object
+    /// (a member, say) that a file made by `async_create` is move-assigned to
+    /// later.
+    /// @param ex The executor for completions of handlers without their own.
     explicit basic_async_file(const executor_type& ex) : executor_(ex) {}
+    /// @cond TEMPIO_INTERNAL
     basic_async_file(detail::adopt_core_t, const executor_type& ex, detail::file_ptr core)
         : executor_(ex), core_(std::move(core)) {}
-    // Moves copy the executor (as Asio's I/O objects do): a moved-from file
-    // behaves like a closed one, its operations complete with
-    // bad_file_descriptor through their handler.
+    /// @endcond
+    /// @brief Move constructor.
+    ///
+    /// Moves copy the executor (as Asio's I/O objects do): a moved-from file
+    /// behaves like a closed one, its operations complete with
+    /// `bad_file_descriptor` through their handler.
+    /// @param other The file to move from.
     basic_async_file(basic_async_file&& other) noexcept
         : executor_(other.executor_), core_(std::move(other.core_)) {}
+    /// @brief Move assignment.
+    ///
+    /// A file `*this` still held is released as by the destructor (closed and
+    /// deleted as configured, synchronously). `other` behaves like a closed
+    /// file afterwards; the executor is copied.
+    /// @param other The file to move from.
+    /// @return `*this`.
     basic_async_file& operator=(basic_async_file&& other) noexcept {
         executor_ = other.executor_;
         core_ = std::move(other.core_);
         return *this;
     }
-    // Still open at destruction: closed (and deleted as configured)
-    // synchronously. Prefer co_await async_close().
+    /// @brief Destructor: the synchronous fallback of `async_close`.
+    ///
+    /// Still open at destruction: closed (and deleted as configured)
+    /// synchronously, with blocking system calls on the calling thread; errors
+    /// are ignored and nothing is thrown. A named file with
+    /// `delete_on_close = false` is deleted here. Prefer
+    /// `co_await async_close()`, or tempio::with_temporary_file and its
+    /// siblings. An operation still in flight keeps the file open until it
+    /// completes (see Lifetime in the class description).
     ~basic_async_file() = default;
 
+    /// @brief The executor that runs the completions of handlers that have no
+    /// associated executor of their own.
+    /// @return A copy of the executor.
     executor_type get_executor() const noexcept { return executor_; }
+    /// @brief Whether the object holds an open file.
+    /// @return False once `async_close` has completed, and for a moved-from
+    /// object or one that never held a file.
     bool is_open() const noexcept { return detail::is_open(core_.get()); }
-    // The file descriptor (-1: closed, or a spooled file still in memory).
-    // Bytes written through async_write may still sit in the user-space
-    // buffer: call async_flush (or async_sync) before handing the descriptor
-    // to code that reads or publishes the file.
+    /// @brief The file descriptor (-1: closed, or a spooled file still in memory).
+    ///
+    /// Bytes written through async_write may still sit in the user-space
+    /// buffer: call async_flush (or async_sync) before handing the descriptor
+    /// to code that reads or publishes the file. The descriptor stays owned by
+    /// the object: do not close it.
+    /// @return The descriptor, or -1.
     int native_handle() const noexcept { return detail::native_handle(core_.get()); }
 
-    // read(): everything to the end of the file.
+    /// @brief Reads everything from the position to the end of the file
+    /// (Python's `read()`).
+    ///
+    /// Flushes the write buffer first. Runs on a worker (or the io_uring ring);
+    /// in memory, at once.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::string data)`: the bytes read, empty at end of
+    /// file; on error, what was read before it, if anything.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's: the result is owned.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot read); `ENOMEM` (the
+    /// result cannot be allocated; the position is unchanged); the system's error.
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_read(Token&& token = {}) {
         return async_read(SIZE_MAX, std::forward<Token>(token));
     }
-    // read(n): at most n bytes; empty at end of file.
+    /// @brief Reads at most `n` bytes (Python's `read(n)`).
+    ///
+    /// Stops at `n` bytes, at end of file, or after a short read from the
+    /// kernel. Flushes the write buffer first. Runs on a worker (or the io_uring
+    /// ring); in memory, at once.
+    /// @param n The most bytes to read.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::string data)`: at most `n` bytes; empty at end
+    /// of file; on error, what was read before it, if anything.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's: the result is owned.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot read); `ENOMEM` (the
+    /// result cannot be allocated; the position is unchanged); the system's error.
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_read(std::size_t n, Token&& token = {}) {
         return detail::initiate_on<std::string>(
             executor_, std::forward<Token>(token),
             [f = weak_core(), n](auto h) { detail::start_read(f.lock(), n, std::move(h)); });
     }
-    // readline(): through '\n' inclusive; empty at end of file.
+    /// @brief Reads one line (Python's `readline()`).
+    ///
+    /// Reads through the next `\n`, inclusive, or to the end of the file.
+    /// Flushes the write buffer first. Runs on a worker; in memory, at once.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::string line)`: the line with its `\n` (the
+    /// last one may have none); empty at end of file.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's: the result is owned.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot read); `ENOMEM` (the
+    /// line cannot be allocated; the position is unchanged); the system's error.
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_readline(Token&& token = {}) {
         return detail::initiate_on<std::string>(
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_readline(f.lock(), std::move(h)); });
     }
+    /// @brief Reads the remaining lines (Python's `readlines()`).
+    ///
+    /// Reads to the end of the file and splits after each `\n`. Flushes the
+    /// write buffer first. Runs on a worker; in memory, at once.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::vector<std::string> lines)`: each line with its
+    /// `\n` (the last one may have none); empty at end of file.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's: the result is owned.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot read); `ENOMEM` (the
+    /// lines cannot be allocated; the position is back where it was); the
+    /// system's error.
     template <net::completion_token_for<void(error_code, std::vector<std::string>)> Token =
                   net::deferred_t>
     auto async_readlines(Token&& token = {}) {
@@ -88,7 +256,21 @@ class basic_async_file {
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_readlines(f.lock(), std::move(h)); });
     }
-    // readinto(b): bytes read, 0 at end of file. `b` must stay valid until completion.
+    /// @brief Reads into a caller's buffer (Python's `readinto(b)`).
+    ///
+    /// One read: at most `b.size()` bytes, possibly fewer. Flushes the write
+    /// buffer first. Runs on a worker (or the io_uring ring); in memory, at once.
+    /// @param b The buffer to read into.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::size_t n)`: the bytes read; 0 at end of file
+    /// (or for an empty buffer), with no error.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// `b` must stay valid until completion.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot read); the system's error.
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_readinto(net::mutable_buffer b, Token&& token = {}) {
         return detail::initiate_on<std::size_t>(
@@ -96,7 +278,29 @@ class basic_async_file {
                 detail::start_readinto(f.lock(), b, false, std::move(h));
             });
     }
-    // write(data): writes all of it. `data` must stay valid until completion.
+    /// @brief Writes all of `data` (Python's `write(b)`).
+    ///
+    /// Data that fits in the user-space buffer is copied there and completes
+    /// without a worker hop; more goes to the kernel (with what was buffered)
+    /// on a worker, or the io_uring ring. A spooled file in memory takes it in
+    /// memory, unless the write leaves the position past `max_size`: then it
+    /// rolls over on a worker first.
+    /// @param data The bytes to write.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::size_t n)`: `data.size()` on success; on
+    /// error, how many of its bytes were written (possibly 0).
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// A cancelled write that would have rolled a spooled file over leaves it
+    /// in memory, intact.
+    /// @par Lifetime
+    /// The bytes `data` views must stay valid until completion.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot write); `EFBIG` (the
+    /// end would pass `INT64_MAX`); `ENOMEM` (a spooled file in memory cannot
+    /// grow; nothing changed); a failed rollover's error (the data stays in
+    /// memory); the system's error (`ENOSPC`, `EDQUOT`, `EIO`, ...).
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
         return detail::initiate_on<std::size_t>(
@@ -104,7 +308,22 @@ class basic_async_file {
                 detail::start_write(f.lock(), net::buffer(data), std::move(h));
             });
     }
-    // writelines(range): the lines are copied before this call returns.
+    /// @brief Writes every line of a range, one after the other (Python's
+    /// `writelines()`): no separator is added.
+    ///
+    /// As async_write with the lines joined into one string.
+    /// @param lines A range of string-like elements (each convertible to
+    /// `std::string_view`).
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// None: the lines are copied before this call returns, even with
+    /// `net::deferred`.
+    /// @par Errors
+    /// As async_write.
     template <std::ranges::input_range Lines,
               net::completion_token_for<void(error_code)> Token = net::deferred_t>
     requires std::convertible_to<std::ranges::range_reference_t<Lines>, std::string_view>
@@ -118,10 +337,44 @@ class basic_async_file {
             },
             std::move(joined));
     }
+    /// @brief Moves to `offset` from the start of the file (Python's
+    /// `seek(offset)`).
+    ///
+    /// As `async_seek(offset, whence::set, token)`.
+    /// @param offset The new position.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::uint64_t position)`: the new position.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code, std::uint64_t)> Token = net::deferred_t>
     auto async_seek(std::int64_t offset, Token&& token = {}) {
         return async_seek(offset, whence::set, std::forward<Token>(token));
     }
+    /// @brief Moves the position (Python's `seek(offset, whence)`).
+    ///
+    /// Flushes the write buffer first, then `lseek(2)` on a worker; in memory,
+    /// at once. A position past the end is allowed (a later write leaves a gap
+    /// of zeros).
+    /// @param offset The offset from the reference point; may be negative.
+    /// @param w The reference point: the start, the position, or the end.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::uint64_t position)`: the new position, from
+    /// the start of the file.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// `bad_descriptor` (closed); `invalid_argument` (the position would be
+    /// negative, or `w` is not a whence value); `EOVERFLOW` (it would pass
+    /// `INT64_MAX`); the system's error (a failed flush). The same on a spooled
+    /// file before and after its rollover.
     template <net::completion_token_for<void(error_code, std::uint64_t)> Token = net::deferred_t>
     auto async_seek(std::int64_t offset, whence w, Token&& token = {}) {
         return detail::initiate_on<std::uint64_t>(
@@ -129,51 +382,154 @@ class basic_async_file {
                 detail::start_seek(f.lock(), offset, w, std::move(h));
             });
     }
+    /// @brief The position (Python's `tell()`), counting the bytes still in the
+    /// user-space buffer.
+    ///
+    /// Completes at once when the position is known; in append mode after a
+    /// write, the buffer is flushed and the position asked of the kernel on a
+    /// worker.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::uint64_t position)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// `bad_descriptor` (closed); the system's error (a failed flush).
     template <net::completion_token_for<void(error_code, std::uint64_t)> Token = net::deferred_t>
     auto async_tell(Token&& token = {}) {
         return detail::initiate_on<std::uint64_t>(
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_tell(f.lock(), std::move(h)); });
     }
-    // truncate(): to the current position. Completes with the new size.
+    /// @brief Cuts (or extends) the file to the position (Python's
+    /// `truncate()`).
+    ///
+    /// As `async_truncate(size, token)` with the position as the size. The
+    /// position does not move.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::uint64_t size)`: the new size.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code, std::uint64_t)> Token = net::deferred_t>
     auto async_truncate(Token&& token = {}) {
         return truncate_impl(std::nullopt, std::forward<Token>(token));
     }
+    /// @brief Resizes the file to `size` bytes (Python's `truncate(size)`).
+    ///
+    /// Cuts the file, or extends it with zeros. The position does not move.
+    /// Flushes the write buffer first, then `ftruncate(2)` on a worker. A
+    /// spooled file in memory is resized in memory at once, unless `size` is
+    /// greater than a non-zero `max_size`: then it rolls over first, on a worker.
+    /// @param size The new size.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::uint64_t size)`: the new size.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// `bad_descriptor` (closed, or a mode that cannot write);
+    /// `invalid_argument` (`size` greater than `INT64_MAX`); `ENOMEM` (a
+    /// spooled file in memory cannot grow; nothing changed); a failed
+    /// rollover's error (the data stays in memory); the system's error.
     template <net::completion_token_for<void(error_code, std::uint64_t)> Token = net::deferred_t>
     auto async_truncate(std::uint64_t size, Token&& token = {}) {
         return truncate_impl(size, std::forward<Token>(token));
     }
-    // flush(): the user-space buffer to the kernel (no fsync).
+    /// @brief Writes the user-space buffer to the kernel (Python's `flush()`);
+    /// no `fsync` (see async_sync).
+    ///
+    /// Completes at once when nothing is buffered, and in memory; else on a
+    /// worker.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// `bad_descriptor` (closed); the system's error from `write(2)`. What was
+    /// not written stays buffered for a later flush.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_flush(Token&& token = {}) {
         return detail::initiate_on<>(
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_flush(f.lock(), std::move(h)); });
     }
-    // sync(): flushes the user-space buffer, then fsync(2): data and
-    // metadata on stable storage. A spooled file still in memory: nothing to
-    // do, success. Cancellation (terminal, partial, total) before it starts.
+    /// @brief Makes the file durable: flushes the user-space buffer, then
+    /// `fsync(2)`: data and metadata on stable storage.
+    ///
+    /// A spooled file still in memory: nothing to do, success at once.
+    /// Otherwise one job on a worker.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before it starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// `bad_descriptor` (closed); the flush's or `fsync`'s error (`EIO`,
+    /// `ENOSPC`, `EDQUOT`, `EINVAL` where the file system cannot sync).
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_sync(Token&& token = {}) {
         return detail::initiate_on<>(
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_sync(f.lock(), false, std::move(h)); });
     }
-    // datasync(): as async_sync, with fdatasync(2) (metadata only as needed
-    // to read the data back).
+    /// @brief As async_sync, with `fdatasync(2)` (metadata only as needed to
+    /// read the data back).
+    ///
+    /// A spooled file still in memory: nothing to do, success at once.
+    /// Otherwise one job on a worker.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before it starts (see the class).
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// As async_sync.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_datasync(Token&& token = {}) {
         return detail::initiate_on<>(
             executor_, std::forward<Token>(token),
             [f = weak_core()](auto h) { detail::start_sync(f.lock(), true, std::move(h)); });
     }
-    // close(): flushes, closes, deletes as configured. Idempotent; never cancelled.
-    // Pitfall: inside a coroutine that was already cancelled, `co_await
-    // f.async_close()` throws operation_aborted before it starts (Asio's
-    // awaitable checks the cancellation state at every co_await), and the
-    // cleanup falls to the blocking destructor. tempio::with_temporary_file
-    // and its siblings (tempio/scoped.hpp) always await the close.
+    /// @brief Flushes, closes, and deletes the file as configured (Python's
+    /// `aclose()`).
+    ///
+    /// A named file is deleted here unless `keep` or `delete_on_close = false`.
+    /// Idempotent: closing a closed or moved-from file succeeds at once. Runs
+    /// on a worker (with io_uring, a close with nothing to flush or delete is
+    /// one `close` on the ring); in memory, at once.
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// None: close is never cancelled.
+    /// Pitfall: inside a coroutine that was already cancelled, `co_await
+    /// f.async_close()` throws operation_aborted before it starts (Asio's
+    /// awaitable checks the cancellation state at every co_await), and the
+    /// cleanup falls to the blocking destructor. tempio::with_temporary_file
+    /// and its siblings (tempio/scoped.hpp) always await the close.
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// The flush's, `close`'s or the unlink's error, reported; the file is
+    /// closed anyway (`is_open()` is false). A name that could not be deleted
+    /// is tried again by the destructor. A name someone else deleted (or
+    /// reused for another file) first is no error, and is left alone.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_close(Token&& token = {}) {
         return detail::initiate_on<>(
@@ -181,8 +537,24 @@ class basic_async_file {
             [f = weak_core()](auto h) { detail::start_close(f.lock(), std::move(h)); });
     }
 
-    // AsyncReadStream / AsyncWriteStream: net::async_read, net::async_write
-    // and Beast work on these files. read_some reports net::error::eof at EOF.
+    /// @brief Reads some bytes: the `AsyncReadStream` operation, so that
+    /// `net::async_read`, `net::async_read_until` and Beast work on these files.
+    ///
+    /// One read into the first non-empty buffer of the sequence, as
+    /// async_readinto.
+    /// @param buffers The buffers to read into (only the first non-empty one is
+    /// used).
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::size_t n)`: the bytes read; at end of file 0
+    /// with `net::error::eof`; 0 with no error when every buffer is empty.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// The memory of `buffers` must stay valid until completion (the sequence
+    /// object itself may be copied).
+    /// @par Errors
+    /// `net::error::eof`; otherwise as async_readinto.
     template <class MutableBufferSequence,
               net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token = {}) {
@@ -192,6 +564,22 @@ class basic_async_file {
                 detail::start_readinto(f.lock(), b, true, std::move(h));
             });
     }
+    /// @brief Writes some bytes: the `AsyncWriteStream` operation, so that
+    /// `net::async_write` and Beast work on these files.
+    ///
+    /// Writes all of the first non-empty buffer of the sequence, as async_write
+    /// (on success, never fewer bytes).
+    /// @param buffers The buffers to write (only the first non-empty one is used).
+    /// @param token The completion token (default `net::deferred`).
+    /// @par Completion signature
+    /// `void(error_code ec, std::size_t n)`: the bytes written.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the work starts (see the class).
+    /// @par Lifetime
+    /// The memory of `buffers` must stay valid until completion (the sequence
+    /// object itself may be copied).
+    /// @par Errors
+    /// As async_write.
     template <class ConstBufferSequence,
               net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token = {}) {
@@ -202,13 +590,69 @@ class basic_async_file {
     }
 
   protected:
+    /// @name Publishing (public in temporary_file, named_temporary_file and
+    /// spooled_temporary_file; see tempio/publish.hpp, docs/publishing.md)
+    /// @{
+
+    /// @brief Publishes the file under `target`, replacing whatever is there
+    /// atomically (rename, or linkat for a file that never had a name).
+    ///
+    /// One job on a worker. Completes with `void(error_code)`.
+    /// @par Cancellation
+    /// terminal, partial, total: before the job starts, nothing is done and
+    /// the operation completes with operation_aborted.
+    /// @par Errors
+    /// cross_device_link (target on another file system: nothing is copied),
+    /// operation_not_permitted (a temporary_file not created `linkable`),
+    /// bad_descriptor after close, invalid_argument for an empty target, the
+    /// system's error. On failure nothing changed; on success the object
+    /// refers to `target`, stays open and never deletes it. With `durable`,
+    /// an error from the final directory fsync is reported after the publish.
+    /// @par Lifetime
+    /// `target` must stay valid until completion (deferred: until the
+    /// `co_await` completes).
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_persist(path_view target, Token&& token = {}) {
+        return async_persist(target, publish_options{}, std::forward<Token>(token));
+    }
+    /// @copydoc async_persist(path_view, Token&&)
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_persist(path_view target, publish_options o, Token&& token = {}) {
+        return publish_impl(detail::make_publish_spec(target, o, detail::publish_how::replace),
+                            std::forward<Token>(token));
+    }
+    /// @brief As async_persist, but never replaces: file_exists (EEXIST)
+    /// when `target` exists (renameat2 RENAME_NOREPLACE or linkat; never a
+    /// check-then-rename).
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_persist_noclobber(path_view target, Token&& token = {}) {
+        return async_persist_noclobber(target, publish_options{}, std::forward<Token>(token));
+    }
+    /// @copydoc async_persist_noclobber(path_view, Token&&)
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_persist_noclobber(path_view target, publish_options o, Token&& token = {}) {
+        return publish_impl(
+            detail::make_publish_spec(target, o, detail::publish_how::noclobber),
+            std::forward<Token>(token));
+    }
+    /// @}
+
+    /// @cond TEMPIO_INTERNAL
     const detail::file_ptr& core() const noexcept { return core_; }
     // What an initiation holds until it runs: a deferred operation, or an
     // awaitable's frame, may outlive the operation, and must not keep the
     // file's state alive past the object (destroyed means gone).
     std::weak_ptr<detail::file_core> weak_core() const noexcept { return core_; }
+    /// @endcond
 
   private:
+    template <class Token>
+    auto publish_impl(detail::publish_spec spec, Token&& token) {
+        return detail::initiate_on<>(executor_, std::forward<Token>(token),
+                                     [f = weak_core(), spec](auto h) {
+                                         detail::start_publish(f.lock(), spec, std::move(h));
+                                     });
+    }
     template <class Token>
     auto truncate_impl(std::optional<std::uint64_t> size, Token&& token) {
         return detail::initiate_on<std::uint64_t>(

@@ -2,11 +2,13 @@
 #pragma once
 
 #include "tempio/async_file.hpp"
+#include "tempio/atomic_file.hpp"
 #include "tempio/backend.hpp"
 #include "tempio/config.hpp"
 #include "tempio/mkstemp.hpp"
 #include "tempio/named_temporary_file.hpp"
 #include "tempio/path_view.hpp"
+#include "tempio/publish.hpp"
 #include "tempio/run.hpp"
 #include "tempio/run_blocking.hpp"
 #include "tempio/scoped.hpp"

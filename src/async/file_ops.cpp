@@ -66,6 +66,7 @@ file_request request_of(const file_spec& s) {
     r.keep = s.keep;
     r.delete_on_close = s.delete_on_close;
     r.max_size = s.max_size;
+    r.linkable = s.linkable;
     return r;
 }
 

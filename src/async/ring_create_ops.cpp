@@ -46,7 +46,7 @@ struct file_kind_ring {
         return {.what = call::openat,
                 .fd = AT_FDCWD,
                 .path = dir.c_str(),
-                .flags = anonymous_file_flags | extra,
+                .flags = (req.linkable ? linkable_file_flags : anonymous_file_flags) | extra,
                 .mode = 0600};
     }
     value_type adopt(int fd, const std::string& path, error_code& ec) {

@@ -137,7 +137,9 @@ bool create_unique_directory(const name_request& req, std::string& path, error_c
     });
 }
 
-unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec) {
+unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec,
+                                bool* linkable) {
+    if (linkable != nullptr) *linkable = false;
     if ((ec = validate_affixes(req.prefix, req.suffix))) return {};
     name_request here{req.prefix, req.suffix, resolve_dir(req, ec)};
     if (ec) return {};
@@ -152,10 +154,14 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
         try_tmpfile = !(facts.dev_known && g_tmpfile_refused.contains(facts.dev));
     }
     if (try_tmpfile) {
-        int flags = anonymous_file_flags | extra_flags;
+        int flags =
+            (linkable != nullptr ? linkable_file_flags : anonymous_file_flags) | extra_flags;
         for (;;) {
             unique_fd fd(sys::openat(AT_FDCWD, here.dir.c_str(), flags, 0600));
-            if (fd) return fd;
+            if (fd) {
+                if (linkable != nullptr) *linkable = true;
+                return fd;
+            }
             if (errno != EINTR) break;
         }
         if (errno == EISDIR) {

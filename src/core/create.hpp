@@ -26,6 +26,8 @@ struct name_request {
 inline constexpr int unique_file_flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 // O_EXCL: the file can never be linked into the directory later.
 inline constexpr int anonymous_file_flags = O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC;
+// Without O_EXCL: one that can be published with linkat.
+inline constexpr int linkable_file_flags = anonymous_file_flags & ~O_EXCL;
 
 // invalid_argument when prefix or suffix holds '/' or NUL.
 error_code validate_affixes(std::string_view prefix, std::string_view suffix);
@@ -50,7 +52,11 @@ bool create_unique_directory(const name_request& req, std::string& path, error_c
 // the file is closed, unlinked once more, and the error reported. When the
 // fallback finds the file system makes no files (ENOENT in an existing
 // directory: procfs), O_TMPFILE's error is reported.
-unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec);
+// `linkable` (null: not wanted): open O_TMPFILE without O_EXCL, so that the
+// file can be linked into a directory later (publishing); set to whether it
+// was (the create-then-unlink fallback never is).
+unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec,
+                                bool* linkable = nullptr);
 
 // The name loop for a backend that makes the create call itself: where names
 // go (prefix included) and how to draw the next one.

@@ -1,8 +1,13 @@
 #include "core/directory_core.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <new>
+
 #include "core/remove_tree.hpp"
+#include "core/sys.hpp"
 
 namespace tempio::detail {
 
@@ -10,17 +15,81 @@ directory_core::directory_core(settings s) : settings_(std::move(s)), owner_pid_
 
 std::shared_ptr<directory_core> directory_core::create(settings s, error_code& ec) {
     std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
-    if (!create_unique_directory(core->settings_.names, core->path_, ec)) {
+    std::string path;
+    if (!create_unique_directory(core->settings_.names, path, ec)) {
         core->cleaned_ = true;
         return nullptr;
     }
+    core->set_path(std::move(path));
     return core;
 }
 
 std::shared_ptr<directory_core> directory_core::adopt(settings s, std::string path) {
     std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
-    core->path_ = std::move(path);
+    core->set_path(std::move(path));
     return core;
+}
+
+void directory_core::set_path(std::string path) {
+    path_ = std::move(path);
+    public_path_ = path_;
+}
+
+namespace {
+
+// The directory itself (entries, mode) before it is renamed.
+bool prepare_directory(const std::string& path, const publish_request& r, error_code& ec) {
+    if (!r.mode && !r.durable) return true;
+    int fd;
+    do fd = sys::openat(AT_FDCWD, path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        ec.assign(errno, boost::system::system_category());
+        return false;
+    }
+    int res = 0;
+    if (r.mode) res = sys::fchmod(fd, *r.mode);
+    if (res == 0 && r.durable) {
+        do res = sys::fsync(fd);
+        while (res != 0 && errno == EINTR);
+    }
+    if (res != 0) ec.assign(errno, boost::system::system_category());
+    sys::close(fd);
+    return res == 0;
+}
+
+}  // namespace
+
+void directory_core::publish(const publish_request& r, error_code& ec) {
+    ec.clear();
+    if (cleaned_) {
+        ec.assign(ENOENT, boost::system::system_category());  // removed already
+        return;
+    }
+    std::string target, dir;
+    if (!resolve_target(r.target, target, dir, ec)) return;
+    if (!prepare_directory(path_, r, ec)) return;
+    if ((ec = rename_into_place(path_, target, r.how, true))) return;
+    std::string old_place = path_;
+    set_path(target);
+    settings_.keep = true;
+    if (r.how == publish_mode::exchange) {
+        // The replaced tree now sits at our old name: the secure cleanup.
+        remove_tree_error removed{};
+        try {
+            removed = remove_tree(old_place);
+        } catch (const std::bad_alloc&) {
+            removed.ec.assign(ENOMEM, boost::system::system_category());
+        }
+        if (removed.ec) {
+            ec = removed.ec;
+            where_ = old_place + ": " + removed.where;
+        }
+    }
+    if (r.durable) {
+        error_code synced = sync_directory(dir);
+        if (!ec) ec = synced;
+    }
 }
 
 directory_core::~directory_core() {

@@ -1,12 +1,14 @@
 // The state of one temporary directory and its blocking operations.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include <boost/system/error_code.hpp>
 
 #include "core/create.hpp"
+#include "core/publish.hpp"
 
 namespace tempio::detail {
 
@@ -26,6 +28,18 @@ class directory_core {
     ~directory_core();
 
     const std::string& path() const noexcept { return path_; }
+    const std::filesystem::path& public_path() const noexcept { return public_path_; }
+    // Stop removing it (Rust's keep()).
+    const std::string& keep() noexcept {
+        settings_.keep = true;
+        return path_;
+    }
+    // Publishing (core/publish.hpp): rename into place (replace: the target
+    // absent or an empty directory; noclobber; exchange: swap with an existing
+    // directory, whose old tree is then removed by the secure cleanup). Once
+    // renamed the object refers to the target and keeps it; before that,
+    // failure changes nothing.
+    void publish(const publish_request& r, error_code& ec);
     // Removes the tree now (even with keep: an explicit request). Idempotent
     // once it succeeded; after a failure, a later call (or the destructor) retries.
     // The error names the first failing entry relative to the root.
@@ -44,8 +58,11 @@ class directory_core {
   private:
     explicit directory_core(settings s);
 
+    void set_path(std::string path);
+
     settings settings_;
     std::string path_;
+    std::filesystem::path public_path_;
     bool cleaned_ = false;
     int owner_pid_;
     std::string where_;  // the first cleanup error's entry, relative to the root

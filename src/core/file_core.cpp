@@ -84,12 +84,19 @@ std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, un
     ec.clear();
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     core->fd_ = std::move(fd);
-    core->path_ = std::move(path);
+    core->set_path(std::move(path));
+    // The ring opens anonymous files with O_TMPFILE only (flags from the request).
+    core->linkable_ = core->path_.empty() && core->req_.linkable;
     if (!core->path_.empty() && !core->note_identity(ec)) {
         core->discard();  // just made: nobody else's yet, removed unchecked
         return nullptr;
     }
     return core;
+}
+
+void file_core::set_path(std::string path) {
+    path_ = std::move(path);
+    public_path_ = path_;
 }
 
 bool file_core::note_identity(error_code& ec) {
@@ -129,13 +136,16 @@ std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     int extra = mode.append ? O_APPEND : 0;
     if (core->req_.kind == file_kind::named) {
-        core->fd_ = create_unique_file(core->req_.names, extra, core->path_, ec);
+        std::string path;
+        core->fd_ = create_unique_file(core->req_.names, extra, path, ec);
+        core->set_path(std::move(path));
         if (!ec && !core->note_identity(ec)) {
             core->fd_.reset();
             remove_file(core->path_);  // just made: nobody else's yet
         }
     } else {
-        core->fd_ = create_anonymous_file(core->req_.names, extra, ec);
+        core->fd_ = create_anonymous_file(core->req_.names, extra, ec,
+                                          core->req_.linkable ? &core->linkable_ : nullptr);
     }
     if (ec) {
         core->closed_ = core->deleted_ = true;
@@ -474,7 +484,8 @@ void file_core::rollover(error_code& ec) {
         return;
     }
     if (!in_memory_) return;
-    unique_fd fd = create_anonymous_file(req_.names, mode_.append ? O_APPEND : 0, ec);
+    bool linkable = false;  // a rollover file can always be published
+    unique_fd fd = create_anonymous_file(req_.names, mode_.append ? O_APPEND : 0, ec, &linkable);
     if (ec) return;
     // Write the memory image in place (no second copy), then restore the position.
     std::size_t done = 0;
@@ -492,6 +503,7 @@ void file_core::rollover(error_code& ec) {
         return;
     }
     fd_ = std::move(fd);
+    linkable_ = linkable;
     kpos_ = mem_pos_;
     pos_known_ = true;
     in_memory_ = false;

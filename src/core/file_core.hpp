@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 
 #include "core/create.hpp"
 #include "core/mode.hpp"
+#include "core/publish.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
@@ -31,6 +34,9 @@ struct file_request {
     bool keep = false;
     bool delete_on_close = true;
     std::size_t max_size = 0;  // spooled only
+    // Anonymous: O_TMPFILE without O_EXCL, so that it can be published
+    // (linked) later. A spooled file's rollover file always is.
+    bool linkable = false;
 };
 
 class file_core {
@@ -38,6 +44,11 @@ class file_core {
     // Validates the request; creates nothing (spooled) or opens the file.
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
     static std::shared_ptr<file_core> create_spooled(file_request req, error_code& ec);
+    // atomic_file: a linkable O_TMPFILE in the target's directory, else (no
+    // O_TMPFILE there) a hidden ".<name>.XXXXXXXX" file deleted unless
+    // committed. `to` is what commit() publishes.
+    static std::shared_ptr<file_core> create_atomic(file_request req, publish_request to,
+                                                    error_code& ec);
     // For a backend that opens the file itself: check the request first, then
     // adopt what was opened (`path` empty for an anonymous file). adopt fstats
     // a named file for its identity (see remove_name); when that fails it
@@ -59,6 +70,8 @@ class file_core {
     bool in_memory() const noexcept { return in_memory_; }
     int native_handle() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
+    // The same, as the public headers hand it out (path()).
+    const std::filesystem::path& public_path() const noexcept { return public_path_; }
     // Whether an operation can complete without a system call (a spooled
     // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
@@ -83,6 +96,20 @@ class file_core {
     void rollover(error_code& ec);  // spooled: memory -> file, keeps position
     int fileno(error_code& ec);     // spooled: rolls over, flushes
     void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
+    // Publishing (core/publish.hpp, file_publish.cpp): the file gets the name
+    // `r.target` and is never deleted from then on; on failure nothing
+    // changed (the file keeps its temporary name, or none, and is deleted as
+    // before). A spooled file still in memory is written to a new file in the
+    // target's directory first. `close_after`: closed once published (commit).
+    void publish(const publish_request& r, bool close_after, error_code& ec);
+    // atomic_file: publish as created for (permissions: the replaced
+    // target's mode, else 0666 & ~umask, unless given), then close.
+    void commit(error_code& ec);
+    // Stop deleting (Rust's keep()): returns the path.
+    const std::string& keep() noexcept {
+        req_.keep = true;
+        return path_;
+    }
 
     // --- for a backend that makes the system calls itself (io_uring) ---
     // Close with nothing buffered and nothing to delete is one close(fd).
@@ -134,11 +161,17 @@ class file_core {
     // the name: nothing to do, no error.
     error_code remove_name();
     void destroy() noexcept;
+    void set_path(std::string path);
+    // Links or renames the open file to r.target (flushed already).
+    bool publish_fd(int fd, const std::string& target, const publish_request& r, error_code& ec);
 
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
-    std::string path_;  // named files only
+    std::string path_;                          // named files only (and published ones)
+    std::filesystem::path public_path_;         // path_, for the headers
+    bool linkable_ = false;                     // an O_TMPFILE opened without O_EXCL
+    std::optional<publish_request> commit_to_;  // atomic_file only
     // The named file's identity, from an fstat when it was created.
     bool identity_known_ = false;
     dev_t dev_ = 0;

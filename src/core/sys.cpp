@@ -1,5 +1,6 @@
 #include "core/sys.hpp"
 
+#include <stdio.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -103,6 +104,14 @@ int fsync(int fd) noexcept {
 }
 int fdatasync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fdatasync(fd));
+}
+int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+              unsigned flags) noexcept {
+    TEMPIO_SYSCALL(-1, ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags));
+}
+int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+           int flags) noexcept {
+    TEMPIO_SYSCALL(-1, ::linkat(olddirfd, oldpath, newdirfd, newpath, flags));
 }
 int fstat(int fd, struct stat* st) noexcept {
     TEMPIO_SYSCALL(-1, ::fstat(fd, st));

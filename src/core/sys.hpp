@@ -59,6 +59,12 @@ off_t lseek(int fd, off_t off, int whence) noexcept;
 int ftruncate(int fd, off_t size) noexcept;
 int fsync(int fd) noexcept;
 int fdatasync(int fd) noexcept;
+// renameat2 (Linux 3.15; RENAME_NOREPLACE, RENAME_EXCHANGE) and linkat:
+// publishing (core/publish.hpp).
+int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+              unsigned flags) noexcept;
+int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
+           int flags) noexcept;
 int fstat(int fd, struct stat* st) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
 // statx (Linux 4.11): also says whether a directory is append-only.

@@ -14,6 +14,7 @@
 
 #include "tempio/detail/handler.hpp"
 #include "tempio/path_view.hpp"
+#include "tempio/publish.hpp"
 #include "tempio/whence.hpp"
 
 namespace tempio::detail {
@@ -34,6 +35,7 @@ struct file_spec {
     bool keep = false;
     bool delete_on_close = true;
     std::size_t max_size = 0;
+    bool linkable = false;
 };
 
 void start_create_file(const file_spec& spec, handler<file_ptr> h);
@@ -55,6 +57,27 @@ void start_sync(const file_ptr& f, bool data_only, handler<> h);
 void start_close(const file_ptr& f, handler<> h);
 void start_rollover(const file_ptr& f, handler<> h);
 void start_fileno(const file_ptr& f, handler<int> h);
+
+// Publishing: one job (detail in src/async/publish_ops.cpp).
+void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h);
+// atomic_file: created in the target's directory; commit publishes and closes.
+struct atomic_spec {
+    path_view target{};
+    std::string_view mode{};
+    std::size_t buffering = 0;
+    bool replace = true;
+    bool durable = true;
+    std::optional<std::filesystem::perms> permissions{};
+};
+void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h);
+void start_commit(const file_ptr& f, handler<> h);
+void start_abandon(const file_ptr& f, handler<> h);
+void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h);
+// The path as the headers hand it out (a reference into the core: it changes
+// when the file is published); empty for a null core.
+const std::filesystem::path& public_path_of(const file_core* f) noexcept;
+// Stop deleting (keep()); returns the path.
+std::filesystem::path keep_file(file_core* f);
 
 bool is_open(const file_core* f) noexcept;
 int native_handle(const file_core* f) noexcept;

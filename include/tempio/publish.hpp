@@ -1,0 +1,47 @@
+// tempio/publish.hpp: the options of publishing, shared by every persist
+// operation and atomic_file (docs/publishing.md says what each guarantees).
+//
+// Publishing gives a temporary file or directory its final name in one
+// atomic step (rename, or linkat for a file that never had a name), so a
+// reader of the target sees the old or the complete new content, never a
+// mix. Success moves ownership: the object then refers to the target, stays
+// open and never deletes it. Failure changes nothing: the object still owns
+// (and will delete) its temporary. Across file systems the error is
+// cross_device_link (EXDEV): nothing is copied behind the caller's back.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <type_traits>
+
+#include "tempio/path_view.hpp"
+
+namespace tempio {
+
+struct publish_options {
+    // fdatasync(2) of the data before the rename or link, fsync(2) of the
+    // target's directory after it: the publish survives a power loss.
+    bool durable = false;
+    // chmod before publishing (temporary files are 0600, directories 0700).
+    std::optional<std::filesystem::perms> permissions{};
+};
+
+static_assert(std::is_trivially_destructible_v<publish_options>);
+
+namespace detail {
+
+// What the engine is told (views; it copies the target before returning).
+enum class publish_how { replace, noclobber, exchange };
+struct publish_spec {
+    path_view target{};
+    publish_how how = publish_how::replace;
+    bool durable = false;
+    std::optional<std::filesystem::perms> permissions{};
+};
+
+inline publish_spec make_publish_spec(path_view target, const publish_options& o, publish_how how) {
+    return {target, how, o.durable, o.permissions};
+}
+
+}  // namespace detail
+}  // namespace tempio

@@ -1,0 +1,121 @@
+// Publishing and atomic_file: each operation is one job on the pool, whatever
+// the backend (a few dependent system calls with nothing to overlap: the
+// ring would add submissions, not concurrency). Cancellable before the job
+// starts; once it runs it completes, never half-published.
+#include "async/blocking_op.hpp"
+#include "core/directory_core.hpp"
+#include "core/file_core.hpp"
+#include "tempio/detail/file_engine.hpp"
+#include "tempio/temporary_directory.hpp"
+
+namespace tempio::detail {
+namespace {
+
+error_code ebadf() {
+    return {EBADF, boost::system::system_category()};
+}
+
+publish_request request_of(const publish_spec& s) {
+    publish_request r;
+    r.target = std::string(s.target.native());
+    r.how = s.how == publish_how::noclobber  ? publish_mode::noclobber
+            : s.how == publish_how::exchange ? publish_mode::exchange
+                                             : publish_mode::replace;
+    r.durable = s.durable;
+    if (s.permissions) r.mode = static_cast<mode_t>(*s.permissions) & 07777;
+    return r;
+}
+
+file_request file_request_of(const atomic_spec& s) {
+    file_request r;
+    r.mode = std::string(s.mode);
+    r.buffer_size = s.buffering;
+    return r;
+}
+
+publish_request commit_request_of(const atomic_spec& s) {
+    return request_of({.target = s.target,
+                       .how = s.replace ? publish_how::replace : publish_how::noclobber,
+                       .durable = s.durable,
+                       .permissions = s.permissions});
+}
+
+}  // namespace
+
+const std::filesystem::path& public_path_of(const file_core* f) noexcept {
+    static const std::filesystem::path none;
+    return f ? f->public_path() : none;
+}
+
+std::filesystem::path keep_file(file_core* f) {
+    return f ? std::filesystem::path(f->keep()) : std::filesystem::path();
+}
+
+void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h) {
+    if (!f) return complete_soon(std::move(h), ebadf());
+    run_blocking<void>(std::move(h), [f, r = request_of(spec)](error_code& ec, const auto&) {
+        f->publish(r, false, ec);
+    });
+}
+
+void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h) {
+    run_blocking<file_ptr>(std::move(h),
+                           [req = file_request_of(spec), to = commit_request_of(spec)](
+                               error_code& ec, const std::atomic<bool>& cancelled) {
+                               auto core = file_core::create_atomic(req, to, ec);
+                               if (core && cancelled.load()) {  // created, but nobody wants it now
+                                   core->discard();
+                                   core.reset();
+                                   ec = net::error::operation_aborted;
+                               }
+                               return core;
+                           });
+}
+
+void start_commit(const file_ptr& f, handler<> h) {
+    if (!f) return complete_soon(std::move(h), ebadf());
+    run_blocking<void>(std::move(h), [f](error_code& ec, const auto&) { f->commit(ec); });
+}
+
+void start_abandon(const file_ptr& f, handler<> h) {
+    if (!f) return complete_soon(std::move(h), error_code());
+    // Never cancelled, like close: it is what releases the temporary.
+    run_blocking<void>(
+        std::move(h),
+        [f](error_code& ec, const auto&) {
+            ec.clear();
+            f->discard();
+        },
+        cancellable::no);
+}
+
+void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h) {
+    run_blocking<void>(std::move(h), [req = file_request_of(spec), to = commit_request_of(spec),
+                                      data = std::move(data)](error_code& ec, const auto&) {
+        auto core = file_core::create_atomic(req, to, ec);
+        if (!core) return;
+        core->write(data.data(), data.size(), ec);
+        if (!ec) core->commit(ec);
+        if (ec) core->discard();
+    });
+}
+
+// ---- temporary_directory -------------------------------------------------
+
+const std::filesystem::path& public_path_of(const directory_core* d) noexcept {
+    static const std::filesystem::path none;
+    return d ? d->public_path() : none;
+}
+
+std::filesystem::path keep_directory(directory_core* d) {
+    return d ? std::filesystem::path(d->keep()) : std::filesystem::path();
+}
+
+void start_publish_directory(const directory_ptr& d, const publish_spec& spec, handler<> h) {
+    if (!d) return complete_soon(std::move(h), ebadf());
+    run_blocking<void>(std::move(h), [d, r = request_of(spec)](error_code& ec, const auto&) {
+        d->publish(r, ec);
+    });
+}
+
+}  // namespace tempio::detail

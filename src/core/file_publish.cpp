@@ -1,0 +1,203 @@
+// file_core::publish: a temporary file given its final name (DESIGN section 8).
+// Named files are renamed; anonymous and rolled-over ones linked (O_TMPFILE
+// without O_EXCL, so no temporary name ever appears); a spooled file still in
+// memory is first written to a new such file in the target's directory.
+// Failure changes nothing; success makes the object refer to the target and
+// never delete it.
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+#include "core/file_core.hpp"
+#include "core/sys.hpp"
+
+namespace tempio::detail {
+namespace {
+
+using boost::system::system_category;
+
+error_code errno_code() {
+    return error_code(errno != 0 ? errno : EIO, system_category());
+}
+
+// Before the rename or link: permissions, then the data on stable storage.
+bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
+    if (r.mode) {
+        int res;
+        do res = sys::fchmod(fd, *r.mode);
+        while (res != 0 && errno == EINTR);
+        if (res != 0) {
+            ec = errno_code();
+            return false;
+        }
+    }
+    if (r.durable) {
+        int res;
+        do res = sys::fdatasync(fd);
+        while (res != 0 && errno == EINTR);
+        if (res != 0) {
+            ec = errno_code();
+            return false;
+        }
+    }
+    return true;
+}
+
+bool write_all(int fd, const std::string& data, error_code& ec) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = sys::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            ec = errno_code();
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+}  // namespace
+
+bool file_core::publish_fd(int fd, const std::string& target, const publish_request& r,
+                           error_code& ec) {
+    if (!prepare_fd(fd, r, ec)) return false;
+    if (!path_.empty())
+        ec = rename_into_place(path_, target, r.how, false);
+    else
+        ec = link_into_place(fd, target, r.how);
+    return !ec;
+}
+
+void file_core::publish(const publish_request& r, bool close_after, error_code& ec) {
+    ec.clear();
+    if (closed_) {
+        ec.assign(EBADF, system_category());
+        return;
+    }
+    std::string target, dir;
+    if (!resolve_target(r.target, target, dir, ec)) return;
+    if (r.how == publish_mode::exchange) {
+        ec.assign(EINVAL, system_category());  // directories only
+        return;
+    }
+    if (in_memory_) {
+        // A new linkable file in the target's directory, published whole.
+        name_request here{req_.names.prefix, req_.names.suffix, dir};
+        bool linkable = false;
+        unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
+        if (ec) return;
+        if (!linkable) {
+            ec.assign(EOPNOTSUPP, system_category());  // no O_TMPFILE there: no name-free publish
+            return;
+        }
+        if (!write_all(fd.get(), mem_, ec)) return;
+        if (sys::lseek(fd.get(), static_cast<off_t>(mem_pos_), SEEK_SET) < 0) {
+            ec = errno_code();
+            return;
+        }
+        if (!prepare_fd(fd.get(), r, ec)) return;
+        if ((ec = link_into_place(fd.get(), target, r.how))) return;
+        fd_ = std::move(fd);
+        linkable_ = true;
+        kpos_ = mem_pos_;
+        pos_known_ = true;
+        in_memory_ = false;
+        std::string().swap(mem_);
+        mem_pos_ = 0;
+    } else {
+        if (path_.empty() && !linkable_) {
+            // Opened O_TMPFILE|O_EXCL (or created and unlinked): the kernel
+            // refuses to give it a name. temporary_file::options::linkable.
+            ec.assign(EPERM, system_category());
+            return;
+        }
+        if (!flush_buffer(ec)) return;
+        if (!publish_fd(fd_.get(), target, r, ec)) return;
+    }
+    // Published: the object now refers to the target, and keeps it.
+    set_path(target);
+    req_.keep = true;
+    deleted_ = false;
+    {
+        error_code ignored;  // the same inode: known already, or learned now
+        if (!identity_known_) note_identity(ignored);
+    }
+    if (r.durable) ec = sync_directory(dir);  // published; durability reported
+    if (close_after) {
+        error_code closing;
+        close(closing);
+        if (!ec) ec = closing;
+    }
+}
+
+std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_request to,
+                                                    error_code& ec) {
+    open_mode mode;
+    if ((ec = parse_mode(req.mode, mode))) return nullptr;
+    std::string target, dir;
+    if (!resolve_target(to.target, target, dir, ec)) return nullptr;
+    to.target = target;
+    std::string name = target.substr(target.rfind('/') + 1);
+    req.names = {"." + name + ".", "", dir};  // the fallback's hidden name
+    req.linkable = true;
+    req.kind = file_kind::anonymous;
+    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    core->commit_to_ = std::move(to);
+    int extra = mode.append ? O_APPEND : 0;
+    bool linkable = false;
+    // No name at all where the file system has O_TMPFILE: a crash leaves nothing.
+    name_request tmpfile_here{"", "", dir};
+    core->fd_ = create_anonymous_file(tmpfile_here, extra, ec, &linkable);
+    if (!ec && !linkable) core->fd_.reset();  // created and unlinked: cannot be published
+    if (!ec && linkable) {
+        core->linkable_ = true;
+        return core;
+    }
+    if (ec && ec != error_code(EOPNOTSUPP, system_category())) {
+        core->closed_ = core->deleted_ = true;
+        return nullptr;
+    }
+    // A hidden name in the target's directory, removed unless committed.
+    ec.clear();
+    std::string path;
+    core->fd_ = create_unique_file(core->req_.names, extra, path, ec);
+    core->set_path(std::move(path));
+    if (!ec && !core->note_identity(ec)) {
+        core->fd_.reset();
+        remove_file(core->path_);
+    }
+    if (ec) {
+        core->closed_ = core->deleted_ = true;
+        return nullptr;
+    }
+    core->req_.kind = file_kind::named;
+    return core;
+}
+
+void file_core::commit(error_code& ec) {
+    ec.clear();
+    if (closed_ || !commit_to_) {
+        ec.assign(EBADF, system_category());
+        return;
+    }
+    publish_request r = *commit_to_;
+    if (!r.mode) {  // the replaced target's mode, else what open(0666) would give
+        struct stat st {};
+        int res;
+        do res = sys::fstatat(AT_FDCWD, r.target.c_str(), &st, 0);
+        while (res != 0 && errno == EINTR);
+        if (res == 0)
+            r.mode = st.st_mode & 07777;
+        else if (errno == ENOENT)
+            r.mode = default_new_file_mode();
+        else {
+            ec = errno_code();
+            return;
+        }
+    }
+    publish(r, true, ec);
+}
+
+}  // namespace tempio::detail
