@@ -52,10 +52,10 @@ namespace tempio {
 /// @par Where the work runs
 /// - Without a worker hop or a system call (posted at once): every operation on
 ///   a closed or moved-from file; a spooled file's operations while it is in
-///   memory, except a write or truncate that rolls it over, `async_rollover` and
-///   `async_fileno`; a write that fits in the user-space buffer (the options' `buffering`, default 8192 bytes; 0 =
-///   unbuffered); `async_tell` when the position is known; `async_flush` with
-///   nothing buffered.
+///   memory, except a write or truncate that rolls it over, `async_rollover`
+///   and `async_fileno`; a write that fits in the user-space buffer (the
+///   options' `buffering`, default 8192 bytes; 0 = unbuffered); `async_tell`
+///   when the position is known; `async_flush` with nothing buffered.
 /// - Otherwise as one job on tempio's worker pool (tempio/backend.hpp). With the
 ///   io_uring backend, `async_read`, `async_readinto`, `async_read_some`, writes
 ///   past the buffer and a close with nothing buffered and no name to delete
@@ -175,6 +175,8 @@ class basic_async_file {
     /// Flushes the write buffer first. Runs on a worker (or the io_uring ring);
     /// in memory, at once.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::string data)`: the bytes read, empty at end of
     /// file; on error, what was read before it, if anything.
@@ -196,6 +198,8 @@ class basic_async_file {
     /// ring); in memory, at once.
     /// @param n The most bytes to read.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::string data)`: at most `n` bytes; empty at end
     /// of file; on error, what was read before it, if anything.
@@ -217,6 +221,8 @@ class basic_async_file {
     /// Reads through the next `\n`, inclusive, or to the end of the file.
     /// Flushes the write buffer first. Runs on a worker; in memory, at once.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::string line)`: the line with its `\n` (the
     /// last one may have none); empty at end of file.
@@ -238,6 +244,8 @@ class basic_async_file {
     /// Reads to the end of the file and splits after each `\n`. Flushes the
     /// write buffer first. Runs on a worker; in memory, at once.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::vector<std::string> lines)`: each line with its
     /// `\n` (the last one may have none); empty at end of file.
@@ -262,6 +270,8 @@ class basic_async_file {
     /// buffer first. Runs on a worker (or the io_uring ring); in memory, at once.
     /// @param b The buffer to read into.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::size_t n)`: the bytes read; 0 at end of file
     /// (or for an empty buffer), with no error.
@@ -287,6 +297,8 @@ class basic_async_file {
     /// rolls over on a worker first.
     /// @param data The bytes to write.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::size_t n)`: `data.size()` on success; on
     /// error, how many of its bytes were written (possibly 0).
@@ -315,6 +327,8 @@ class basic_async_file {
     /// @param lines A range of string-like elements (each convertible to
     /// `std::string_view`).
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -343,6 +357,8 @@ class basic_async_file {
     /// As `async_seek(offset, whence::set, token)`.
     /// @param offset The new position.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::uint64_t position)`: the new position.
     /// @par Per-operation cancellation
@@ -363,6 +379,8 @@ class basic_async_file {
     /// @param offset The offset from the reference point; may be negative.
     /// @param w The reference point: the start, the position, or the end.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::uint64_t position)`: the new position, from
     /// the start of the file.
@@ -389,6 +407,8 @@ class basic_async_file {
     /// write, the buffer is flushed and the position asked of the kernel on a
     /// worker.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::uint64_t position)`.
     /// @par Per-operation cancellation
@@ -409,6 +429,8 @@ class basic_async_file {
     /// As `async_truncate(size, token)` with the position as the size. The
     /// position does not move.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::uint64_t size)`: the new size.
     /// @par Per-operation cancellation
@@ -429,6 +451,8 @@ class basic_async_file {
     /// greater than a non-zero `max_size`: then it rolls over first, on a worker.
     /// @param size The new size.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::uint64_t size)`: the new size.
     /// @par Per-operation cancellation
@@ -450,6 +474,8 @@ class basic_async_file {
     /// Completes at once when nothing is buffered, and in memory; else on a
     /// worker.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -471,6 +497,8 @@ class basic_async_file {
     /// A spooled file still in memory: nothing to do, success at once.
     /// Otherwise one job on a worker.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -492,6 +520,8 @@ class basic_async_file {
     /// A spooled file still in memory: nothing to do, success at once.
     /// Otherwise one job on a worker.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -514,6 +544,8 @@ class basic_async_file {
     /// on a worker (with io_uring, a close with nothing to flush or delete is
     /// one `close` on the ring); in memory, at once.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -545,6 +577,8 @@ class basic_async_file {
     /// @param buffers The buffers to read into (only the first non-empty one is
     /// used).
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::size_t n)`: the bytes read; at end of file 0
     /// with `net::error::eof`; 0 with no error when every buffer is empty.
@@ -571,6 +605,8 @@ class basic_async_file {
     /// (on success, never fewer bytes).
     /// @param buffers The buffers to write (only the first non-empty one is used).
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, std::size_t n)`: the bytes written.
     /// @par Per-operation cancellation
@@ -597,25 +633,63 @@ class basic_async_file {
     /// @brief Publishes the file under `target`, replacing whatever is there
     /// atomically (rename, or linkat for a file that never had a name).
     ///
-    /// One job on a worker. Completes with `void(error_code)`.
-    /// @par Cancellation
-    /// terminal, partial, total: before the job starts, nothing is done and
-    /// the operation completes with operation_aborted.
-    /// @par Errors
-    /// cross_device_link (target on another file system: nothing is copied),
-    /// operation_not_permitted (a temporary_file not created `linkable`),
-    /// bad_descriptor after close, invalid_argument for an empty target, the
-    /// system's error. On failure nothing changed; on success the object
-    /// refers to `target`, stays open and never deletes it. With `durable`,
-    /// an error from the final directory fsync is reported after the publish.
+    /// As `async_persist(target, publish_options{}, token)`.
+    /// @param target Where the file goes; made absolute against the current
+    /// directory.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (see the other
+    /// overload).
     /// @par Lifetime
-    /// `target` must stay valid until completion (deferred: until the
-    /// `co_await` completes).
+    /// As the other overload.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist(path_view target, Token&& token = {}) {
         return async_persist(target, publish_options{}, std::forward<Token>(token));
     }
-    /// @copydoc async_persist(path_view, Token&&)
+    /// @brief Publishes the file under `target`, replacing whatever is there
+    /// atomically (rename, or linkat for a file that never had a name).
+    ///
+    /// One job on a worker, whatever the backend: the user-space buffer is
+    /// flushed, the options applied (permissions, then `fdatasync` when
+    /// `durable`), then a named file is renamed, an anonymous or rolled-over
+    /// one linked (it must have been opened linkable: temporary_file's
+    /// `linkable`, or a spooled file's rollover), and a spooled file still in
+    /// memory is first written to a new linkable file in the target's
+    /// directory. A reader of `target` sees its old or its complete new
+    /// content, never a mix. On success the object refers to `target` (path()
+    /// of a named file), stays open, and never deletes it; on failure nothing
+    /// changed (the object still owns, and will delete, its temporary).
+    /// @param target Where the file goes; made absolute against the current
+    /// directory.
+    /// @param o Durability and permissions (tempio/publish.hpp).
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is done
+    /// and the operation completes with `operation_aborted`. Once started it
+    /// completes, never half-published.
+    /// @par Lifetime
+    /// The characters `target` views, until the initiation has run (with
+    /// `net::deferred`, until the `co_await` completes).
+    /// @par Errors
+    /// `bad_descriptor` after close; `invalid_argument` for an empty target,
+    /// one with NUL, or one that names a directory (`/`, `..`);
+    /// `cross_device_link` (target on another file system: nothing is
+    /// copied); `operation_not_permitted` (a temporary_file not created
+    /// `linkable`); `operation_not_supported` (a spooled file in memory whose
+    /// target's file system has no `O_TMPFILE`); the flush's, `fchmod`'s,
+    /// `fdatasync`'s, the rename's or the link's error (`ENOENT`, `EACCES`,
+    /// ...). With `durable`, an error of the final directory `fsync` is
+    /// reported although the file is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist(path_view target, publish_options o, Token&& token = {}) {
         return publish_impl(detail::make_publish_spec(target, o, detail::publish_how::replace),
@@ -624,16 +698,46 @@ class basic_async_file {
     /// @brief As async_persist, but never replaces: file_exists (EEXIST)
     /// when `target` exists (renameat2 RENAME_NOREPLACE or linkat; never a
     /// check-then-rename).
+    ///
+    /// As `async_persist_noclobber(target, publish_options{}, token)`.
+    /// @param target Where the file goes; made absolute against the current
+    /// directory.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (as async_persist).
+    /// @par Lifetime
+    /// As async_persist.
+    /// @par Errors
+    /// `file_exists` when `target` exists; otherwise as async_persist.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist_noclobber(path_view target, Token&& token = {}) {
         return async_persist_noclobber(target, publish_options{}, std::forward<Token>(token));
     }
-    /// @copydoc async_persist_noclobber(path_view, Token&&)
+    /// @brief As async_persist, but never replaces: file_exists (EEXIST)
+    /// when `target` exists (renameat2 RENAME_NOREPLACE or linkat; never a
+    /// check-then-rename).
+    /// @param target Where the file goes; made absolute against the current
+    /// directory.
+    /// @param o Durability and permissions (tempio/publish.hpp).
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (as async_persist).
+    /// @par Lifetime
+    /// As async_persist.
+    /// @par Errors
+    /// `file_exists` when `target` exists; otherwise as async_persist.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist_noclobber(path_view target, publish_options o, Token&& token = {}) {
-        return publish_impl(
-            detail::make_publish_spec(target, o, detail::publish_how::noclobber),
-            std::forward<Token>(token));
+        return publish_impl(detail::make_publish_spec(target, o, detail::publish_how::noclobber),
+                            std::forward<Token>(token));
     }
     /// @}
 

@@ -1,13 +1,14 @@
-// tempio/atomic_file.hpp: write, then publish in one atomic step (Qt's
-// QSaveFile), and async_write_file_atomically for the one-shot case.
-//
-// The data is written in the target's directory (so publishing is a rename
-// or link, never a copy), as an O_TMPFILE where the file system has it (a
-// crash leaves nothing behind, except in the two-call window of a replace,
-// link then rename, where one hidden link may remain), else as a hidden file
-// ".<target name>.XXXXXXXX" (8 random characters; recognisable, to sweep).
-// After a crash or kill -9 at any instant the target holds its old or its
-// complete new content, never a mix. docs/publishing.md.
+/// @file
+/// @brief tempio/atomic_file.hpp: write, then publish in one atomic step (Qt's
+/// `QSaveFile`), and async_write_file_atomically for the one-shot case.
+///
+/// The data is written in the target's directory (so publishing is a rename
+/// or link, never a copy), as an `O_TMPFILE` where the file system has it (a
+/// crash leaves nothing behind, except in the two-call window of a replace,
+/// link then rename, where one hidden link may remain), else as a hidden file
+/// `.<target name>.XXXXXXXX` (8 random characters; recognisable, to sweep).
+/// After a crash or kill -9 at any instant the target holds its old or its
+/// complete new content, never a mix. docs/publishing.md.
 #pragma once
 
 #include <filesystem>
@@ -21,9 +22,26 @@
 
 namespace tempio {
 
+/// @brief A file that replaces `target` only when committed, in one atomic step
+/// (Qt's `QSaveFile`); its other operations are basic_async_file's.
+///
+/// Made by async_create in the target's directory (see the file description);
+/// written with async_write & co; published by async_commit, which also
+/// closes it; or discarded by async_abandon, or by the destructor (without a
+/// commit, the target is never touched). After a crash at any instant the
+/// target holds its old or its complete new content.
+///
+/// @tparam Executor The type of the file's executor (default
+/// `net::any_io_executor`).
 template <class Executor = net::any_io_executor>
 class basic_atomic_file : public basic_async_file<Executor> {
   public:
+    /// @brief How the file is written and committed:
+    /// `atomic_file::async_create("config.json", {.durable = false})`.
+    ///
+    /// `mode` is a view: what it views must stay alive until async_create's
+    /// initiation has run (with `net::deferred`, until the `co_await`
+    /// completes).
     struct options {
         std::string_view mode = "wb";  ///< as the file classes; must allow writing
         std::size_t buffering = 8192;  ///< write buffer; 0 = unbuffered
@@ -43,18 +61,54 @@ class basic_atomic_file : public basic_async_file<Executor> {
 
     /// @brief Creates the file that will become `target`: one job on a worker.
     /// Completes with `void(error_code, basic_atomic_file)`.
-    /// @par Cancellation
+    ///
+    /// As `async_create(target, options{}, token)`.
+    /// @param target The file to write; made absolute against the current
+    /// directory.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec, basic_atomic_file file)`.
+    /// @par Per-operation cancellation
     /// terminal, partial, total: before the job starts nothing is created;
     /// during it, the file is removed again (operation_aborted).
+    /// @par Lifetime
+    /// `target` must stay valid until completion.
     /// @par Errors
     /// invalid_argument (bad mode, empty target), the system's error (e.g.
-    /// no_such_file_or_directory for a missing directory). `target` must stay
-    /// valid until completion.
+    /// no_such_file_or_directory for a missing directory).
     template <
         net::completion_token_for<void(error_code, basic_atomic_file)> Token = net::deferred_t>
     static auto async_create(path_view target, Token&& token = {}) {
         return async_create(target, options{}, std::forward<Token>(token));
     }
+    /// @brief Creates the file that will become `target`, in the target's
+    /// directory; its executor is the handler's associated executor.
+    ///
+    /// One job on a worker: an `O_TMPFILE` opened linkable where the file
+    /// system has it, else a hidden file `.<target name>.XXXXXXXX`, removed
+    /// unless committed. The target is not touched (nor required to exist).
+    /// @param target The file to write; made absolute against the current
+    /// directory.
+    /// @param o The options.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec, basic_atomic_file file)`: the open file; on error,
+    /// an object that holds none.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts nothing is
+    /// created; during it, the file is removed again. Both complete with
+    /// `operation_aborted`.
+    /// @par Lifetime
+    /// The characters `target` and `o.mode` view, until the initiation has run
+    /// (with `net::deferred`, until the `co_await` completes).
+    /// @par Errors
+    /// `invalid_argument` (a bad mode; an empty target, one with NUL, or one
+    /// that names a directory); the system's error (`ENOENT` or `ENOTDIR` for
+    /// a missing directory, `EACCES`, `EMFILE`, ...).
     template <
         net::completion_token_for<void(error_code, basic_atomic_file)> Token = net::deferred_t>
     static auto async_create(path_view target, options o, Token&& token = {}) {
@@ -62,6 +116,22 @@ class basic_atomic_file : public basic_async_file<Executor> {
             std::forward<Token>(token),
             [s = spec(target, o)](auto h) { detail::start_create_atomic(s, std::move(h)); });
     }
+    /// @brief As the overload without an executor, with `ex` as the file's
+    /// executor (and the completion's, when the handler has none).
+    /// @param ex The file's executor.
+    /// @param target The file to write.
+    /// @param o The options.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec, basic_atomic_file file)`.
+    /// @par Per-operation cancellation
+    /// As the other overload: `terminal`, `partial`, `total`.
+    /// @par Lifetime
+    /// As the other overload.
+    /// @par Errors
+    /// As the other overload.
     template <
         net::completion_token_for<void(error_code, basic_atomic_file)> Token = net::deferred_t>
     static auto async_create(const Executor& ex, path_view target, options o, Token&& token = {}) {
@@ -72,13 +142,26 @@ class basic_atomic_file : public basic_async_file<Executor> {
 
     /// @brief Flushes, (fdatasync,) publishes under the target, (fsyncs the
     /// directory,) and closes: one job. Completes with `void(error_code)`.
-    /// @par Cancellation
-    /// terminal, partial, total: before the job starts, nothing is done.
+    ///
+    /// The permissions are the options', else the replaced target's mode,
+    /// else `0666 & ~umask`.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// terminal, partial, total: before the job starts, nothing is done
+    /// (`operation_aborted`).
+    /// @par Lifetime
+    /// Nothing of the caller's.
     /// @par Errors
     /// file_exists with `replace = false`; cross_device_link cannot happen
     /// (same directory); bad_descriptor after commit or abandon; the
     /// system's error. On failure the target is untouched and the object
-    /// still owns its data (commit again, or abandon).
+    /// still owns its data (commit again, or abandon). With `durable`, an
+    /// error of the final directory `fsync` is reported although the target
+    /// is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_commit(Token&& token = {}) {
         return detail::initiate_on<>(
@@ -87,6 +170,19 @@ class basic_atomic_file : public basic_async_file<Executor> {
     }
     /// @brief Discards the data; the target is untouched. What destruction
     /// without commit does too (synchronously). Never cancelled.
+    ///
+    /// One job on a worker; for an object with no file, success at once.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// None.
+    /// @par Lifetime
+    /// Nothing of the caller's.
+    /// @par Errors
+    /// None (the file is closed and its hidden name, if any, removed).
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_abandon(Token&& token = {}) {
         return detail::initiate_on<>(
@@ -105,12 +201,34 @@ class basic_atomic_file : public basic_async_file<Executor> {
     }
 };
 
+/// basic_atomic_file on `net::any_io_executor`.
 using atomic_file = basic_atomic_file<>;
 
 /// @brief Writes `data` to `target` atomically: create, write, commit in one
 /// job (the options of atomic_file). Completes with `void(error_code)`.
 /// `data` is copied before this call returns; `target` must stay valid until
 /// completion. Cancellation (terminal, partial, total) before the job starts.
+///
+/// The completion runs on the handler's associated executor, never inside
+/// this call. On failure the target is untouched and nothing is left behind.
+/// @param target The file to write; made absolute against the current
+/// directory.
+/// @param data The whole new content.
+/// @param o As for atomic_file (mode, buffering, replace, durable,
+/// permissions).
+/// @param token The completion token (default `net::deferred`).
+/// @return What the token makes of the operation: with `net::deferred`, an
+/// operation to `co_await` or to start later.
+/// @par Completion signature
+/// `void(error_code ec)`.
+/// @par Per-operation cancellation
+/// `terminal`, `partial`, `total`, before the job starts: nothing is done,
+/// `operation_aborted`.
+/// @par Lifetime
+/// None for `data`; the characters `target` and `o.mode` view, until
+/// completion.
+/// @par Errors
+/// As atomic_file's async_create, async_write and async_commit.
 template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
 auto async_write_file_atomically(path_view target, std::string_view data, atomic_file::options o,
                                  Token&& token = {}) {
@@ -127,7 +245,20 @@ auto async_write_file_atomically(path_view target, std::string_view data, atomic
         std::string(data));
 }
 
-/// @copydoc async_write_file_atomically
+/// @brief Writes `data` to `target` atomically, with atomic_file's default
+/// options (replace, durable).
+/// @param target The file to write.
+/// @param data The whole new content.
+/// @param token The completion token (default `net::deferred`).
+/// @return What the token makes of the operation.
+/// @par Completion signature
+/// `void(error_code ec)`.
+/// @par Per-operation cancellation
+/// As the other overload.
+/// @par Lifetime
+/// As the other overload.
+/// @par Errors
+/// As the other overload.
 template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
 auto async_write_file_atomically(path_view target, std::string_view data, Token&& token = {}) {
     return async_write_file_atomically(target, data, atomic_file::options{},

@@ -1,33 +1,51 @@
-// tempio/backend.hpp: where tempio runs its blocking work.
-//
-// TEMPIO_BACKEND (read once, at the first operation) chooses:
-//   threads   the worker pool only; io_uring_setup is never called.
-//   io_uring, auto (the default; also any other value)
-//             io_uring when this build has liburing and the kernel lets this
-//             process set up a ring with the calls tempio needs; otherwise
-//             (ENOSYS, EPERM, EACCES, ENOMEM, kernel.io_uring_disabled=2, ...)
-//             the worker pool.
-// With io_uring, operations whose completion runs on an io_context (its
-// executor, a strand of it, or an any_io_executor holding it: coroutines)
-// use that io_context's ring for creating files and directories, closing a
-// file with nothing buffered, removing an empty directory, reads, and writes
-// past the buffer. Everything else runs on the pool. docs/design-decisions.md.
-//
-// The worker-pool backend runs each user-visible operation as one job on a
-// bounded pool of threads, started on demand. Its bound comes from, in order:
-// set_worker_threads(), the TEMPIO_THREADS environment variable, 4.
+/// @file
+/// @brief tempio/backend.hpp: where tempio runs its blocking work.
+///
+/// `TEMPIO_BACKEND` (read once, at the first operation) chooses:
+/// - `threads`: the worker pool only; `io_uring_setup` is never called.
+/// - `io_uring`, `auto` (the default; also any other value): io_uring when
+///   this build has liburing and the kernel lets this process set up a ring
+///   with the calls tempio needs; otherwise (`ENOSYS`, `EPERM`, `EACCES`,
+///   `ENOMEM`, `kernel.io_uring_disabled=2`, ...) the worker pool.
+///
+/// With io_uring, operations whose completion runs on an io_context (its
+/// executor, a strand of it, or an any_io_executor holding it: coroutines)
+/// use that io_context's ring for creating files and directories, closing a
+/// file with nothing buffered, removing an empty directory, reads, and writes
+/// past the buffer. Everything else runs on the pool. docs/design-decisions.md.
+///
+/// The worker-pool backend runs each user-visible operation as one job on a
+/// bounded pool of threads, started on demand. Its bound comes from, in order:
+/// set_worker_threads(), the `TEMPIO_THREADS` environment variable, 4.
+/// Workers run at a lower priority than the threads that submit to them:
+/// `TEMPIO_WORKER_NICE` (0 to 19, default 5) is added to the submitting
+/// thread's nice value; 0 keeps it.
 #pragma once
 
 #include <cstddef>
 
 namespace tempio {
 
-// At most `n` worker threads from now on (1..256). Threads already started
-// stay until exit.
+/// @brief At most `n` worker threads from now on (1..256). Threads already
+/// started stay until exit.
+///
+/// Overrides `TEMPIO_THREADS`. Thread-safe; call it early (before the first
+/// operation) to size the pool from the start.
+/// @param n The bound; values outside 1..256 are clamped into it.
 void set_worker_threads(std::size_t n);
+/// @brief The worker pool's current bound on threads.
+///
+/// The first call without set_worker_threads() decides it from
+/// `TEMPIO_THREADS` (a positive number, 256 at most; anything else is
+/// ignored), else 4.
+/// @return The bound, 1..256.
 std::size_t worker_threads();
 
-// "io_uring" or "threads": the backend this process chose.
+/// @brief The backend this process chose: `"io_uring"` or `"threads"`.
+///
+/// The first call (or the first operation) makes the choice: it reads
+/// `TEMPIO_BACKEND` and, unless it says `threads`, probes io_uring.
+/// @return A static string: `"io_uring"` or `"threads"`.
 const char* backend_name() noexcept;
 
 }  // namespace tempio

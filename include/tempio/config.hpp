@@ -1,5 +1,6 @@
-// tempio/config.hpp: the one place that names the Asio flavour in use, so a
-// standalone-Asio build only has to change this file.
+/// @file
+/// @brief tempio/config.hpp: the one place that names the Asio flavour in use,
+/// so a standalone-Asio build only has to change this file.
 #pragma once
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -9,8 +10,15 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 
+/// @brief Asynchronous temporary files and directories on Boost.Asio: the C++
+/// counterpart of anyio's and CPython's `tempfile`.
 namespace tempio {
+// The Asio in use: boost::asio (a namespace alias, which Doxygen cannot
+// document).
 namespace net = boost::asio;
+/// @brief The error type of every completion and `error_code&` overload
+/// (`boost::system::error_code`); system errors are in `system_category()`.
 using error_code = boost::system::error_code;
+/// The exception the throwing forms throw (`boost::system::system_error`).
 using system_error = boost::system::system_error;
 }  // namespace tempio

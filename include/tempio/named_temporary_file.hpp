@@ -51,16 +51,16 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
     /// must stay alive until async_create's initiation has run (with
     /// `net::deferred`, until the `co_await` completes).
     struct options {
-        /// Python/`fopen` mode: letters `r w a x + b t`, exactly one of
+        /// @brief Python/`fopen` mode: letters `r w a x + b t`, exactly one of
         /// `r w a x`, each at most once, not both `b` and `t`. `"w+"` and
         /// `"w+b"` behave the same (bytes in `std::string`).
         std::string_view mode = "w+b";
-        std::size_t buffering = 8192;  ///< write buffer; 0 = unbuffered
-        std::string_view suffix{};     ///< Ends the name; no `/` or NUL.
+        std::size_t buffering = 8192;     ///< write buffer; 0 = unbuffered
+        std::string_view suffix{};        ///< Ends the name; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< Starts the name; no `/` or NUL.
-        path_view dir{};  ///< Where the file goes; empty: gettempdir().
-        bool keep = false;  ///< Python's delete=False: never deleted.
-        /// Deleted by `async_close` (true) or only when the object is
+        path_view dir{};                  ///< Where the file goes; empty: gettempdir().
+        bool keep = false;                ///< Python's delete=False: never deleted.
+        /// @brief Deleted by `async_close` (true) or only when the object is
         /// destroyed (false). Ignored with `keep`.
         bool delete_on_close = true;
     };
@@ -88,7 +88,10 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
 
     /// @brief Stops deleting the file (Rust's `keep()`), after creation: it
     /// stays when closed or destroyed. No I/O.
-    /// @return path().
+    ///
+    /// As `keep = true` in the options, decided later. Not to be called while
+    /// an operation on the object is pending.
+    /// @return path(); empty for an object that holds no file.
     std::filesystem::path keep() { return detail::keep_file(this->core().get()); }
 
     /// @brief Creates a named temporary file; its executor is the handler's
@@ -102,6 +105,8 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
     /// @param o The options; the strings they view are copied when the
     /// operation starts.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_named_temporary_file file)`: the open file;
     /// on error, an object that holds none.
@@ -133,6 +138,8 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
     /// @param ex The file's executor.
     /// @param o The options.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_named_temporary_file file)`.
     /// @par Per-operation cancellation
@@ -160,7 +167,6 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
                 .keep = o.keep,
                 .delete_on_close = o.delete_on_close};
     }
-
 };
 
 /// basic_named_temporary_file on `net::any_io_executor`.

@@ -1,8 +1,9 @@
-// tempio/path_view.hpp: a trivially destructible view of a path.
-//
-// Options structs hold views, not owning strings, because g++ 12 destroys an
-// aggregate temporary with a non-trivial destructor twice when it is written
-// inside a co_await expression (see docs/design-decisions.md).
+/// @file
+/// @brief tempio/path_view.hpp: a trivially destructible view of a path.
+///
+/// Options structs hold views, not owning strings, because g++ 12 destroys an
+/// aggregate temporary with a non-trivial destructor twice when it is written
+/// inside a `co_await` expression (see docs/design-decisions.md).
 #pragma once
 
 #include <filesystem>
@@ -12,17 +13,43 @@
 
 namespace tempio {
 
+/// @brief A trivially destructible, non-owning view of a path's native
+/// string: the `dir` member of every options struct.
+///
+/// Implicitly constructible from `std::filesystem::path`, `std::string`,
+/// `std::string_view` and `const char*`, so `{.dir = some_path}` and
+/// `{.dir = "/var/tmp"}` both work. Like `std::string_view`, it does not own
+/// the characters: what it views must stay alive while the view is used (for
+/// an options struct, until the initiation has run; with `net::deferred`,
+/// until the `co_await` completes). Trivially copyable and destructible, so
+/// options holding it are safe in a `co_await` expression with g++ 12.
 class path_view {
   public:
+    /// @brief An empty view (for `dir`: gettempdir()).
     constexpr path_view() noexcept = default;
+    /// @brief Views a NUL-terminated string; a null pointer is an empty view.
+    /// @param s The string, or null.
     constexpr path_view(const char* s) noexcept
         : str_(s ? std::string_view(s) : std::string_view()) {}
+    /// @brief Views the characters of `s` (which may hold a NUL: the
+    /// operations that use the path then fail with `invalid_argument`).
+    /// @param s The characters.
     constexpr path_view(std::string_view s) noexcept : str_(s) {}
+    /// @brief Views the characters of `s`, which must outlive the view.
+    /// @param s The string.
     path_view(const std::string& s) noexcept : str_(s) {}
+    /// @brief Views `p.native()`; `p` must outlive the view.
+    /// @param p The path.
     path_view(const std::filesystem::path& p) noexcept : str_(p.native()) {}
 
+    /// @brief The viewed characters.
+    /// @return A view of the native path string.
     constexpr std::string_view native() const noexcept { return str_; }
+    /// @brief Whether the view is empty.
+    /// @return True for an empty path.
     constexpr bool empty() const noexcept { return str_.empty(); }
+    /// @brief An owning copy.
+    /// @return The path, as `std::filesystem::path`.
     std::filesystem::path to_path() const { return std::filesystem::path(str_); }
 
   private:

@@ -1,13 +1,15 @@
-// tempio/publish.hpp: the options of publishing, shared by every persist
-// operation and atomic_file (docs/publishing.md says what each guarantees).
-//
-// Publishing gives a temporary file or directory its final name in one
-// atomic step (rename, or linkat for a file that never had a name), so a
-// reader of the target sees the old or the complete new content, never a
-// mix. Success moves ownership: the object then refers to the target, stays
-// open and never deletes it. Failure changes nothing: the object still owns
-// (and will delete) its temporary. Across file systems the error is
-// cross_device_link (EXDEV): nothing is copied behind the caller's back.
+/// @file
+/// @brief tempio/publish.hpp: the options of publishing, shared by every
+/// persist operation and atomic_file (docs/publishing.md says what each
+/// guarantees).
+///
+/// Publishing gives a temporary file or directory its final name in one
+/// atomic step (rename, or linkat for a file that never had a name), so a
+/// reader of the target sees the old or the complete new content, never a
+/// mix. Success moves ownership: the object then refers to the target, stays
+/// open and never deletes it. Failure changes nothing: the object still owns
+/// (and will delete) its temporary. Across file systems the error is
+/// `cross_device_link` (`EXDEV`): nothing is copied behind the caller's back.
 #pragma once
 
 #include <filesystem>
@@ -18,11 +20,18 @@
 
 namespace tempio {
 
+/// @brief How basic_async_file::async_persist, async_persist_noclobber and
+/// basic_temporary_directory's publishing operations publish:
+/// `f.async_persist("out.json", {.durable = true})`.
+///
+/// Trivially destructible, so it is safe in a `co_await` expression with
+/// g++ 12 (see tempio/path_view.hpp).
 struct publish_options {
-    // fdatasync(2) of the data before the rename or link, fsync(2) of the
-    // target's directory after it: the publish survives a power loss.
+    /// @brief fdatasync(2) of the data before the rename or link, fsync(2) of the
+    /// target's directory after it: the publish survives a power loss.
     bool durable = false;
-    // chmod before publishing (temporary files are 0600, directories 0700).
+    /// @brief chmod before publishing (temporary files are 0600, directories
+    /// 0700); empty: the mode stays.
     std::optional<std::filesystem::perms> permissions{};
 };
 

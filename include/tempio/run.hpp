@@ -1,5 +1,7 @@
-// tempio/run.hpp: tempio::run(f), anyio.run's counterpart: runs the coroutine
-// f() on a fresh io_context until it finishes; returns its value or rethrows.
+/// @file
+/// @brief tempio/run.hpp: tempio::run(f), anyio.run's counterpart: runs the
+/// coroutine f() on a fresh io_context until it finishes; returns its value or
+/// rethrows.
 #pragma once
 
 #include <exception>
@@ -24,6 +26,19 @@ struct awaitable_value<net::awaitable<T, E>> {
 };
 }  // namespace detail
 
+/// @brief Runs the coroutine `f()` on a fresh io_context until it finishes
+/// (anyio's `run`); returns its value or rethrows its exception.
+///
+/// Blocks the calling thread, which runs the io_context alone (one thread),
+/// until the coroutine and everything else on that io_context are done.
+/// Example: `int n = tempio::run([]() -> net::awaitable<int> { ... });`.
+/// @tparam F A callable with no arguments that returns `net::awaitable<T>`;
+/// `T` is void or default constructible (as `net::co_spawn` requires).
+/// @param f The callable; called once, on the calling thread. What the
+/// coroutine refers to must stay alive until run() returns.
+/// @return What the coroutine returns (nothing for `net::awaitable<void>`).
+/// @par Exceptions
+/// Whatever the coroutine throws is rethrown here.
 template <class F>
 auto run(F&& f) {
     using T = typename detail::awaitable_value<std::invoke_result_t<F&>>::type;

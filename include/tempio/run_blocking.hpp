@@ -1,25 +1,26 @@
-// tempio/run_blocking.hpp: async_run_blocking(f, token), anyio's
-// to_thread.run_sync: the caller's own blocking call (rename, stat, reading an
-// input file) as one job on tempio's worker pool, so a program needs no second
-// pool to keep blocking calls off its event loop.
-//
-// async_run_blocking(f, token) completes with void(std::exception_ptr, R),
-// R = the result of f() (as net::co_spawn does): f's exception, or null and
-// its value. R must be default constructible (the value passed with an
-// error). async_run_blocking(f) without a token returns net::awaitable<R>:
-// `R r = co_await tempio::async_run_blocking(f);` returns the value or
-// rethrows f's exception. (Why not net::deferred, as everywhere else: Boost
-// 1.81, Debian 12's, cannot co_await a void(std::exception_ptr, T) operation;
-// its awaitable_async_op_handler does not compile. With an explicit token
-// inside a coroutine, use net::as_tuple(net::use_awaitable).)
-// The completion runs on the handler's associated executor, never inside this
-// call; f runs on a worker thread and is destroyed there.
-//
-// Cancellation (terminal, partial, total): cancelled before it starts, f
-// never runs and the completion carries system_error(operation_aborted). Once
-// f runs it is not interrupted.
-// Lifetime: f is moved into the operation; whatever it refers to must stay
-// alive until the completion.
+/// @file
+/// @brief tempio/run_blocking.hpp: async_run_blocking(f, token), anyio's
+/// `to_thread.run_sync`: the caller's own blocking call (rename, stat, reading
+/// an input file) as one job on tempio's worker pool, so a program needs no
+/// second pool to keep blocking calls off its event loop.
+///
+/// `async_run_blocking(f, token)` completes with `void(std::exception_ptr, R)`,
+/// R = the result of f() (as `net::co_spawn` does): f's exception, or null and
+/// its value. R must be default constructible (the value passed with an
+/// error). `async_run_blocking(f)` without a token returns `net::awaitable<R>`:
+/// `R r = co_await tempio::async_run_blocking(f);` returns the value or
+/// rethrows f's exception. (Why not `net::deferred`, as everywhere else: Boost
+/// 1.81, Debian 12's, cannot `co_await` a `void(std::exception_ptr, T)`
+/// operation; its `awaitable_async_op_handler` does not compile. With an
+/// explicit token inside a coroutine, use `net::as_tuple(net::use_awaitable)`.)
+/// The completion runs on the handler's associated executor, never inside this
+/// call; f runs on a worker thread and is destroyed there.
+///
+/// Cancellation (terminal, partial, total): cancelled before it starts, f
+/// never runs and the completion carries `system_error(operation_aborted)`.
+/// Once f runs it is not interrupted.
+/// Lifetime: f is moved into the operation; whatever it refers to must stay
+/// alive until the completion.
 #pragma once
 
 #include <exception>
@@ -80,6 +81,38 @@ struct run_blocking_signature<void> {
 
 }  // namespace detail
 
+/// @brief Runs the caller's blocking function `f()` as one job on tempio's
+/// worker pool (anyio's `to_thread.run_sync`), and completes with its result or
+/// its exception.
+///
+/// The completion runs on the handler's associated executor, never inside
+/// this call (a plain callback with no associated executor runs on Asio's
+/// system executor: bind one with `net::bind_executor`). `f` runs on a worker
+/// thread, never on the io_context. Use it for the program's own blocking
+/// calls (rename, stat, reading an input file) so that they stay off the
+/// event loop without a second pool. With the io_uring backend too, `f` runs
+/// on the pool.
+/// @tparam R The result of `f()`: void, or default constructible (the value
+/// passed with an error).
+/// @param f The function, callable with no arguments; decay-copied (moved)
+/// into the operation, run at most once, and destroyed on the worker.
+/// @param token The completion token (required here; inside a coroutine, use
+/// `net::as_tuple(net::use_awaitable)`, or the overload without a token).
+/// @return What the token makes of the operation.
+/// @par Completion signature
+/// `void(std::exception_ptr e, R value)` (`void(std::exception_ptr e)` when
+/// R is void), as `net::co_spawn`: null and `f`'s value, or the exception
+/// and `R{}`.
+/// @par Per-operation cancellation
+/// `terminal`, `partial`, `total`, before the job starts: `f` never runs, and
+/// `e` holds `system_error(operation_aborted)`. Once `f` runs it is not
+/// interrupted.
+/// @par Lifetime
+/// Whatever `f` refers to must stay alive until the completion.
+/// @par Errors
+/// `f`'s exception; `system_error(operation_aborted)` when cancelled;
+/// `system_error` with `EAGAIN` or `ENOMEM` when no worker thread could be
+/// started (`f` did not run).
 template <class F, class R = std::invoke_result_t<std::decay_t<F>&>,
           net::completion_token_for<typename detail::run_blocking_signature<R>::type> Token>
 requires(std::is_void_v<R> || std::is_default_constructible_v<R>)
@@ -115,7 +148,24 @@ auto async_run_blocking(F&& f, Token&& token) {
         token, Fn(std::forward<F>(f)));
 }
 
-// The coroutine form: the value, or f's exception rethrown.
+/// @brief The coroutine form: the value, or f's exception rethrown.
+///
+/// `R r = co_await tempio::async_run_blocking(f);`: as the overload with a
+/// token, awaited with `net::as_tuple(net::use_awaitable)`, then the exception
+/// rethrown. Like every `net::awaitable`, it runs when awaited, inside a
+/// coroutine on a `net::any_io_executor`.
+/// @param f The function, callable with no arguments; moved into the
+/// coroutine frame.
+/// @return An awaitable that yields `f()`'s value.
+/// @par Per-operation cancellation
+/// The awaiting coroutine's cancellation: `terminal`, `partial`, `total`,
+/// before the job starts; then `f` never runs and the `co_await` throws
+/// `system_error(operation_aborted)`.
+/// @par Lifetime
+/// Whatever `f` refers to must stay alive until the `co_await` completes.
+/// @par Errors
+/// Throws `f`'s exception, `system_error(operation_aborted)` when cancelled,
+/// or `system_error` (`EAGAIN`, `ENOMEM`) when no worker could be started.
 template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
 requires(std::is_void_v<R> ||
          std::is_default_constructible_v<R>) net::awaitable<R> async_run_blocking(F&& f) {

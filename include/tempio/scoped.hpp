@@ -1,23 +1,26 @@
-// tempio/scoped.hpp: anyio's `async with` for the four classes.
-//
-//   T r = co_await tempio::with_temporary_directory({}, [](auto& d) -> net::awaitable<T> {...});
-//
-// Each helper creates the object, awaits fn(object), then awaits its
-// async_close / async_cleanup whether fn returned, threw, or its coroutine was
-// cancelled, and returns fn's result or rethrows fn's exception. If fn
-// succeeded and the cleanup failed, the cleanup's error is thrown
-// (system_error).
-//
-// Why: once a coroutine is cancelled, Asio's awaitable throws
-// operation_aborted at every co_await before the operation starts, so a plain
-// `co_await f.async_close()` in a catch handler never runs and cleanup falls
-// to the blocking destructor (22.8 ms on the loop for a 5,000-file tree).
-// These helpers switch throw_if_cancelled off around the cleanup (and restore
-// it); close and cleanup are never cancelled themselves.
-//
-// Must stay alive: the strings the options view, until the co_await
-// completes (as for async_create). fn is called once, with the object by
-// reference; the object is destroyed when the helper returns.
+/// @file
+/// @brief tempio/scoped.hpp: anyio's `async with` for the four classes.
+///
+/// @code
+///   T r = co_await tempio::with_temporary_directory({}, [](auto& d) -> net::awaitable<T> {...});
+/// @endcode
+///
+/// Each helper creates the object, awaits fn(object), then awaits its
+/// async_close / async_cleanup whether fn returned, threw, or its coroutine was
+/// cancelled, and returns fn's result or rethrows fn's exception. If fn
+/// succeeded and the cleanup failed, the cleanup's error is thrown
+/// (system_error).
+///
+/// Why: once a coroutine is cancelled, Asio's awaitable throws
+/// operation_aborted at every co_await before the operation starts, so a plain
+/// `co_await f.async_close()` in a catch handler never runs and cleanup falls
+/// to the blocking destructor (22.8 ms on the loop for a 5,000-file tree).
+/// These helpers switch throw_if_cancelled off around the cleanup (and restore
+/// it); close and cleanup are never cancelled themselves.
+///
+/// Must stay alive: the strings the options view, until the co_await
+/// completes (as for async_create). fn is called once, with the object by
+/// reference; the object is destroyed when the helper returns.
 #pragma once
 
 #include <exception>
@@ -84,7 +87,33 @@ net::awaitable<scoped_result_t<Fn, X>> run_scoped(X x, Fn fn) {
 
 }  // namespace detail
 
-// temporary_file (anyio's `async with TemporaryFile(...) as f`).
+/// @brief Creates a temporary file, awaits `fn(object)`, then always awaits its
+/// `async_close` (anyio's `async with TemporaryFile(...) as x`).
+///
+/// `T r = co_await tempio::with_temporary_file({...}, fn);`. The cleanup is awaited
+/// whether `fn` returned, threw, or its coroutine was cancelled (the cleanup
+/// itself is never cancelled and never falls back to the blocking
+/// destructor); then the helper returns `fn`'s result, or rethrows `fn`'s
+/// exception. If `fn` succeeded and the cleanup failed, the cleanup's error is
+/// thrown.
+/// @param o The options, as for temporary_file::async_create.
+/// @param fn Called once, with the object by reference, as `fn(x)`; returns
+/// `net::awaitable<T>`. Moved into the coroutine.
+/// @return An awaitable, run when awaited (on the awaiting coroutine's
+/// executor, which becomes the object's), that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// The awaiting coroutine's (`terminal`, `partial`, `total`): one that comes
+/// before the object is made throws `operation_aborted` and leaves nothing
+/// behind (see temporary_file::async_create); afterwards it reaches `fn`'s own
+/// operations, and the cleanup still runs before the exception propagates.
+/// @par Lifetime
+/// The strings `o` views, until the `co_await` completes (as for
+/// async_create). The object lives until the helper returns: `fn` must not
+/// keep a reference to it, nor leave operations on it running.
+/// @par Errors
+/// Throws `system_error`: temporary_file::async_create's errors (nothing was made, `fn`
+/// is not called); the cleanup's error (message "tempio: cleanup at scope
+/// exit") when `fn` succeeded. Otherwise whatever `fn` throws.
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     temporary_file::options o, Fn fn) {
@@ -92,6 +121,20 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     auto x = co_await temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
+/// @brief As the overload without an executor, with `ex` as the object's
+/// executor.
+/// @param ex The executor of the object (for the completions of its
+/// operations' handlers that have none).
+/// @param o The options, as for temporary_file::async_create.
+/// @param fn Called once, with the object by reference; returns
+/// `net::awaitable<T>`.
+/// @return An awaitable that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// As the other overload.
+/// @par Lifetime
+/// As the other overload.
+/// @par Errors
+/// As the other overload.
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     const Executor& ex, temporary_file::options o, Fn fn) {
@@ -100,6 +143,35 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
 
+/// @brief Creates a named temporary file, awaits `fn(object)`, then always awaits its
+/// `async_close` (anyio's `async with NamedTemporaryFile(...) as x`).
+///
+/// `T r = co_await tempio::with_named_temporary_file({...}, fn);`. The cleanup is awaited
+/// whether `fn` returned, threw, or its coroutine was cancelled (the cleanup
+/// itself is never cancelled and never falls back to the blocking
+/// destructor); then the helper returns `fn`'s result, or rethrows `fn`'s
+/// exception. If `fn` succeeded and the cleanup failed, the cleanup's error is
+/// thrown. The file is deleted by the close as its options say
+/// (`delete_on_close = false`: when the object is destroyed, as the helper
+/// returns; `keep`: never).
+/// @param o The options, as for named_temporary_file::async_create.
+/// @param fn Called once, with the object by reference, as `fn(x)`; returns
+/// `net::awaitable<T>`. Moved into the coroutine.
+/// @return An awaitable, run when awaited (on the awaiting coroutine's
+/// executor, which becomes the object's), that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// The awaiting coroutine's (`terminal`, `partial`, `total`): one that comes
+/// before the object is made throws `operation_aborted` and leaves nothing
+/// behind (see named_temporary_file::async_create); afterwards it reaches `fn`'s own
+/// operations, and the cleanup still runs before the exception propagates.
+/// @par Lifetime
+/// The strings `o` views, until the `co_await` completes (as for
+/// async_create). The object lives until the helper returns: `fn` must not
+/// keep a reference to it, nor leave operations on it running.
+/// @par Errors
+/// Throws `system_error`: named_temporary_file::async_create's errors (nothing was made, `fn`
+/// is not called); the cleanup's error (message "tempio: cleanup at scope
+/// exit") when `fn` succeeded. Otherwise whatever `fn` throws.
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_temporary_file(
     named_temporary_file::options o, Fn fn) {
@@ -107,6 +179,20 @@ net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_tem
     auto x = co_await named_temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
+/// @brief As the overload without an executor, with `ex` as the object's
+/// executor.
+/// @param ex The executor of the object (for the completions of its
+/// operations' handlers that have none).
+/// @param o The options, as for named_temporary_file::async_create.
+/// @param fn Called once, with the object by reference; returns
+/// `net::awaitable<T>`.
+/// @return An awaitable that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// As the other overload.
+/// @par Lifetime
+/// As the other overload.
+/// @par Errors
+/// As the other overload.
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_temporary_file(
     const Executor& ex, named_temporary_file::options o, Fn fn) {
@@ -115,6 +201,33 @@ net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_tem
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
 
+/// @brief Creates a spooled temporary file, awaits `fn(object)`, then always awaits its
+/// `async_close` (anyio's `async with SpooledTemporaryFile(...) as x`).
+///
+/// `T r = co_await tempio::with_spooled_temporary_file({...}, fn);`. The cleanup is awaited
+/// whether `fn` returned, threw, or its coroutine was cancelled (the cleanup
+/// itself is never cancelled and never falls back to the blocking
+/// destructor); then the helper returns `fn`'s result, or rethrows `fn`'s
+/// exception. If `fn` succeeded and the cleanup failed, the cleanup's error is
+/// thrown.
+/// @param o The options, as for spooled_temporary_file::async_create.
+/// @param fn Called once, with the object by reference, as `fn(x)`; returns
+/// `net::awaitable<T>`. Moved into the coroutine.
+/// @return An awaitable, run when awaited (on the awaiting coroutine's
+/// executor, which becomes the object's), that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// The awaiting coroutine's (`terminal`, `partial`, `total`): one that comes
+/// before the object is made throws `operation_aborted` and leaves nothing
+/// behind (see spooled_temporary_file::async_create); afterwards it reaches `fn`'s own
+/// operations, and the cleanup still runs before the exception propagates.
+/// @par Lifetime
+/// The strings `o` views, until the `co_await` completes (as for
+/// async_create). The object lives until the helper returns: `fn` must not
+/// keep a reference to it, nor leave operations on it running.
+/// @par Errors
+/// Throws `system_error`: spooled_temporary_file::async_create's errors (nothing was made, `fn`
+/// is not called); the cleanup's error (message "tempio: cleanup at scope
+/// exit") when `fn` succeeded. Otherwise whatever `fn` throws.
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled_temporary_file(
     spooled_temporary_file::options o, Fn fn) {
@@ -122,6 +235,20 @@ net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled
     auto x = co_await spooled_temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
+/// @brief As the overload without an executor, with `ex` as the object's
+/// executor.
+/// @param ex The executor of the object (for the completions of its
+/// operations' handlers that have none).
+/// @param o The options, as for spooled_temporary_file::async_create.
+/// @param fn Called once, with the object by reference; returns
+/// `net::awaitable<T>`.
+/// @return An awaitable that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// As the other overload.
+/// @par Lifetime
+/// As the other overload.
+/// @par Errors
+/// As the other overload.
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled_temporary_file(
     const Executor& ex, spooled_temporary_file::options o, Fn fn) {
@@ -130,6 +257,36 @@ net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
 
+/// @brief Creates a temporary directory, awaits `fn(object)`, then always awaits its
+/// `async_cleanup` (anyio's `async with TemporaryDirectory(...) as x`).
+///
+/// `T r = co_await tempio::with_temporary_directory({...}, fn);`. The cleanup is awaited
+/// whether `fn` returned, threw, or its coroutine was cancelled (the cleanup
+/// itself is never cancelled and never falls back to the blocking
+/// destructor); then the helper returns `fn`'s result, or rethrows `fn`'s
+/// exception. If `fn` succeeded and the cleanup failed, the cleanup's error is
+/// thrown.
+/// @note With `keep = true` the tree is removed at scope exit all the same:
+/// async_cleanup removes it whatever `keep` says (CPython's `__exit__` would
+/// leave it).
+/// @param o The options, as for temporary_directory::async_create.
+/// @param fn Called once, with the object by reference, as `fn(x)`; returns
+/// `net::awaitable<T>`. Moved into the coroutine.
+/// @return An awaitable, run when awaited (on the awaiting coroutine's
+/// executor, which becomes the object's), that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// The awaiting coroutine's (`terminal`, `partial`, `total`): one that comes
+/// before the object is made throws `operation_aborted` and leaves nothing
+/// behind (see temporary_directory::async_create); afterwards it reaches `fn`'s own
+/// operations, and the cleanup still runs before the exception propagates.
+/// @par Lifetime
+/// The strings `o` views, until the `co_await` completes (as for
+/// async_create). The object lives until the helper returns: `fn` must not
+/// keep a reference to it, nor leave operations on it running.
+/// @par Errors
+/// Throws `system_error`: temporary_directory::async_create's errors (nothing was made, `fn`
+/// is not called); the cleanup's error (message "tempio: cleanup at scope
+/// exit") when `fn` succeeded. Otherwise whatever `fn` throws.
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_directory(
     temporary_directory::options o, Fn fn) {
@@ -137,6 +294,20 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_
     auto x = co_await temporary_directory::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
+/// @brief As the overload without an executor, with `ex` as the object's
+/// executor.
+/// @param ex The executor of the object (for the completions of its
+/// operations' handlers that have none).
+/// @param o The options, as for temporary_directory::async_create.
+/// @param fn Called once, with the object by reference; returns
+/// `net::awaitable<T>`.
+/// @return An awaitable that yields `fn`'s `T`.
+/// @par Per-operation cancellation
+/// As the other overload.
+/// @par Lifetime
+/// As the other overload.
+/// @par Errors
+/// As the other overload.
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_directory(
     const Executor& ex, temporary_directory::options o, Fn fn) {

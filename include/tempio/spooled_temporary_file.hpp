@@ -51,14 +51,14 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     /// runs: with `net::deferred`, keep them alive until the `co_await`
     /// completes).
     struct options {
-        /// Rolls over when a write leaves the position past it; 0: never by
+        /// @brief Rolls over when a write leaves the position past it; 0: never by
         /// itself.
         std::size_t max_size = 0;
-        /// Python/`fopen` mode: letters `r w a x + b t`, exactly one of
+        /// @brief Python/`fopen` mode: letters `r w a x + b t`, exactly one of
         /// `r w a x`, each at most once, not both `b` and `t`.
         std::string_view mode = "w+b";
-        std::size_t buffering = 8192;  ///< write buffer after rollover; 0 = unbuffered
-        std::string_view suffix{};     ///< For the rolled-over file; no `/` or NUL.
+        std::size_t buffering = 8192;     ///< write buffer after rollover; 0 = unbuffered
+        std::string_view suffix{};        ///< For the rolled-over file; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< For the rolled-over file; no `/` or NUL.
         path_view dir{};  ///< Where a rollover creates the file; empty: gettempdir().
     };
@@ -91,6 +91,8 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     ///
     /// One job on a worker; already rolled over: nothing to do, success at once.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec)`.
     /// @par Per-operation cancellation
@@ -113,6 +115,8 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     ///
     /// One job on a worker. The descriptor stays owned by the object.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, int fd)`: the descriptor; on error, a value not
     /// to use.
@@ -136,6 +140,8 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     /// @param o The options; the strings they view are copied when the
     /// operation starts.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_spooled_temporary_file file)`.
     /// @par Per-operation cancellation
@@ -157,6 +163,8 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
     /// @param ex The file's executor.
     /// @param o The options.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_spooled_temporary_file file)`.
     /// @par Per-operation cancellation

@@ -1,4 +1,5 @@
-// tempio/tempio.hpp: everything.
+/// @file
+/// @brief tempio/tempio.hpp: everything.
 #pragma once
 
 #include "tempio/async_file.hpp"

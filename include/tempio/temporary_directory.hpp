@@ -1,18 +1,19 @@
-// tempio/temporary_directory.hpp: a directory removed with everything in it
-// (CPython's TemporaryDirectory).
-//
-// Cleanup never leaves the tree: it works relative to held directory
-// descriptors, never follows a symlink (links are removed, their targets left
-// alone), and repairs unreadable or read-only directories through those
-// descriptors only. See docs/security.md.
-//
-// async_create: one job on a worker. Cancellation (terminal, partial, total):
-// before the job starts nothing is created; during it, the directory is
-// removed again. Both complete with operation_aborted.
-// async_cleanup: the whole tree in one job; idempotent once it succeeded (a
-// failed cleanup is retried by the next call, or the destructor); never cancelled.
-// ignore_cleanup_errors: best effort, no error. keep: left in place.
-// Errors name the first failing entry relative to the root.
+/// @file
+/// @brief tempio/temporary_directory.hpp: a directory removed with everything in
+/// it (CPython's `TemporaryDirectory`).
+///
+/// Cleanup never leaves the tree: it works relative to held directory
+/// descriptors, never follows a symlink (links are removed, their targets left
+/// alone), and repairs unreadable or read-only directories through those
+/// descriptors only. See docs/security.md.
+///
+/// async_create: one job on a worker. Cancellation (terminal, partial, total):
+/// before the job starts nothing is created; during it, the directory is
+/// removed again. Both complete with `operation_aborted`.
+/// async_cleanup: the whole tree in one job; idempotent once it succeeded (a
+/// failed cleanup is retried by the next call, or the destructor); never cancelled.
+/// ignore_cleanup_errors: best effort, no error. keep: left in place.
+/// Errors name the first failing entry relative to the root.
 #pragma once
 
 #include <filesystem>
@@ -43,63 +44,156 @@ const std::filesystem::path& public_path_of(const directory_core* d) noexcept;
 std::filesystem::path keep_directory(directory_core* d);
 }  // namespace detail
 
+/// @brief A temporary directory removed with everything in it (CPython's
+/// `TemporaryDirectory`), made by async_create.
+///
+/// The directory is `dir` / prefix + 8 random characters of `[a-z0-9_]` +
+/// suffix, mode 0700. It is removed by async_cleanup, or else, synchronously,
+/// by the destructor (unless `keep`).
+///
+/// Cleanup never leaves the tree: it works relative to held directory
+/// descriptors, never follows a symlink (links are removed, their targets left
+/// alone, modes included), and repairs unreadable or read-only directories
+/// through those descriptors only (`fchmod`). See docs/security.md.
+///
+/// @par Thread safety
+/// Distinct objects: safe. Shared objects: unsafe.
+///
+/// @tparam Executor The type of the directory's executor, which runs the
+/// completions of handlers that have no associated executor (default
+/// `net::any_io_executor`).
 template <class Executor = net::any_io_executor>
 class basic_temporary_directory {
   public:
+    /// The type of the executor associated with the object.
     using executor_type = Executor;
 
+    /// @brief What async_create makes, in Python's parameter order:
+    /// `temporary_directory::async_create({.prefix = "job-", .keep = true})`.
+    ///
+    /// Views, not owning strings (see tempio/path_view.hpp): what they view
+    /// must stay alive until async_create's initiation has run (with
+    /// `net::deferred`, until the `co_await` completes).
     struct options {
-        std::string_view suffix{};
-        std::string_view prefix = "tmp";
-        path_view dir{};
+        std::string_view suffix{};        ///< Ends the name; no `/` or NUL.
+        std::string_view prefix = "tmp";  ///< Starts the name; no `/` or NUL.
+        path_view dir{};                  ///< Where the directory goes; empty: gettempdir().
+        /// Cleanup is best effort: async_cleanup reports no error.
         bool ignore_cleanup_errors = false;
-        bool keep = false;  // Python's delete=False
+        /// @brief Python's delete=False: the destructor leaves the tree in place (an
+        /// explicit async_cleanup still removes it, as CPython's cleanup()).
+        bool keep = false;
     };
 
+    /// @brief Constructs an object that holds no directory.
+    ///
+    /// `path()` is empty; async_cleanup completes at once with success.
+    /// @param ex The executor for completions of handlers without their own.
     explicit basic_temporary_directory(const Executor& ex) : executor_(ex) {}
+    /// @cond TEMPIO_INTERNAL
     basic_temporary_directory(detail::adopt_core_t, const Executor& ex, detail::directory_ptr core)
         : executor_(ex), core_(std::move(core)) {}
-    // Moves copy the executor (as Asio's I/O objects do): a moved-from
-    // directory has nothing to clean, and async_cleanup completes at once.
+    /// @endcond
+    /// @brief Move constructor.
+    ///
+    /// Moves copy the executor (as Asio's I/O objects do): a moved-from
+    /// directory has nothing to clean, and async_cleanup completes at once.
+    /// @param other The directory to move from.
     basic_temporary_directory(basic_temporary_directory&& other) noexcept
         : executor_(other.executor_), core_(std::move(other.core_)) {}
+    /// @brief Move assignment.
+    ///
+    /// A directory `*this` still held is released as by the destructor
+    /// (removed synchronously unless cleaned up or `keep`). `other` has nothing
+    /// to clean afterwards; the executor is copied.
+    /// @param other The directory to move from.
+    /// @return `*this`.
     basic_temporary_directory& operator=(basic_temporary_directory&& other) noexcept {
         executor_ = other.executor_;
         core_ = std::move(other.core_);
         return *this;
     }
-    // Not yet cleaned up at destruction: removed synchronously (unless keep).
+    /// @brief Destructor: the synchronous fallback of async_cleanup.
+    ///
+    /// Not yet cleaned up at destruction: removed synchronously (unless keep),
+    /// with blocking system calls on the calling thread; errors are ignored
+    /// and nothing is thrown. A forked child that destroys its copy leaves the
+    /// tree alone. Prefer `co_await async_cleanup()`, or
+    /// tempio::with_temporary_directory.
     ~basic_temporary_directory() = default;
 
+    /// @brief The executor that runs the completions of handlers that have no
+    /// associated executor of their own.
+    /// @return A copy of the executor.
     executor_type get_executor() const noexcept { return executor_; }
+    /// @brief The absolute path of the directory (Python's `.name`).
+    ///
+    /// Unchanged by cleanup; after a successful publish (async_persist & co),
+    /// the target. Empty for an object that never held a directory.
+    /// @return The path.
     const std::filesystem::path& path() const noexcept {
         return detail::public_path_of(core_.get());
     }
 
     /// @brief Stops removing the directory (Rust's `keep()`), after
-    /// creation. No I/O. @return path().
+    /// creation. No I/O.
+    ///
+    /// As `keep = true` in the options, decided later: the destructor leaves
+    /// the tree in place (an explicit async_cleanup still removes it).
+    /// @return path(); empty for an object that holds no directory.
     std::filesystem::path keep() { return detail::keep_directory(core_.get()); }
 
     /// @brief Publishes the directory under `target` by renaming it: the
     /// target must be absent or an empty directory (replaced atomically).
     ///
-    /// One job on a worker; completes with `void(error_code)`.
-    /// @par Cancellation
-    /// terminal, partial, total: before the job starts, nothing is done
-    /// (operation_aborted).
-    /// @par Errors
-    /// directory_not_empty (ENOTEMPTY) for a non-empty target,
-    /// cross_device_link, no_such_file_or_directory after cleanup, the
-    /// system's error. Failure changes nothing; success: the object refers to
-    /// `target` and never removes it. `durable`: the directory is fsynced
-    /// before, its new parent after.
+    /// As `async_persist(target, publish_options{}, token)`.
+    /// @param target Where the directory goes; made absolute against the
+    /// current directory.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (see the other
+    /// overload).
     /// @par Lifetime
-    /// `target` must stay valid until completion.
+    /// As the other overload.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist(path_view target, Token&& token = {}) {
         return async_persist(target, publish_options{}, std::forward<Token>(token));
     }
-    /// @copydoc async_persist(path_view, Token&&)
+    /// @brief Publishes the directory under `target` by renaming it: the
+    /// target must be absent or an empty directory (replaced atomically).
+    ///
+    /// One job on a worker, whatever the backend. Failure changes nothing;
+    /// success: the object refers to `target` (path()) and its destructor
+    /// never removes it. `durable`: the directory is fsynced before, its new
+    /// parent after. Note that an explicit async_cleanup afterwards removes
+    /// the published tree (async_cleanup ignores `keep`).
+    /// @param target Where the directory goes; made absolute against the
+    /// current directory.
+    /// @param o Durability and permissions (tempio/publish.hpp).
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is done
+    /// (`operation_aborted`). Once started it completes.
+    /// @par Lifetime
+    /// The characters `target` views, until the initiation has run (with
+    /// `net::deferred`, until the `co_await` completes).
+    /// @par Errors
+    /// `directory_not_empty` (`ENOTEMPTY`) for a non-empty target;
+    /// `cross_device_link`; `no_such_file_or_directory` after cleanup;
+    /// `bad_descriptor` for an object with no directory; `invalid_argument`
+    /// for an empty target, one with NUL, or `/`, `..`; the system's error.
+    /// With `durable`, an error of the final directory `fsync` is reported
+    /// although the directory is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist(path_view target, publish_options o, Token&& token = {}) {
         return publish_impl(target, o, detail::publish_how::replace, std::forward<Token>(token));
@@ -107,38 +201,130 @@ class basic_temporary_directory {
     /// @brief As async_persist, but never replaces anything: file_exists
     /// (EEXIST) when `target` exists, even as an empty directory
     /// (renameat2 RENAME_NOREPLACE).
+    /// @param target Where the directory goes.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (as async_persist).
+    /// @par Lifetime
+    /// As async_persist.
+    /// @par Errors
+    /// `file_exists` when `target` exists; otherwise as async_persist.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist_noclobber(path_view target, Token&& token = {}) {
         return async_persist_noclobber(target, publish_options{}, std::forward<Token>(token));
     }
-    /// @copydoc async_persist_noclobber(path_view, Token&&)
+    /// @brief As async_persist, but never replaces anything: file_exists
+    /// (EEXIST) when `target` exists, even as an empty directory
+    /// (renameat2 RENAME_NOREPLACE).
+    /// @param target Where the directory goes.
+    /// @param o Durability and permissions (tempio/publish.hpp).
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (as async_persist).
+    /// @par Lifetime
+    /// As async_persist.
+    /// @par Errors
+    /// `file_exists` when `target` exists; otherwise as async_persist.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_persist_noclobber(path_view target, publish_options o, Token&& token = {}) {
-        return publish_impl(target, o, detail::publish_how::noclobber,
-                            std::forward<Token>(token));
+        return publish_impl(target, o, detail::publish_how::noclobber, std::forward<Token>(token));
     }
     /// @brief Swaps the directory with the existing directory `target`
     /// atomically (renameat2 RENAME_EXCHANGE): readers see the old tree or
     /// the new one. The old tree, now at this object's former name, is then
     /// removed by the secure cleanup; an error there is reported, the swap
     /// stands.
+    /// @param target The existing directory to swap with.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`, before the job starts (see the other
+    /// overload).
+    /// @par Lifetime
+    /// As the other overload.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_exchange(path_view target, Token&& token = {}) {
         return async_exchange(target, publish_options{}, std::forward<Token>(token));
     }
-    /// @copydoc async_exchange(path_view, Token&&)
+    /// @brief Swaps the directory with the existing directory `target`
+    /// atomically (renameat2 RENAME_EXCHANGE): readers see the old tree or
+    /// the new one.
+    ///
+    /// One job on a worker. After the swap the object refers to `target` and
+    /// keeps it; the old tree, now at this object's former name, is removed
+    /// by the secure cleanup in the same job. An error there is reported, the
+    /// swap stands, and cleanup_error_path() then names the former path, a
+    /// colon, and the failing entry.
+    /// @param target The existing directory to swap with.
+    /// @param o Durability and permissions (tempio/publish.hpp).
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is done
+    /// (`operation_aborted`). Once started it completes.
+    /// @par Lifetime
+    /// The characters `target` views, until the initiation has run (with
+    /// `net::deferred`, until the `co_await` completes).
+    /// @par Errors
+    /// `no_such_file_or_directory` when `target` does not exist (or after
+    /// cleanup); `invalid_argument` as async_persist, or where the file system
+    /// cannot exchange; `cross_device_link`; the removal's first error; the
+    /// system's error.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_exchange(path_view target, publish_options o, Token&& token = {}) {
         return publish_impl(target, o, detail::publish_how::exchange, std::forward<Token>(token));
     }
-    // After a failed cleanup: the entry that failed first, relative to path().
+    /// @brief After a failed cleanup: the entry that failed first, relative to
+    /// path().
+    /// @return The entry's path relative to path() (`""`: the directory itself);
+    /// empty when no cleanup failed, or with `ignore_cleanup_errors`.
     std::string cleanup_error_path() const { return detail::cleanup_error_path(core_.get()); }
 
-    // Pitfall: inside a coroutine that was already cancelled, `co_await
-    // d.async_cleanup()` throws operation_aborted before it starts (Asio's
-    // awaitable checks the cancellation state at every co_await), and the
-    // cleanup falls to the blocking destructor. tempio::with_temporary_directory
-    // (tempio/scoped.hpp) always awaits the cleanup.
+    /// @brief Removes the directory and everything in it now (Python's
+    /// `cleanup()`).
+    ///
+    /// The whole tree in one job on a worker (with io_uring, an empty
+    /// directory is one `rmdir` on the ring). Removes it even with `keep`: an
+    /// explicit request. Idempotent once it succeeded (then, and for an object
+    /// with no directory, it completes at once with success); a failed cleanup
+    /// is retried by the next call, or by the destructor. A tree someone
+    /// already removed is no error. The remover keeps going after an error and
+    /// reports the first one.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// None: cleanup is never cancelled.
+    /// Pitfall: inside a coroutine that was already cancelled, `co_await
+    /// d.async_cleanup()` throws operation_aborted before it starts (Asio's
+    /// awaitable checks the cancellation state at every co_await), and the
+    /// cleanup falls to the blocking destructor. tempio::with_temporary_directory
+    /// (tempio/scoped.hpp) always awaits the cleanup.
+    /// @par Lifetime
+    /// Nothing of the caller's. The object may be destroyed while the cleanup
+    /// runs; the cleanup completes.
+    /// @par Errors
+    /// With `ignore_cleanup_errors`, none. Otherwise the first error met
+    /// (`EACCES`, `EPERM`, `EBUSY`, `EMFILE`, `ENOMEM`, ...), its entry given
+    /// by cleanup_error_path(); everything else that could be removed is gone.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_cleanup(Token&& token = {}) {
         return detail::initiate_on<>(
@@ -146,6 +332,35 @@ class basic_temporary_directory {
             [d = std::weak_ptr(core_)](auto h) { detail::start_cleanup(d.lock(), std::move(h)); });
     }
 
+    /// @brief Creates a temporary directory; its executor is the handler's
+    /// associated executor (for a coroutine, its own).
+    ///
+    /// One job on a worker: the name retry loop and `mkdir` (with io_uring,
+    /// `mkdirat` calls on the ring when `dir` is given or gettempdir() is
+    /// already known). With a plain callback, which has no associated
+    /// executor, the directory's executor would be Asio's system executor: use
+    /// the overload that takes an executor, or `net::bind_executor`.
+    /// @param o The options; the strings they view are copied when the
+    /// operation starts.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec, basic_temporary_directory dir)`: the directory; on
+    /// error, an object that holds none.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is
+    /// created; if it arrives while the directory is being created, it is
+    /// removed again. Both complete with `operation_aborted`.
+    /// @par Lifetime
+    /// The strings `o` views, until the initiation has run (with
+    /// `net::deferred`, until the `co_await` completes).
+    /// @par Errors
+    /// `invalid_argument` (a prefix or suffix with `/` or NUL; a `dir` with
+    /// NUL); `ENOENT`, `ENOTDIR`, `EACCES`, ... for a bad `dir`, as the kernel
+    /// says; `ENOENT` when `dir` is empty and no temporary directory is usable;
+    /// `EEXIST` when `TMP_MAX` names were all taken; the system's error.
+    /// Nothing is created.
     template <net::completion_token_for<void(error_code, basic_temporary_directory)> Token =
                   net::deferred_t>
     static auto async_create(options o, Token&& token = {}) {
@@ -153,6 +368,23 @@ class basic_temporary_directory {
             std::forward<Token>(token),
             [o](auto h) { detail::start_create_directory(spec(o), std::move(h)); });
     }
+    /// @brief Creates a temporary directory whose executor is `ex`.
+    ///
+    /// As the other overload; the completion runs on the handler's associated
+    /// executor, or `ex` when it has none.
+    /// @param ex The directory's executor.
+    /// @param o The options.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec, basic_temporary_directory dir)`.
+    /// @par Per-operation cancellation
+    /// As the other overload: `terminal`, `partial`, `total`.
+    /// @par Lifetime
+    /// As the other overload.
+    /// @par Errors
+    /// As the other overload.
     template <net::completion_token_for<void(error_code, basic_temporary_directory)> Token =
                   net::deferred_t>
     static auto async_create(const Executor& ex, options o, Token&& token = {}) {
@@ -180,6 +412,7 @@ class basic_temporary_directory {
     detail::directory_ptr core_;
 };
 
+/// basic_temporary_directory on `net::any_io_executor`.
 using temporary_directory = basic_temporary_directory<>;
 
 }  // namespace tempio

@@ -39,7 +39,7 @@ class basic_temporary_file : public basic_async_file<Executor> {
     /// must stay alive until async_create's initiation has run (with
     /// `net::deferred`, until the `co_await` completes).
     struct options {
-        /// Python/`fopen` mode: letters `r w a x + b t`, exactly one of
+        /// @brief Python/`fopen` mode: letters `r w a x + b t`, exactly one of
         /// `r w a x`, each at most once, not both `b` and `t`. `"w+"` and
         /// `"w+b"` behave the same (bytes in `std::string`).
         std::string_view mode = "w+b";
@@ -71,6 +71,8 @@ class basic_temporary_file : public basic_async_file<Executor> {
     /// @param o The options; the strings they view are copied when the
     /// operation starts.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_temporary_file file)`: the open file; on
     /// error, an object that holds none.
@@ -103,6 +105,8 @@ class basic_temporary_file : public basic_async_file<Executor> {
     /// @param ex The file's executor.
     /// @param o The options.
     /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
     /// @par Completion signature
     /// `void(error_code ec, basic_temporary_file file)`.
     /// @par Per-operation cancellation
