@@ -48,7 +48,10 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
         return false;
     }
     int res = 0;
-    if (r.mode) res = sys::fchmod(fd, *r.mode);
+    if (r.mode) {
+        do res = sys::fchmod(fd, *r.mode);
+        while (res != 0 && errno == EINTR);
+    }
     if (res == 0 && r.durable) {
         do res = sys::fsync(fd);
         while (res != 0 && errno == EINTR);

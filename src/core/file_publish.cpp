@@ -63,10 +63,23 @@ bool write_all(int fd, const std::string& data, error_code& ec) {
 bool file_core::publish_fd(int fd, const std::string& target, const publish_request& r,
                            error_code& ec) {
     if (!prepare_fd(fd, r, ec)) return false;
-    if (!path_.empty())
+    if (!path_.empty()) {
         ec = rename_into_place(path_, target, r.how, false);
-    else
-        ec = link_into_place(fd, target, r.how);
+        return !ec;
+    }
+    std::string hidden;
+    ec = link_into_place(fd, target, r.how, &hidden);
+    if (ec && !hidden.empty()) {
+        // Linked under a hidden name, but the rename over the target failed.
+        // Removing that name would make the file impossible to publish ever
+        // again (an O_TMPFILE is linkable once): it stays, as this file's
+        // temporary name, deleted like a named temporary's (close, or the
+        // end of the object), and a second publish renames it.
+        set_path(std::move(hidden));
+        deleted_ = false;
+        error_code ignored;  // unknown: the name is then removed unchecked
+        note_identity(ignored);
+    }
     return !ec;
 }
 
@@ -116,10 +129,13 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
         if (!flush_buffer(ec)) return;
         if (!publish_fd(fd_.get(), target, r, ec)) return;
     }
-    // Published: the object now refers to the target, and keeps it.
+    // Published: the object now refers to the target, and keeps it. Nothing
+    // of ours is left to delete: discard() (an abandon after a commit that
+    // reported a late error, async_write_file_atomically's cleanup) must not
+    // take the published file away.
     set_path(target);
     req_.keep = true;
-    deleted_ = false;
+    deleted_ = true;
     {
         error_code ignored;  // the same inode: known already, or learned now
         if (!identity_known_) note_identity(ignored);

@@ -101,7 +101,7 @@ error_code rename_into_place(const std::string& from, const std::string& to, pub
     return {};
 }
 
-error_code link_into_place(int fd, const std::string& to, publish_mode how) {
+error_code link_into_place(int fd, const std::string& to, publish_mode how, std::string* kept) {
     if (how == publish_mode::noclobber) return link_fd(fd, to) == 0 ? error_code() : last_errno();
     // Replace: link under a fresh hidden name, then rename it over the target.
     std::string hidden;
@@ -114,7 +114,10 @@ error_code link_into_place(int fd, const std::string& to, publish_mode how) {
             return sys::renameat2(AT_FDCWD, hidden.c_str(), AT_FDCWD, to.c_str(), 0);
         }) != 0) {
         error_code ec = last_errno();
-        sys::unlinkat(AT_FDCWD, hidden.c_str(), 0);
+        if (kept != nullptr)
+            *kept = std::move(hidden);
+        else
+            sys::unlinkat(AT_FDCWD, hidden.c_str(), 0);
         return ec;
     }
     return {};

@@ -41,8 +41,14 @@ error_code rename_into_place(const std::string& from, const std::string& to, pub
 // An O_TMPFILE opened without O_EXCL given the name `to`: linkat with
 // AT_EMPTY_PATH, else through /proc/self/fd (unprivileged). Replace links to
 // a hidden random name beside `to` (".<name>.XXXXXXXX") and renames it over
-// `to`; a failed rename removes the hidden name again.
-error_code link_into_place(int fd, const std::string& to, publish_mode how);
+// `to`. When that rename fails, the hidden name is the file's only way to
+// be published later: the kernel lets an O_TMPFILE be linked once only
+// (I_LINKABLE goes with its first link), so once that name is removed the
+// file can never get one again. With `kept` the hidden name is therefore
+// left in place and returned there (the caller now owns it); without, it
+// is removed.
+error_code link_into_place(int fd, const std::string& to, publish_mode how,
+                           std::string* kept = nullptr);
 
 // fsync of the directory `dir`.
 error_code sync_directory(const std::string& dir);
