@@ -71,6 +71,55 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         // depends on the tree, so every call gets the errors any of its
         // calls (openat, fstat, readdir, unlinkat, fchmod, close) can return.
         {"remove_tree", {{EIO, EACCES, EMFILE, ENOMEM, EPERM, EINTR}, {}}},
+        // ---- publishing (src/core/publish.cpp, file_publish.cpp) ----
+        // fchmod of the file or directory before it is published.
+        {"fchmod", {{EPERM, EROFS, EIO, EINTR}, {EINTR}}},
+        // The data on stable storage before the rename or link (durable).
+        {"fdatasync", {{EIO, ENOSPC, EDQUOT, EINTR}, {EINTR}}},
+        // renameat2 over the target (replace).
+        {"rename",
+         {{EACCES, EPERM, EBUSY, EIO, ENOSPC, EDQUOT, EROFS, EXDEV, EMLINK, EINTR}, {EINTR}}},
+        // renameat2(RENAME_NOREPLACE) of a named file: EINVAL (no such flag
+        // on this file system) takes link + unlink instead.
+        {"rename_noreplace",
+         {{EACCES, EPERM, EBUSY, EIO, ENOSPC, EDQUOT, EROFS, EXDEV, EEXIST, EINVAL, EINTR},
+          {EINTR, EINVAL}}},
+        // The same for a directory: no fallback, EINVAL is reported.
+        {"rename_noreplace_dir",
+         {{EACCES, EPERM, EBUSY, EIO, ENOSPC, EDQUOT, EROFS, EXDEV, EEXIST, EINVAL, EINTR},
+          {EINTR}}},
+        {"rename_exchange",
+         {{EACCES, EPERM, EBUSY, EIO, EROFS, EXDEV, ENOENT, EINVAL, EINTR}, {EINTR}}},
+        // linkat(fd, "", AT_EMPTY_PATH) of an O_TMPFILE to a hidden name
+        // (replace: EEXIST draws another name), or to the target
+        // (noclobber: EEXIST is the answer). EPERM and ENOENT (no
+        // CAP_DAC_READ_SEARCH) take /proc/self/fd/N instead.
+        {"link_hidden",
+         {{EACCES, EPERM, ENOENT, EIO, ENOSPC, EDQUOT, EMLINK, EROFS, EXDEV, EEXIST, EINTR},
+          {EINTR, EEXIST, EPERM, ENOENT}}},
+        {"link_target",
+         {{EACCES, EPERM, ENOENT, EIO, ENOSPC, EDQUOT, EMLINK, EROFS, EXDEV, EEXIST, EINTR},
+          {EINTR, EPERM, ENOENT}}},
+        // The same through /proc/self/fd/N (AT_SYMLINK_FOLLOW), where
+        // AT_EMPTY_PATH is refused.
+        {"link_proc_hidden",
+         {{EACCES, EPERM, ENOENT, EIO, ENOSPC, EDQUOT, EMLINK, EROFS, EXDEV, EEXIST, EINTR},
+          {EINTR, EEXIST}}},
+        {"link_proc_target",
+         {{EACCES, EPERM, ENOENT, EIO, ENOSPC, EDQUOT, EMLINK, EROFS, EXDEV, EEXIST, EINTR},
+          {EINTR}}},
+        // open(O_DIRECTORY) of the directory to fsync or fchmod.
+        {"open_dir", {{EACCES, EMFILE, ENFILE, ENOMEM, EIO, EINTR}, {EINTR}}},
+        // Closing that directory descriptor: nothing to report.
+        {"close_dir", {{EIO, EINTR}, {EIO, EINTR}}},
+        // The identity of a file published without ever having had a name:
+        // learned for the record (fstat), its failure harmless.
+        {"fstat_identity", {{EIO, ENOMEM}, {EIO, ENOMEM}}},
+        // Closing a discarded temporary (abandon): nothing to report.
+        {"close_discard", {{EIO, ENOSPC, EDQUOT, EINTR}, {EIO, ENOSPC, EDQUOT, EINTR}}},
+        // rmdir of the (empty) tree an exchange replaced; refusals the tree
+        // remover works around (EACCES, EPERM, EINTR) are absorbed.
+        {"rmdir_exchanged", {{EACCES, EPERM, EBUSY, EIO, EROFS, EINTR}, {EACCES, EPERM, EINTR}}},
     };
     return kinds;
 }
@@ -111,6 +160,14 @@ inline const char* errno_name(int e) {
             return "ENOENT";
         case ENOMEM:
             return "ENOMEM";
+        case EXDEV:
+            return "EXDEV";
+        case ENOTEMPTY:
+            return "ENOTEMPTY";
+        case ENOTDIR:
+            return "ENOTDIR";
+        case EOPNOTSUPP:
+            return "EOPNOTSUPP";
         default:
             return "?";
     }
