@@ -345,24 +345,24 @@ TEST_F(core_hardening, async_close_and_destructor_leave_an_unrelated_file) {
     }
 }
 
-TEST_F(core_hardening, the_ring_never_unlinks_a_name_unchecked) {
+TEST_F(core_hardening, a_direct_close_never_unlinks_a_name_unchecked) {
+    // A direct close (one close(fd), on the ring or the pool) is refused
+    // whenever a name is to be deleted: close() checks the name first.
     error_code ec;
     auto f = file_core::create(request(file_kind::named, dir_.string()), ec);
     ASSERT_FALSE(ec);
-    int fd = -1;
-    bool unlink = true;
-    bool handed = f->begin_plain_close(fd, unlink);
-    EXPECT_FALSE(handed) << "a name to delete goes to close()";
-    if (handed) ::close(fd);
+    int fd = f->begin_direct_close();
+    EXPECT_EQ(fd, -1) << "a name to delete goes to close()";
+    if (fd >= 0) ::close(fd);
     EXPECT_TRUE(f->is_open());
     auto r = request(file_kind::named, dir_.string());
     r.delete_on_close = false;
     auto g = file_core::create(std::move(r), ec);
     ASSERT_FALSE(ec);
-    ASSERT_TRUE(g->begin_plain_close(fd, unlink));
-    EXPECT_FALSE(unlink);
-    g->end_plain_close(::close(fd), 0, ec);
-    EXPECT_FALSE(ec);
+    fd = g->begin_direct_close();
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    EXPECT_FALSE(g->is_open());
     EXPECT_TRUE(fs::exists(g->path()));
     g.reset();  // the destructor deletes it (checked)
     f.reset();

@@ -115,8 +115,8 @@ struct run_blocking_signature<void> {
 /// started (`f` did not run).
 template <class F, class R = std::invoke_result_t<std::decay_t<F>&>,
           net::completion_token_for<typename detail::run_blocking_signature<R>::type> Token>
-requires(std::is_void_v<R> || std::is_default_constructible_v<R>)
-auto async_run_blocking(F&& f, Token&& token) {
+requires(std::is_void_v<R> ||
+         std::is_default_constructible_v<R>) auto async_run_blocking(F&& f, Token&& token) {
     using Fn = std::decay_t<F>;
     using signature = typename detail::run_blocking_signature<R>::type;
     return net::async_initiate<Token, signature>(
@@ -142,8 +142,9 @@ auto async_run_blocking(F&& f, Token&& token) {
             };
             detail::start_user_work(
                 std::make_unique<detail::user_work_of<Fn>>(std::move(fn)),
-                detail::handler<detail::user_work_ptr>(net::bind_cancellation_slot(
-                    slot, net::bind_executor(hex, std::move(deliver)))));
+                detail::handler<detail::user_work_ptr>(
+                    net::bind_cancellation_slot(slot, net::bind_executor(hex, std::move(deliver))),
+                    detail::io_context_of(hex)));
         },
         token, Fn(std::forward<F>(f)));
 }

@@ -1,9 +1,11 @@
-// temporary_directory: creation and cleanup, each on a ring (backend
-// io_uring) or as one job on a worker.
+// temporary_directory: creation and cleanup, each an operation (ops/) on the
+// ring or the pool; a cleanup that finds more than an empty root continues
+// as the core's remover on the pool.
 #include "tempio/temporary_directory.hpp"
 
-#include "async/blocking_op.hpp"
-#include "async/ring_ops.hpp"
+#include "async/ops/create_ops.hpp"
+#include "async/ops/file_io_ops.hpp"
+#include "async/start_op.hpp"
 #include "core/directory_core.hpp"
 
 namespace tempio::detail {
@@ -21,25 +23,13 @@ void start_create_directory(const directory_spec& spec, handler<directory_ptr> h
         {std::string(spec.prefix), std::string(spec.suffix), std::string(spec.dir.native())},
         spec.ignore_cleanup_errors,
         spec.keep};
-    if (ring* r = ring_of(h); r && ring_create_directory(*r, s, h)) return;
-    run_blocking<directory_ptr>(
-        std::move(h),
-        [s = std::move(s)](error_code& ec, const std::atomic<bool>& cancelled) mutable {
-            auto core = directory_core::create(std::move(s), ec);
-            if (core && cancelled.load()) {  // created, but nobody wants it now
-                core->discard();
-                core.reset();
-                ec = net::error::operation_aborted;
-            }
-            return core;
-        });
+    start_op<create_directory_op>(std::move(h), std::move(s));
 }
 
 void start_cleanup(const directory_ptr& d, handler<> h) {
-    if (!d) return complete_soon(std::move(h), error_code());  // nothing to clean
-    if (ring* r = ring_of(h); r && ring_cleanup(*r, d, h)) return;
-    run_blocking<void>(
-        std::move(h), [d](error_code& ec, const auto&) { d->cleanup(ec); }, cancellable::no);
+    // Nothing to clean (a moved-from object, or cleaned already): done.
+    if (!d || d->cleaned()) return complete_soon(std::move(h), error_code());
+    start_op<cleanup_op>(std::move(h), d);
 }
 
 }  // namespace tempio::detail

@@ -1,8 +1,11 @@
 // The file operations: each either completes at once (no system call needed:
-// memory, buffer, closed file) through a post, or runs on a ring (backend
-// io_uring, async/ring_ops.hpp), or as one worker job.
+// memory, buffer, closed file) through a post; or, when it is nothing but
+// system calls on the fd, runs as an operation (ops/) on the ring or the pool
+// (start_op); or runs the core's blocking code as one worker job.
 #include "async/blocking_op.hpp"
-#include "async/ring_ops.hpp"
+#include "async/ops/create_ops.hpp"
+#include "async/ops/file_io_ops.hpp"
+#include "async/start_op.hpp"
 #include "core/file_core.hpp"
 #include "tempio/async_file.hpp"
 
@@ -91,30 +94,18 @@ file_ptr make_spooled_file(const file_spec& spec, error_code& ec) {
 
 void start_create_file(const file_spec& spec, handler<file_ptr> h) {
     file_request req = request_of(spec);
+    error_code ec;
     if (req.kind == file_kind::spooled) {  // no I/O
-        error_code ec;
         auto core = file_core::create_spooled(std::move(req), ec);
         return complete_soon(std::move(h), ec, std::move(core));
     }
-    if (ring* r = ring_of(h); r && ring_create_file(*r, req, h)) return;
-    create_file_on_pool(std::move(req), std::move(h));
-}
-
-void create_file_on_pool(file_request req, handler<file_ptr> h) {
-    run_blocking<file_ptr>(
-        std::move(h), [req = std::move(req)](error_code& ec, const std::atomic<bool>& cancelled) {
-            auto core = file_core::create(req, ec);
-            if (core && cancelled.load()) {  // created, but nobody wants it now
-                core->discard();
-                core.reset();
-                ec = net::error::operation_aborted;
-            }
-            return core;
-        });
+    open_mode mode;
+    if ((ec = file_core::prepare(req, mode))) return complete_soon(std::move(h), ec, file_ptr());
+    start_op<create_file_op>(std::move(h), std::move(req), mode);
 }
 
 void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
-    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h); r && ring_read(*r, f, max, h)) return;
+    if (f && f->reads_through()) return start_op<read_op>(std::move(h), f, max);
     dispatch<std::string>(f, std::move(h), memory_or_closed(f),
                           [max](file_core& c, error_code& ec) { return c.read(max, ec); });
 }
@@ -132,28 +123,28 @@ void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
 
 void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h) {
-    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h);
-        r && ring_readinto(*r, f, b, eof_is_error, h))
-        return;
+    if (f && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
     dispatch<std::size_t>(
         f, std::move(h), memory_or_closed(f), [b, eof_is_error](file_core& c, error_code& ec) {
             std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
-            if (!ec && n == 0 && b.size() != 0 && eof_is_error) ec = net::error::eof;
+            if (eof_is_error) eof_as_error(ec, n, b.size());
             return n;
         });
 }
 
 void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
-    bool free = !f || f->write_is_free(b.size());
-    if (ring* r = free ? nullptr : ring_of(h); r && ring_write(*r, f, b, h)) return;
-    dispatch<std::size_t>(f, std::move(h), free, [b](file_core& c, error_code& ec) {
-        return c.write(static_cast<const char*>(b.data()), b.size(), ec);
-    });
+    if (f && f->writes_through(b.size()))
+        return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
+    dispatch<std::size_t>(f, std::move(h), !f || f->write_is_free(b.size()),
+                          [b](file_core& c, error_code& ec) {
+                              return c.write(static_cast<const char*>(b.data()), b.size(), ec);
+                          });
 }
 
 void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
+    if (f && f->writes_through(data.size()))
+        return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
     bool free = !f || f->write_is_free(data.size());
-    if (ring* r = free ? nullptr : ring_of(h); r && ring_write_owned(*r, f, data, h)) return;
     dispatch<void>(f, std::move(h), free, [data = std::move(data)](file_core& c, error_code& ec) {
         c.write(data.data(), data.size(), ec);
     });
@@ -185,7 +176,7 @@ void start_flush(const file_ptr& f, handler<> h) {
 
 void start_close(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
-    if (ring* r = memory_or_closed(f) ? nullptr : ring_of(h); r && ring_close(*r, f, h)) return;
+    if (int fd = f->begin_direct_close(); fd >= 0) return start_op<close_op>(std::move(h), f, fd);
     dispatch<void>(
         f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
         cancellable::no);

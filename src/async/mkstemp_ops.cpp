@@ -1,8 +1,8 @@
 // mkstemp/mkdtemp: the blocking public forms and the async starts.
 #include "tempio/mkstemp.hpp"
 
-#include "async/blocking_op.hpp"
-#include "async/ring_ops.hpp"
+#include "async/ops/create_ops.hpp"
+#include "async/start_op.hpp"
 #include "core/create.hpp"
 #include "core/remove_tree.hpp"
 
@@ -25,22 +25,6 @@ std::filesystem::path make_dir(const detail::name_request& req, error_code& ec) 
     std::string path;
     detail::create_unique_directory(req, path, ec);
     return path;
-}
-
-// Removes what a creation made that nobody will own: cancelled, or its
-// completion destroyed undelivered (io_context stopped and destroyed).
-void undo_file(mkstemp_result& r) noexcept {
-    r.fd.reset();
-    if (!r.path.empty()) detail::remove_file(r.path.native());
-    r.path.clear();
-}
-
-void undo_dir(std::filesystem::path& p) noexcept {
-    try {
-        if (!p.empty()) detail::remove_tree(p.native());
-    } catch (...) {  // out of memory: the name stays, nothing else is touched
-    }
-    p.clear();
 }
 
 template <class T>
@@ -72,35 +56,11 @@ std::filesystem::path mkdtemp(const mkdtemp_options& o) {
 namespace detail {
 
 void start_mkstemp(const mkstemp_options& o, handler<mkstemp_result> h) {
-    if (ring* r = ring_of(h); r && ring_mkstemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
-    run_blocking<mkstemp_result>(
-        std::move(h),
-        [req = names_of(o.prefix, o.suffix, o.dir)](error_code& ec,
-                                                    const std::atomic<bool>& cancelled) {
-            mkstemp_result r = make_file(req, ec);
-            if (!ec && cancelled.load()) {  // created, but nobody wants it now
-                undo_file(r);
-                ec = net::error::operation_aborted;
-            }
-            return r;
-        },
-        cancellable::yes, [](mkstemp_result& r) { undo_file(r); });
+    start_op<mkstemp_op>(std::move(h), names_of(o.prefix, o.suffix, o.dir));
 }
 
 void start_mkdtemp(const mkdtemp_options& o, handler<std::filesystem::path> h) {
-    if (ring* r = ring_of(h); r && ring_mkdtemp(*r, names_of(o.prefix, o.suffix, o.dir), h)) return;
-    run_blocking<std::filesystem::path>(
-        std::move(h),
-        [req = names_of(o.prefix, o.suffix, o.dir)](error_code& ec,
-                                                    const std::atomic<bool>& cancelled) {
-            std::filesystem::path p = make_dir(req, ec);
-            if (!ec && cancelled.load()) {
-                undo_dir(p);
-                ec = net::error::operation_aborted;
-            }
-            return p;
-        },
-        cancellable::yes, [](std::filesystem::path& p) { undo_dir(p); });
+    start_op<mkdtemp_op>(std::move(h), names_of(o.prefix, o.suffix, o.dir));
 }
 
 }  // namespace detail

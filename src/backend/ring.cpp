@@ -38,7 +38,7 @@ int setup_ring(io_uring& r, unsigned entries, io_uring_params& params) {
     return io_uring_queue_init_params(entries, &r, &params);
 }
 
-// The calls ring_request can ask for, and writes at the file position.
+// The calls core/steps/syscall.hpp names, and writes at the file position.
 bool supports_requests(io_uring& r, const io_uring_params& params) {
     if (!(params.features & IORING_FEAT_RW_CUR_POS)) return false;
     io_uring_probe* probe = io_uring_get_probe_ring(&r);
@@ -62,39 +62,38 @@ bool disabled_by_sysctl() {
     return disabled;
 }
 
-void prepare(io_uring_sqe* sqe, const ring_request& r) {
-    switch (r.what) {
-        case ring_request::call::openat:
-            io_uring_prep_openat(sqe, r.fd, r.path, r.flags, r.mode);
+void prepare(io_uring_sqe* sqe, const syscall& c) {
+    switch (c.what) {
+        case syscall::kind::openat:
+            io_uring_prep_openat(sqe, c.fd, c.path, c.flags, c.mode);
             break;
-        case ring_request::call::mkdirat:
-            io_uring_prep_mkdirat(sqe, r.fd, r.path, r.mode);
+        case syscall::kind::mkdirat:
+            io_uring_prep_mkdirat(sqe, c.fd, c.path, c.mode);
             break;
-        case ring_request::call::unlinkat:
-            io_uring_prep_unlinkat(sqe, r.fd, r.path, r.flags);
+        case syscall::kind::unlinkat:
+            io_uring_prep_unlinkat(sqe, c.fd, c.path, c.flags);
             break;
-        case ring_request::call::close:
-            io_uring_prep_close(sqe, r.fd);
+        case syscall::kind::close:
+            io_uring_prep_close(sqe, c.fd);
             break;
-        case ring_request::call::writev:
-            io_uring_prep_writev(sqe, r.fd, r.iov, r.iovcnt, static_cast<__u64>(-1));
+        case syscall::kind::writev:
+            io_uring_prep_writev(sqe, c.fd, c.iov, c.iovcnt, static_cast<__u64>(-1));
             break;
-        case ring_request::call::read:
-            io_uring_prep_read(sqe, r.fd, r.buf, r.len, static_cast<__u64>(-1));
+        case syscall::kind::read:
+            io_uring_prep_read(sqe, c.fd, c.buf, c.len, static_cast<__u64>(-1));
+            break;
+        case syscall::kind::none:
+            io_uring_prep_nop(sqe);
             break;
     }
 }
 
-// user_data: the op's address with the request's index in the low bits.
-static_assert(alignof(ring_op) >= 8);
-std::uint64_t tag(ring_op& op, unsigned index) {
-    return reinterpret_cast<std::uintptr_t>(&op) | index;
+// user_data: the op's address.
+std::uint64_t tag(ring_op& op) {
+    return reinterpret_cast<std::uintptr_t>(&op);
 }
 ring_op& op_of(std::uint64_t data) {
-    return *reinterpret_cast<ring_op*>(static_cast<std::uintptr_t>(data & ~std::uint64_t{7}));
-}
-unsigned index_of(std::uint64_t data) {
-    return static_cast<unsigned>(data & 7);
+    return *reinterpret_cast<ring_op*>(static_cast<std::uintptr_t>(data));
 }
 
 }  // namespace
@@ -122,19 +121,17 @@ class ring final : public net::execution_context::service {
 
     bool usable() const noexcept { return set_up_ && fork_generation() == generation_; }
 
-    void submit(ring_op& op, std::span<const ring_request> requests, unsigned index) {
+    void submit(ring_op& op, const syscall& c) {
         std::lock_guard lock(mutex_);
         bool wake = false;
-        for (const ring_request& r : requests) {
-            std::uint64_t data = tag(op, index++);
-            if (int err = sys::submission_fault()) {
-                // As the close wrapper: a failed close still releases the fd.
-                if (r.what == ring_request::call::close) ::close(r.fd);
-                injected_.push_back({data, -err});
-                wake = true;
-            } else {
-                backlog_.push_back({data, r});
-            }
+        std::uint64_t data = tag(op);
+        if (int err = sys::submission_fault()) {  // test builds only
+            // As the close wrapper: a failed close still releases the fd.
+            if (c.what == syscall::kind::close) ::close(c.fd);
+            injected_.push_back({data, -err});
+            wake = true;
+        } else {
+            backlog_.push_back({data, c});
         }
         if (!submit_backlog_locked()) wake = true;
         if (wake) ::eventfd_write(ready_fd_->native_handle(), 1);
@@ -148,7 +145,7 @@ class ring final : public net::execution_context::service {
     };
     struct queued {
         std::uint64_t data;
-        ring_request request;
+        syscall request;
     };
 
     // Moves queued requests to the kernel while the completion queue has
@@ -206,7 +203,7 @@ class ring final : public net::execution_context::service {
             if (!submit_backlog_locked()) ::eventfd_write(ready_fd_->native_handle(), 1);
             arm_locked();
         }
-        for (const completion& c : done) op_of(c.data).complete(index_of(c.data), c.res);
+        for (const completion& c : done) op_of(c.data).complete(c.res);
     }
 
     // The io_context is going away: every request still in the kernel is
@@ -235,7 +232,7 @@ class ring final : public net::execution_context::service {
             for (const queued& q : backlog_) done.push_back({q.data, -ECANCELED});
             backlog_.clear();
         }
-        for (const completion& c : done) op_of(c.data).abandon(index_of(c.data), c.res);
+        for (const completion& c : done) op_of(c.data).abandon(c.res);
         ready_fd_.reset();
         io_uring_queue_exit(&ring_);
     }
@@ -261,8 +258,8 @@ ring* ring_for(net::io_context* io) {
     return r.usable() ? &r : nullptr;
 }
 
-void submit(ring& r, ring_op& op, std::span<const ring_request> requests, unsigned first_index) {
-    r.submit(op, requests, first_index);
+void submit(ring& r, ring_op& op, const syscall& c) {
+    r.submit(op, c);
 }
 
 bool ring_built() noexcept {
@@ -291,7 +288,7 @@ class ring {};
 ring* ring_for(net::io_context*) {
     return nullptr;
 }
-void submit(ring&, ring_op&, std::span<const ring_request>, unsigned) {}
+void submit(ring&, ring_op&, const syscall&) {}
 bool ring_built() noexcept {
     return false;
 }

@@ -9,6 +9,7 @@
 
 #include "core/names.hpp"
 #include "core/paths.hpp"
+#include "core/steps/create_steps.hpp"
 #include "core/sys.hpp"
 #include "core/tempdir.hpp"
 
@@ -19,29 +20,6 @@ using boost::system::system_category;
 
 bool bad_affix(std::string_view s) {
     return s.find('/') != std::string_view::npos || s.find('\0') != std::string_view::npos;
-}
-
-// Runs `attempt(path)` on fresh names until it succeeds or fails with
-// something other than EEXIST. `attempt` returns false with errno set.
-template <class Attempt>
-bool with_unique_name(const name_request& req, std::string& path, error_code& ec, Attempt attempt) {
-    name_series names;
-    if (!make_name_source(req, names, ec)) return false;
-    for (unsigned long i = 0; i < tmp_max; ++i) {
-        names.next(path);
-        for (;;) {
-            if (attempt(path)) return true;
-            if (errno != EINTR) break;
-        }
-        if (errno != EEXIST) {
-            ec.assign(errno, system_category());
-            path.clear();
-            return false;
-        }
-    }
-    ec.assign(EEXIST, system_category());
-    path.clear();
-    return false;
 }
 
 // O_TMPFILE, as CPython decides: off for the whole process only when the
@@ -123,18 +101,23 @@ std::string resolve_dir(const name_request& req, error_code& ec) {
 
 unique_fd create_unique_file(const name_request& req, int extra_flags, std::string& path,
                              error_code& ec) {
-    unique_fd fd;
-    with_unique_name(req, path, ec, [&](const std::string& p) {
-        fd.reset(sys::openat(AT_FDCWD, p.c_str(), unique_file_flags | extra_flags, 0600));
-        return bool(fd);
-    });
-    return fd;
+    name_series names;
+    if (!make_name_source(req, names, ec)) return {};
+    create_steps steps(create_what::file, std::move(names), unique_file_flags | extra_flags);
+    run_steps(steps);
+    ec = steps.error();
+    path = steps.path();
+    return unique_fd(steps.release_fd());
 }
 
 bool create_unique_directory(const name_request& req, std::string& path, error_code& ec) {
-    return with_unique_name(req, path, ec, [&](const std::string& p) {
-        return sys::mkdirat(AT_FDCWD, p.c_str(), 0700) == 0;
-    });
+    name_series names;
+    if (!make_name_source(req, names, ec)) return false;
+    create_steps steps(create_what::directory, std::move(names), 0);
+    run_steps(steps);
+    ec = steps.error();
+    path = steps.path();
+    return !ec;
 }
 
 unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec,
@@ -156,20 +139,21 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (try_tmpfile) {
         int flags =
             (linkable != nullptr ? linkable_file_flags : anonymous_file_flags) | extra_flags;
-        for (;;) {
-            unique_fd fd(sys::openat(AT_FDCWD, here.dir.c_str(), flags, 0600));
-            if (fd) {
-                if (linkable != nullptr) *linkable = true;
-                return fd;
-            }
-            if (errno != EINTR) break;
+        name_series names;
+        names.dir = here.dir;
+        create_steps steps(create_what::tmpfile, std::move(names), flags);
+        run_steps(steps);
+        if (steps.made()) {
+            if (linkable != nullptr) *linkable = true;
+            return unique_fd(steps.release_fd());
         }
-        if (errno == EISDIR) {
+        int err = steps.error().value();
+        if (err == EISDIR) {
             g_tmpfile_off = true;
-        } else if (tmpfile_refused(errno)) {
-            refused = errno;
+        } else if (tmpfile_refused(err)) {
+            refused = err;
         } else {
-            ec.assign(errno, system_category());
+            ec = steps.error();
             return {};
         }
     }

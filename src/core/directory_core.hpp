@@ -12,6 +12,9 @@
 
 namespace tempio::detail {
 
+class directory_core;
+using directory_ptr = std::shared_ptr<directory_core>;
+
 class directory_core {
   public:
     struct settings {

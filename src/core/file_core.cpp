@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
@@ -297,21 +298,11 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
         return n;
     }
     // Too big for the buffer: one writev of buffer + data.
-    std::size_t done = 0, buffered = wbuf_.size();
-    while (done < buffered + n) {
-        iovec iov[2];
-        int count = 0;
-        if (done < buffered) iov[count++] = {wbuf_.data() + done, buffered - done};
-        std::size_t from = done > buffered ? done - buffered : 0;
-        iov[count++] = {const_cast<char*>(data) + from, n - from};
-        ssize_t r = sys::writev(fd_.get(), iov, count);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            ec = last_error();
-            break;
-        }
-        done += static_cast<std::size_t>(r);
-    }
+    std::size_t buffered = wbuf_.size();
+    write_steps steps(fd_.get(), wbuf_, std::string_view(data, n));
+    run_steps(steps);
+    std::size_t done = steps.written();
+    ec = steps.error();
     kpos_ += done;
     if (mode_.append) pos_known_ = false;
     if (done < buffered) {
@@ -433,23 +424,15 @@ void file_core::sync(bool data_only, error_code& ec) {
 
 // ---- closing ------------------------------------------------------------
 
-bool file_core::begin_plain_close(int& fd, bool& unlink) noexcept {
-    // Not when close() has more to do: a buffer to write, a position to
-    // learn, a name to check and delete (remove_name).
-    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_ || unlinks_at_close()) return false;
+int file_core::begin_direct_close() noexcept {
+    // Not when close() has more to do: a buffer to write, a position to learn,
+    // a name to check and delete (remove_name).
+    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_ || unlinks_at_close()) return -1;
     closed_ = true;
-    fd = fd_.release();
-    unlink = false;
-    return true;
+    return fd_.release();
 }
 
-void file_core::end_plain_close(int close_res, int /*unlink_res*/, error_code& ec) noexcept {
-    ec.clear();
-    // As close(): EINTR from close means closed.
-    if (close_res < 0 && close_res != -EINTR) ec = sys_error(-close_res);
-}
-
-bool file_core::plain_write_ok(std::size_t n) const noexcept {
+bool file_core::writes_through(std::size_t n) const noexcept {
     // Not past off_t's limit: write_fd's EFBIG.
     return !closed_ && !in_memory_ && mode_.writable && !mode_.append && wbuf_.empty() &&
            n <= max_offset - kpos_ && !write_is_free(n);
@@ -465,8 +448,9 @@ void file_core::close(error_code& ec) {
     }
     flush_buffer(ec);  // reported, but the file is closed and removed anyway
     std::string().swap(wbuf_);
-    int fd = fd_.release();
-    if (sys::close(fd) != 0 && !ec && errno != EINTR) ec = last_error();
+    close_steps closing(fd_.release());
+    run_steps(closing);
+    if (!ec) ec = closing.error();
     if (unlinks_at_close()) {
         error_code rm = remove_name();
         // A refused unlink is reported; the destructor tries once more.

@@ -39,6 +39,9 @@ struct file_request {
     bool linkable = false;
 };
 
+class file_core;
+using file_ptr = std::shared_ptr<file_core>;
+
 class file_core {
   public:
     // Validates the request; creates nothing (spooled) or opens the file.
@@ -111,26 +114,22 @@ class file_core {
         return path_;
     }
 
-    // --- for a backend that makes the system calls itself (io_uring) ---
-    // Close with nothing buffered and nothing to delete is one close(fd).
-    // begin hands the fd over (the file counts as closed from now on); end
-    // records the result (-errno or 0) exactly as close() would. A named file
-    // to delete at close is refused: its name is checked before it is
-    // unlinked (remove_name), which close() does. `unlink` is always false and
-    // `unlink_res` ignored (kept for the ring's signature).
-    bool begin_plain_close(int& fd, bool& unlink) noexcept;
-    void end_plain_close(int close_res, int unlink_res, error_code& ec) noexcept;
+    // --- direct I/O: operations that are nothing but system calls on the fd
+    // (core/steps), which a driver may make itself (src/async/ops) ---
+    // A close with nothing buffered, nothing to delete and the position
+    // known is one close(fd): begin hands the fd over (the file counts as
+    // closed from now on), -1 when close() has more to do.
+    int begin_direct_close() noexcept;
     // A write that goes straight to the kernel at the file position: nothing
     // buffered, too big for the buffer, not in append mode.
-    bool plain_write_ok(std::size_t n) const noexcept;
-    void note_plain_write(std::size_t written) noexcept { kpos_ += written; }
+    bool writes_through(std::size_t n) const noexcept;
     // A read that is only read(2) calls at the file position: nothing
     // buffered to write first, position known.
-    bool plain_read_ok() const noexcept {
+    bool reads_through() const noexcept {
         return !closed_ && !in_memory_ && mode_.readable && wbuf_.empty() && pos_known_;
     }
-    void note_plain_read(std::size_t got) noexcept { kpos_ += got; }
-    static constexpr std::size_t read_chunk = 64 * 1024;  // read(max) asks this much at a time
+    // Direct reads and writes moved the kernel's position by n.
+    void advance(std::size_t n) noexcept { kpos_ += n; }
 
   private:
     explicit file_core(file_request req, open_mode mode);

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
@@ -45,35 +46,20 @@ std::string file_core::read(std::size_t max, error_code& ec) {
     }
     if (!flush_buffer(ec)) return out;
     std::uint64_t start = kpos_;
-    try {
-        read_fd(out, max, ec);
-    } catch (const std::exception&) {  // holding what was read: give it back
+    read_fd(out, max, ec);
+    if (ec == out_of_memory()) {  // holding what was read: give it back
         std::string().swap(out);
         unread(start);
-        ec = out_of_memory();
     }
     return out;
 }
 
 void file_core::read_fd(std::string& out, std::size_t max, error_code& ec) {
-    while (out.size() < max) {
-        std::size_t want = std::min(max - out.size(), read_chunk);
-        std::size_t old = out.size();
-        out.resize(old + want);
-        ssize_t r = sys::read(fd_.get(), out.data() + old, want);
-        if (r < 0 && errno == EINTR) {
-            out.resize(old);
-            continue;
-        }
-        out.resize(old + std::max<ssize_t>(r, 0));
-        if (r < 0) {
-            ec = last_error();
-            break;
-        }
-        kpos_ += static_cast<std::uint64_t>(r);
-        if (r == 0) break;
-        if (max != SIZE_MAX && static_cast<std::size_t>(r) < want) break;  // short read: enough
-    }
+    read_steps steps(fd_.get(), max);
+    run_steps(steps);
+    kpos_ += steps.bytes_read();
+    ec = steps.error();
+    out = std::move(steps.result());
 }
 
 std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
@@ -86,17 +72,11 @@ std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
         return n;
     }
     if (!flush_buffer(ec)) return 0;
-    for (;;) {
-        ssize_t r = sys::read(fd_.get(), data, n);
-        if (r >= 0) {
-            kpos_ += static_cast<std::uint64_t>(r);
-            return static_cast<std::size_t>(r);
-        }
-        if (errno != EINTR) {
-            ec = last_error();
-            return 0;
-        }
-    }
+    readinto_steps steps(fd_.get(), data, n);
+    run_steps(steps);
+    kpos_ += steps.bytes_read();
+    ec = steps.error();
+    return steps.bytes_read();
 }
 
 std::string file_core::readline(error_code& ec) {

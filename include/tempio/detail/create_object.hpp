@@ -31,11 +31,13 @@ auto initiate_create(Token&& token, Start start) {
             auto assoc = net::get_associated_executor(h);
             executor_type object_ex(assoc);
             auto hex = never_blocking(assoc);
-            starting_context_scope scope(io_context_of(hex));
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler<Core>(net::bind_cancellation_slot(
-                slot, net::bind_executor(
-                          hex, object_maker<Object, Core, decltype(h)>{std::move(h), object_ex}))));
+            start(handler<Core>(
+                net::bind_cancellation_slot(
+                    slot,
+                    net::bind_executor(
+                        hex, object_maker<Object, Core, decltype(h)>{std::move(h), object_ex})),
+                io_context_of(hex)));
         },
         token);
 }
@@ -45,11 +47,12 @@ auto initiate_create_on(const typename Object::executor_type& ex, Token&& token,
     return net::async_initiate<Token, void(error_code, Object)>(
         [start, ex](auto h) mutable {
             auto hex = never_blocking(net::get_associated_executor(h, ex));
-            starting_context_scope scope(io_context_of(hex));
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler<Core>(net::bind_cancellation_slot(
-                slot, net::bind_executor(
-                          hex, object_maker<Object, Core, decltype(h)>{std::move(h), ex}))));
+            start(handler<Core>(
+                net::bind_cancellation_slot(
+                    slot, net::bind_executor(
+                              hex, object_maker<Object, Core, decltype(h)>{std::move(h), ex})),
+                io_context_of(hex)));
         },
         token);
 }

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/blocking.hpp>
@@ -35,17 +36,9 @@ auto never_blocking(const Executor& ex) {
     return net::prefer(ex, net::execution::blocking.never);
 }
 
-template <class... T>
-using handler = net::any_completion_handler<void(error_code, T...)>;
-
-// The io_context that will run the completion of the operation being
-// started on this thread, or null (another kind of executor). The erased
-// executor cannot be asked, so the initiating function says it for the
-// duration of the start call; the engine uses that io_context's io_uring ring.
-inline thread_local net::io_context* starting_context = nullptr;
-
-// An io_context executor with any of its property bits, inside a
+// An io_context executor, with any of its (public) property bits, inside a
 // polymorphic executor (any_io_executor: what coroutines run on).
+// execution_context is not polymorphic, so the context cannot be asked.
 template <class Executor, std::uintptr_t... Bits>
 net::io_context* io_context_target(const Executor& ex,
                                    std::integer_sequence<std::uintptr_t, Bits...>) {
@@ -58,8 +51,10 @@ net::io_context* io_context_target(const Executor& ex,
     return found;
 }
 
-// io_context executors and strands of them say their context; polymorphic
-// executors are looked into; anything else: null.
+// The io_context that runs an executor's work, or null (another kind of
+// executor). The engine gives operations whose completion runs on an
+// io_context to that io_context's io_uring ring: io_context executors and
+// strands of them say their context; polymorphic executors are looked into.
 template <class Executor>
 net::io_context* io_context_of(const Executor& ex) {
     if constexpr (net::can_query<const Executor&, net::execution::context_t>::value) {
@@ -72,18 +67,43 @@ net::io_context* io_context_of(const Executor& ex) {
     return nullptr;
 }
 
-class starting_context_scope {
+// What the compiled engine receives: the type-erased completion handler
+// (bound to its never-blocking executor) and the io_context that executor
+// runs on, if any, as an argument (there is no other channel).
+template <class... T>
+class handler {
   public:
-    explicit starting_context_scope(net::io_context* ctx) noexcept : saved_(starting_context) {
-        starting_context = ctx;
+    using erased_type = net::any_completion_handler<void(error_code, T...)>;
+    using executor_type = net::any_completion_executor;
+    using cancellation_slot_type = net::cancellation_slot;
+    using allocator_type = typename erased_type::allocator_type;
+
+    handler() = default;
+    handler(erased_type h, net::io_context* io) noexcept : h_(std::move(h)), io_(io) {}
+
+    executor_type get_executor() const noexcept { return net::get_associated_executor(h_); }
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+        return h_.get_cancellation_slot();
     }
-    ~starting_context_scope() { starting_context = saved_; }
-    starting_context_scope(const starting_context_scope&) = delete;
-    starting_context_scope& operator=(const starting_context_scope&) = delete;
+    allocator_type get_allocator() const noexcept { return h_.get_allocator(); }
+    net::io_context* io_context() const noexcept { return io_; }
+    explicit operator bool() const noexcept { return static_cast<bool>(h_); }
+
+    template <class... A>
+    void operator()(A&&... a) && {
+        std::move(h_)(std::forward<A>(a)...);
+    }
 
   private:
-    net::io_context* saved_;
+    erased_type h_;
+    net::io_context* io_ = nullptr;
 };
+
+// The engine's handler for a completion handler `h` about to run on `hex`.
+template <class... T, class H, class Executor>
+handler<T...> make_handler(H&& h, const Executor& hex) {
+    return handler<T...>(net::bind_executor(hex, std::forward<H>(h)), io_context_of(hex));
+}
 
 // Starts an operation without an I/O object: the handler's associated
 // executor (the coroutine's, for co_await) runs the completion.
@@ -92,8 +112,7 @@ auto initiate(Token&& token, Start start, Args&&... args) {
     return net::async_initiate<Token, void(error_code, T...)>(
         [start](auto h, auto&&... a) mutable {
             auto hex = never_blocking(net::get_associated_executor(h));
-            starting_context_scope scope(io_context_of(hex));
-            start(std::move(a)..., handler<T...>(net::bind_executor(hex, std::move(h))));
+            start(std::move(a)..., make_handler<T...>(std::move(h), hex));
         },
         token, std::forward<Args>(args)...);
 }
@@ -105,8 +124,7 @@ auto initiate_on(const Executor& ex, Token&& token, Start start, Args&&... args)
     return net::async_initiate<Token, void(error_code, T...)>(
         [ex, start](auto h, auto&&... a) mutable {
             auto hex = never_blocking(net::get_associated_executor(h, ex));
-            starting_context_scope scope(io_context_of(hex));
-            start(std::move(a)..., handler<T...>(net::bind_executor(hex, std::move(h))));
+            start(std::move(a)..., make_handler<T...>(std::move(h), hex));
         },
         token, std::forward<Args>(args)...);
 }

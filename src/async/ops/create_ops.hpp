@@ -1,0 +1,234 @@
+// Creations as operations both drivers run: the unique-name steps
+// (core/steps/create_steps.hpp), then what the caller receives. Written once:
+// the pool driver runs the steps as blocking calls in one job, the io_uring
+// driver as ring requests; cancellation and undo are the steps' own.
+//
+// An operation has: value_type; ring_ok() (its calls suit the ring: nothing
+// to resolve by blocking first); next()/on_result() (the steps); cancel();
+// finish_blocks() and finish(ec) (what the caller receives, after the steps;
+// finish_blocks: it needs blocking calls, so the ring driver runs it on the
+// pool); abandon() (the io_context is going away: undo, blocking, deliver
+// nothing); and, when a result no one owns could be lost, undo_undelivered.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/create.hpp"
+#include "core/directory_core.hpp"
+#include "core/file_core.hpp"
+#include "core/mode.hpp"
+#include "core/remove_tree.hpp"
+#include "core/steps/create_steps.hpp"
+#include "core/tempdir.hpp"
+#include "tempio/mkstemp.hpp"
+
+#include <boost/asio/error.hpp>
+
+namespace tempio::detail {
+
+// The part every creation shares: resolve the names (lazily: on the pool the
+// first search of gettempdir() probes, which blocks), run the steps, cancel.
+class creation {
+  public:
+    creation(create_what what, name_request names, int flags)
+        : what_(what), names_(std::move(names)), flags_(flags) {}
+
+    // The ring only when resolving the directory makes no system call (the
+    // first gettempdir() search writes a probe file).
+    bool ring_ok() const noexcept { return !names_.dir.empty() || tempdir_known(); }
+
+    syscall next() {
+        if (!steps_) {
+            name_series series;
+            if (!make_name_source(names_, series, prepare_ec_)) return {};
+            steps_.emplace(what_, std::move(series), flags_);
+            if (cancelled_) steps_->cancel();
+        }
+        return steps_->next();
+    }
+    void on_result(int res) { steps_->on_result(res); }
+    void cancel() noexcept {
+        cancelled_ = true;
+        if (steps_) steps_->cancel();
+    }
+    void abandon() noexcept {
+        cancel();
+        if (steps_) run_steps(*steps_);
+    }
+
+    bool made() const noexcept { return steps_ && steps_->made(); }
+    // The error to report: the resolution's, the steps', or aborted.
+    error_code error() const {
+        if (prepare_ec_) return prepare_ec_;
+        if (cancelled_) return net::error::operation_aborted;
+        return steps_ ? steps_->error() : error_code();
+    }
+    create_steps& steps() noexcept { return *steps_; }
+
+  private:
+    create_what what_;
+    name_request names_;
+    int flags_;
+    std::optional<create_steps> steps_;
+    error_code prepare_ec_;
+    bool cancelled_ = false;
+};
+
+// A named or anonymous file (temporary_file, named_temporary_file).
+class create_file_op {
+  public:
+    static constexpr bool cancellable = true;
+    using value_type = file_ptr;
+    static constexpr bool undo_undelivered = false;  // the core deletes itself
+
+    create_file_op(file_request req, open_mode mode)
+        : req_(std::move(req)),
+          mode_(mode),
+          create_(req_.kind == file_kind::named ? create_what::file : create_what::tmpfile,
+                  req_.names, flags_of(req_, mode_)) {}
+
+    // An anonymous file where O_TMPFILE is known to be refused goes straight
+    // to the blocking fallback (file_core::create).
+    bool ring_ok() const noexcept { return create_.ring_ok() && !fallback_only(); }
+    syscall next() { return fallback_only() ? syscall{} : create_.next(); }
+    void on_result(int res) { create_.on_result(res); }
+    void cancel() noexcept { create_.cancel(); }
+    void abandon() noexcept { create_.abandon(); }
+
+    // O_TMPFILE refused by this file system: file_core::create falls back
+    // (create-then-unlink) and remembers it, blocking.
+    bool finish_blocks() const noexcept {
+        return fallback_only() || (!create_.made() && tmpfile_refused_here());
+    }
+    file_ptr finish(error_code& ec) {
+        if (finish_blocks()) return file_core::create(req_, ec);
+        if (!create_.made()) {
+            ec = create_.error();
+            return nullptr;
+        }
+        std::string path = create_.steps().path();
+        return file_core::adopt(req_, mode_, unique_fd(create_.steps().release_fd()),
+                                std::move(path), ec);
+    }
+
+  private:
+    static int flags_of(const file_request& r, const open_mode& m) {
+        int extra = m.append ? O_APPEND : 0;
+        if (r.kind == file_kind::named) return unique_file_flags | extra;
+        return (r.linkable ? linkable_file_flags : anonymous_file_flags) | extra;
+    }
+    bool fallback_only() const noexcept {
+        return req_.kind != file_kind::named && tmpfile_unsupported();
+    }
+    bool tmpfile_refused_here() const noexcept {
+        if (req_.kind == file_kind::named) return false;
+        int err = create_.error().value();
+        return create_.error().category() == boost::system::system_category() &&
+               (err == EOPNOTSUPP || err == EISDIR || err == EINVAL);
+    }
+
+    file_request req_;
+    open_mode mode_;
+    creation create_;
+};
+
+// temporary_directory.
+class create_directory_op {
+  public:
+    static constexpr bool cancellable = true;
+    using value_type = directory_ptr;
+    static constexpr bool undo_undelivered = false;  // the core removes itself
+
+    explicit create_directory_op(directory_core::settings s)
+        : settings_(std::move(s)), create_(create_what::directory, settings_.names, 0) {}
+
+    bool ring_ok() const noexcept { return create_.ring_ok(); }
+    syscall next() { return create_.next(); }
+    void on_result(int res) { create_.on_result(res); }
+    void cancel() noexcept { create_.cancel(); }
+    void abandon() noexcept { create_.abandon(); }
+    bool finish_blocks() const noexcept { return false; }
+    directory_ptr finish(error_code& ec) {
+        if (!create_.made()) {
+            ec = create_.error();
+            return nullptr;
+        }
+        return directory_core::adopt(settings_, create_.steps().path());
+    }
+
+  private:
+    directory_core::settings settings_;
+    creation create_;
+};
+
+// mkstemp: the caller owns the fd and the name.
+class mkstemp_op {
+  public:
+    static constexpr bool cancellable = true;
+    using value_type = mkstemp_result;
+    static constexpr bool undo_undelivered = true;
+
+    explicit mkstemp_op(name_request names)
+        : create_(create_what::file, std::move(names), unique_file_flags) {}
+
+    bool ring_ok() const noexcept { return create_.ring_ok(); }
+    syscall next() { return create_.next(); }
+    void on_result(int res) { create_.on_result(res); }
+    void cancel() noexcept { create_.cancel(); }
+    void abandon() noexcept { create_.abandon(); }
+    bool finish_blocks() const noexcept { return false; }
+    mkstemp_result finish(error_code& ec) {
+        mkstemp_result r;
+        ec = create_.error();
+        if (!create_.made()) return r;
+        r.path = create_.steps().path();
+        r.fd.reset(create_.steps().release_fd());
+        return r;
+    }
+    // Never delivered (the io_context was destroyed with it queued).
+    static void undo(mkstemp_result& r) noexcept {
+        r.fd.reset();
+        if (!r.path.empty()) remove_file(r.path.native());
+        r.path.clear();
+    }
+
+  private:
+    creation create_;
+};
+
+// mkdtemp: the caller owns the directory.
+class mkdtemp_op {
+  public:
+    static constexpr bool cancellable = true;
+    using value_type = std::filesystem::path;
+    static constexpr bool undo_undelivered = true;
+
+    explicit mkdtemp_op(name_request names)
+        : create_(create_what::directory, std::move(names), 0) {}
+
+    bool ring_ok() const noexcept { return create_.ring_ok(); }
+    syscall next() { return create_.next(); }
+    void on_result(int res) { create_.on_result(res); }
+    void cancel() noexcept { create_.cancel(); }
+    void abandon() noexcept { create_.abandon(); }
+    bool finish_blocks() const noexcept { return false; }
+    std::filesystem::path finish(error_code& ec) {
+        ec = create_.error();
+        return create_.made() ? std::filesystem::path(create_.steps().path())
+                              : std::filesystem::path();
+    }
+    static void undo(std::filesystem::path& p) noexcept {
+        try {
+            if (!p.empty()) remove_tree(p.native());
+        } catch (...) {  // out of memory: the name stays, nothing else is touched
+        }
+        p.clear();
+    }
+
+  private:
+    creation create_;
+};
+
+}  // namespace tempio::detail

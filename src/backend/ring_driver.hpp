@@ -1,0 +1,121 @@
+// The io_uring driver: an operation (src/async/ops) whose steps are submitted
+// as ring requests, one at a time, each result fed back on a thread running
+// the io_context. No operation logic here: what to call next, what an error
+// means, what to undo, are the operation's.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <type_traits>
+
+#include <boost/asio/associated_cancellation_slot.hpp>
+
+#include "async/blocking_op.hpp"
+#include "backend/ring.hpp"
+#include "core/steps/syscall.hpp"
+
+namespace tempio::detail {
+
+template <class Op>
+class ring_driver final : public ring_op {
+  public:
+    using value_type = typename Op::value_type;
+
+    static void start(ring& r, std::unique_ptr<Op> op, handler_of<value_type> h) {
+        auto* self = new ring_driver(r, std::move(op), std::move(h));
+        self->advance();  // last: from here on the driver may be gone
+    }
+
+    void complete(int res) noexcept override {
+        op_->on_result(res);
+        if (cancelled_.load()) op_->cancel();
+        advance();
+    }
+
+    // The io_context is being destroyed: the operation undoes what it made
+    // (blocking, on the destroying thread); nothing is delivered.
+    void abandon(int res) noexcept override {
+        op_->on_result(res);
+        op_->abandon();
+        clear_slot();
+        delete this;
+    }
+
+  private:
+    ring_driver(ring& r, std::unique_ptr<Op> op, handler_of<value_type> h)
+        : ring_(r), op_(std::move(op)), handler_(std::move(h)) {
+        if constexpr (Op::cancellable) slot_ = net::get_associated_cancellation_slot(handler_);
+        if (slot_.is_connected())
+            slot_.assign([this](net::cancellation_type) { cancelled_.store(true); });
+    }
+
+    void advance() noexcept {
+        syscall c;
+        try {
+            c = op_->next();
+        } catch (...) {
+            op_->cancel();
+            return deliver_error(error_of_current_exception());
+        }
+        if (c) return submit(ring_, *this, c);
+        clear_slot();
+        if (op_->finish_blocks()) {  // the rest needs blocking calls: the pool
+            auto h = std::move(handler_);
+            auto op = std::move(op_);
+            delete this;
+            run_blocking<value_type>(
+                std::move(h),
+                [op = std::move(op)](error_code& ec, const auto&) { return op->finish(ec); },
+                cancellable::no);
+            return;
+        }
+        error_code ec;
+        if constexpr (std::is_void_v<value_type>) {
+            try {
+                op_->finish(ec);
+            } catch (...) {
+                ec = error_of_current_exception();
+            }
+            auto h = std::move(handler_);
+            delete this;  // before the completion can run (destroyed means gone)
+            complete_soon(std::move(h), ec);
+        } else {
+            value_type v{};
+            try {
+                v = op_->finish(ec);
+            } catch (...) {
+                ec = error_of_current_exception();
+            }
+            auto h = std::move(handler_);
+            delete this;
+            if constexpr (Op::undo_undelivered) {
+                if (!ec)
+                    return complete_soon_or_undo(std::move(h), std::move(v),
+                                                 [](value_type& made) { Op::undo(made); });
+            }
+            complete_soon(std::move(h), ec, std::move(v));
+        }
+    }
+
+    void deliver_error(error_code ec) noexcept {
+        clear_slot();
+        auto h = std::move(handler_);
+        delete this;
+        if constexpr (std::is_void_v<value_type>)
+            complete_soon(std::move(h), ec);
+        else
+            complete_soon(std::move(h), ec, value_type{});
+    }
+
+    void clear_slot() noexcept {
+        if (slot_.is_connected()) slot_.clear();
+    }
+
+    ring& ring_;
+    std::unique_ptr<Op> op_;
+    handler_of<value_type> handler_;
+    net::cancellation_slot slot_;
+    std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace tempio::detail

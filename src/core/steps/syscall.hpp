@@ -1,0 +1,39 @@
+// The system calls an operation's steps ask for, as data. An operation
+// written as steps (sans-I/O: it names the next call and takes its result)
+// runs unchanged on either driver: run_steps below makes the calls blocking,
+// on the calling thread (the core, the worker pool); the io_uring driver
+// (backend/ring_driver.hpp) submits them as ring requests.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+
+namespace tempio::detail {
+
+struct syscall {
+    enum class kind : unsigned char { none, openat, mkdirat, unlinkat, close, writev, read };
+    kind what = kind::none;
+    int fd = AT_FDCWD;  // the fd, or the *at calls' directory
+    const char* path = nullptr;
+    int flags = 0;
+    unsigned mode = 0;
+    const iovec* iov = nullptr;  // writev at the file position
+    unsigned iovcnt = 0;
+    void* buf = nullptr;  // read at the file position
+    unsigned len = 0;
+
+    explicit operator bool() const noexcept { return what != kind::none; }
+};
+
+// Makes `c` now, through the system-call seam: its result, -errno on failure.
+int perform(const syscall& c) noexcept;
+
+// The blocking driver: makes each call the steps ask for until they are done.
+template <class Steps>
+void run_steps(Steps& steps) {
+    for (syscall c = steps.next(); c; c = steps.next()) steps.on_result(perform(c));
+}
+
+}  // namespace tempio::detail
