@@ -61,6 +61,22 @@ inline std::pair<double, double> paired(const config& c, int reps,
     return {median(t), median(f)};
 }
 
+// As paired, for any number of sides: each repetition runs every side once,
+// starting with a different one each time. Returns each side's median.
+inline std::vector<double> interleaved(const config& c, int reps,
+                                       const std::vector<std::function<double()>>& sides) {
+    std::vector<std::vector<double>> got(sides.size());
+    auto start = clock::now();
+    for (int i = 0; i < reps && (i == 0 || seconds(clock::now() - start) < c.budget_s); ++i)
+        for (std::size_t k = 0; k < sides.size(); ++k) {
+            std::size_t j = (k + static_cast<std::size_t>(i)) % sides.size();
+            got[j].push_back(sides[j]());
+        }
+    std::vector<double> medians;
+    for (auto& g : got) medians.push_back(median(std::move(g)));
+    return medians;
+}
+
 // Lower is better (time per op): met when tempio <= limit x floor.
 inline row at_most(std::string name, double t, double f, std::string unit, double limit) {
     row r{std::move(name), t, f, f > 0 ? t / f : 0, std::move(unit), "", ""};
@@ -93,5 +109,8 @@ void large_writes(const config& c, std::vector<row>& out);
 void spooled_writes(const config& c, std::vector<row>& out);
 void tree_cleanup(const config& c, std::vector<row>& out);
 void loop_lag(const config& c, std::vector<row>& out);
+void readline(const config& c, std::vector<row>& out);
+void gather_write(const config& c, std::vector<row>& out);
+void atomic_publish(const config& c, std::vector<row>& out);
 
 }  // namespace bench

@@ -4,7 +4,10 @@
 // printed, never asserted: the exit status is 0 whatever the ratios.
 //
 //   tempio-compare [--quick] [--reps N] [--dir PATH] [--only PREFIX]
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -35,6 +39,46 @@ std::string cpu_model() {
     for (std::string line; std::getline(in, line);)
         if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
     return "unknown";
+}
+
+// What the scratch directory lives on: the mount's type from
+// /proc/self/mountinfo (matched by device number, the last mount wins), and
+// statfs's magic, named where known (the magic alone cannot tell ext2, ext3
+// and ext4 apart).
+std::string file_system_of(const std::string& dir) {
+    struct statfs sfs {};
+    struct stat st {};
+    if (::statfs(dir.c_str(), &sfs) != 0 || ::stat(dir.c_str(), &st) != 0) return "unknown";
+    auto magic = static_cast<unsigned long>(sfs.f_type);
+    static const std::pair<unsigned long, const char*> known[] = {
+        {0x01021994, "tmpfs"},     {0x858458f6, "ramfs"}, {0xef53, "ext2/3/4"},
+        {0x58465342, "xfs"},       {0x9123683e, "btrfs"}, {0xf2f52010, "f2fs"},
+        {0x794c7630, "overlayfs"}, {0x2fc12fc1, "zfs"},   {0x6969, "nfs"},
+        {0x65735546, "fuse"},      {0x01021997, "9p"},
+    };
+    const char* by_magic = "unknown";
+    for (auto [m, name] : known)
+        if (m == magic) by_magic = name;
+    std::string type, mount;
+    std::ifstream in("/proc/self/mountinfo");
+    for (std::string line; std::getline(in, line);) {
+        // id parent major:minor root mount-point options [optional...] - type source ...
+        std::istringstream fields(line);
+        std::string id, parent, dev, root, point;
+        fields >> id >> parent >> dev >> root >> point;
+        unsigned maj = 0, min = 0;
+        if (std::sscanf(dev.c_str(), "%u:%u", &maj, &min) != 2) continue;
+        if (maj != major(st.st_dev) || min != minor(st.st_dev)) continue;
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::istringstream tail(line.substr(dash + 3));
+        tail >> type;
+        mount = point;
+    }
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "0x%lx", magic);
+    if (type.empty()) return std::string(by_magic) + " (statfs magic " + hex + ")";
+    return type + " (statfs magic " + hex + ": " + by_magic + "), mounted at " + mount;
 }
 
 void usage() {
@@ -76,6 +120,7 @@ int main(int argc, char** argv) {
                     tempio::worker_threads(), std::thread::hardware_concurrency(), c.reps);
         std::printf("# machine: %s, kernel %s %s, dir %s\n", cpu_model().c_str(), u.sysname,
                     u.release, c.root.c_str());
+        std::printf("# file system: %s\n", file_system_of(c.root).c_str());
         std::printf("workload\ttempio\tfloor\tratio\tunit\ttarget\tstatus\n");
         std::fflush(stdout);
 
@@ -89,6 +134,9 @@ int main(int argc, char** argv) {
             {"spooled_write_64B", bench::spooled_writes},
             {"cleanup_tree", bench::tree_cleanup},
             {"loop_lag", bench::loop_lag},
+            {"readline_200k", bench::readline},
+            {"gather_write_1000x64B", bench::gather_write},
+            {"atomic_publish", bench::atomic_publish},
         };
         for (auto [name, run] : workloads) {
             if (std::strncmp(name, c.only.c_str(), c.only.size()) != 0) continue;

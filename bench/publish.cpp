@@ -1,0 +1,86 @@
+// Publishing (issue 14, DESIGN section 6): atomic_file create + 4 KiB write +
+// commit, durable off, against the classic write-then-rename done with plain
+// system calls. Every iteration replaces the same target, as a program
+// rewriting its state or configuration file does. On a reactor_loop.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <system_error>
+
+#include <tempio/tempio.hpp>
+
+#include "bench.hpp"
+#include "loop.hpp"
+
+namespace bench {
+namespace {
+
+constexpr std::size_t publish_size = 4096;
+
+[[noreturn]] void fail(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+// atomic_file: O_TMPFILE in the target's directory, the write, then commit
+// (flush, fstatat of the target for its mode, fchmod, link to a hidden name,
+// rename over the target, close). us/op.
+net::awaitable<double> tempio_publish(std::string target, int n) {
+    std::string data(publish_size, 'x');
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        auto f = co_await tempio::atomic_file::async_create(target, {.durable = false});
+        co_await f.async_write(data);
+        co_await f.async_commit();
+    }
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
+// The same, in one call and one job: async_write_file_atomically.
+net::awaitable<double> tempio_write_file_atomically(std::string target, int n) {
+    std::string data(publish_size, 'x');
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i)
+        co_await tempio::async_write_file_atomically(target, data, {.durable = false});
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
+// The floor: open a temporary name, write, close, rename over the target.
+double floor_publish(const std::string& target, int n) {
+    std::string data(publish_size, 'x');
+    std::string tmp = target + ".tmp";
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) fail("open");
+        std::size_t done = 0;
+        while (done < data.size()) {
+            ssize_t r = ::write(fd, data.data() + done, data.size() - done);
+            if (r < 0) fail("write");
+            done += static_cast<std::size_t>(r);
+        }
+        if (::close(fd) != 0) fail("close");
+        if (::rename(tmp.c_str(), target.c_str()) != 0) fail("rename");
+    }
+    return seconds(clock::now() - t0) / n * 1e6;
+}
+
+}  // namespace
+
+void atomic_publish(const config& c, std::vector<row>& out) {
+    int n = c.quick ? 500 : 2000;
+    std::string base = fresh_path(c, "publish");
+    std::string target = base + "tempio", one_call = base + "one-call", floor = base + "floor";
+    reactor_loop loop;
+    auto m = interleaved(c, c.reps,
+                         {[&] { return loop.run(tempio_publish(target, n)); },
+                          [&] { return floor_publish(floor, n); },
+                          [&] { return loop.run(tempio_write_file_atomically(one_call, n)); }});
+    for (const auto& p : {target, one_call, floor}) ::unlink(p.c_str());
+    out.push_back(at_most("atomic_publish", m[0], m[1], "us/op", 1.5));
+    out.push_back({"atomic_publish_write_file_atomically", m[2], m[1], m[1] > 0 ? m[2] / m[1] : 0,
+                   "us/op", "(info)", "-"});
+}
+
+}  // namespace bench
