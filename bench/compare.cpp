@@ -142,9 +142,12 @@ int main(int argc, char** argv) {
             if (std::strncmp(name, c.only.c_str(), c.only.size()) != 0) continue;
             std::vector<bench::row> rows;
             run(c, rows);
+            // Two decimals, or two significant digits below 0.1 (0.0016, not 0.00).
             for (const auto& r : rows)
-                std::printf("%s\t%.4g\t%.4g\t%.2f\t%s\t%s\t%s\n", r.workload.c_str(), r.tempio,
-                            r.floor, r.ratio, r.unit.c_str(), r.target.c_str(), r.status.c_str());
+                std::printf(r.ratio < 0.1 ? "%s\t%.4g\t%.4g\t%.2g\t%s\t%s\t%s\n"
+                                          : "%s\t%.4g\t%.4g\t%.2f\t%s\t%s\t%s\n",
+                            r.workload.c_str(), r.tempio, r.floor, r.ratio, r.unit.c_str(),
+                            r.target.c_str(), r.status.c_str());
             std::fflush(stdout);
         }
         std::filesystem::remove_all(c.root);
