@@ -163,9 +163,11 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     core->commit_to_ = std::move(to);
     int extra = mode.append ? O_APPEND : 0;
     bool linkable = false;
-    // No name at all where the file system has O_TMPFILE: a crash leaves nothing.
-    name_request tmpfile_here{"", "", dir};
-    core->fd_ = create_anonymous_file(tmpfile_here, extra, ec, &linkable);
+    // No name at all where the file system has O_TMPFILE: a crash leaves
+    // nothing. Where it has not, create_anonymous_file creates and unlinks a
+    // file (unusable here: it can never be linked): with the hidden prefix,
+    // even that instant's name is one a sweep recognises.
+    core->fd_ = create_anonymous_file(core->req_.names, extra, ec, &linkable);
     if (!ec && !linkable) core->fd_.reset();  // created and unlinked: cannot be published
     if (!ec && linkable) {
         core->linkable_ = true;
