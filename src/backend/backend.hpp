@@ -24,11 +24,12 @@ struct job {
 // job is taken back and rejected with that error, never left queued.
 void submit(std::unique_ptr<job> j);
 
-// Jobs run so far by workers (tests use it to prove "no hop").
+#if TEMPIO_TEST_SEAM
+// Test builds only: jobs run so far by workers (tests use it to prove "no
+// hop"), and whether the calling thread is a worker.
 unsigned long jobs_run() noexcept;
-
-// True on a worker thread of the pool.
 bool on_worker_thread() noexcept;
+#endif
 
 enum class backend_kind { threads, io_uring };
 

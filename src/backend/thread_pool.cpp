@@ -30,8 +30,12 @@ namespace tempio::detail {
 namespace {
 
 std::atomic<std::size_t> g_max_threads{0};  // 0: not yet decided
+#if TEMPIO_TEST_SEAM
+#if TEMPIO_TEST_SEAM
 std::atomic<unsigned long> g_jobs_run{0};
 thread_local bool t_on_worker = false;
+#endif
+#endif
 
 int worker_nice() {
     if (const char* env = std::getenv("TEMPIO_WORKER_NICE")) {
@@ -117,7 +121,11 @@ class thread_pool {
     }
 
     void work() {
+#if TEMPIO_TEST_SEAM
+#if TEMPIO_TEST_SEAM
         t_on_worker = true;
+#endif
+#endif
         lower_priority(nice_);
         std::unique_lock lock(mutex_);
         for (;;) {
@@ -132,7 +140,11 @@ class thread_pool {
             lock.unlock();
             j->next = nullptr;
             j->run();
+#if TEMPIO_TEST_SEAM
+#if TEMPIO_TEST_SEAM
             g_jobs_run.fetch_add(1, std::memory_order_relaxed);
+#endif
+#endif
             lock.lock();
         }
     }
@@ -181,12 +193,16 @@ thread_pool& pool() {
 void submit(std::unique_ptr<job> j) {
     pool().submit(std::move(j));
 }
+#if TEMPIO_TEST_SEAM
+#if TEMPIO_TEST_SEAM
 unsigned long jobs_run() noexcept {
     return g_jobs_run.load();
 }
 bool on_worker_thread() noexcept {
     return t_on_worker;
 }
+#endif
+#endif
 
 }  // namespace tempio::detail
 

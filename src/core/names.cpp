@@ -11,7 +11,9 @@
 namespace tempio::detail {
 namespace {
 
+#if TEMPIO_TEST_SEAM
 std::atomic<name_source> g_source{nullptr};
+#endif
 
 // xoshiro256** : small, fast, good statistical quality; the seed, not the
 // generator, is what makes names unpredictable.
@@ -56,15 +58,19 @@ struct thread_generator {
 
 }  // namespace
 
+#if TEMPIO_TEST_SEAM
 void set_name_source_for_testing(name_source source) noexcept {
     g_source.store(source);
 }
+#endif
 
 void append_random_name(std::string& out) {
+#if TEMPIO_TEST_SEAM
     if (auto source = g_source.load(std::memory_order_relaxed)) {
         source(out);
         return;
     }
+#endif
     thread_local thread_generator gen;
     if (gen.generation != fork_generation()) gen.seed();
     // 37 symbols: one 64-bit draw gives 8 characters with negligible bias

@@ -15,8 +15,11 @@ inline constexpr unsigned long tmp_max = 238328;  // glibc's TMP_MAX
 // never walk the same sequence.
 void append_random_name(std::string& out);
 
-// Test hook: when set, replaces the generator (e.g. to force collisions).
+#if TEMPIO_TEST_SEAM
+// Test hook (test builds only): when set, replaces the generator (e.g. to
+// force collisions).
 using name_source = void (*)(std::string& out);
 void set_name_source_for_testing(name_source source) noexcept;
+#endif
 
 }  // namespace tempio::detail

@@ -10,6 +10,7 @@
 
 namespace tempio::detail::sys {
 
+#if TEMPIO_TEST_SEAM
 fault_state& faults() noexcept {
     static fault_state state;
     return state;
@@ -54,6 +55,14 @@ setup_fault_state& uring_setup_faults() noexcept {
     static setup_fault_state state;
     return state;
 }
+
+#else
+namespace {
+constexpr bool inject() noexcept {
+    return false;
+}
+}  // namespace
+#endif
 
 #define TEMPIO_SYSCALL(fail_value, expr) \
     do {                                 \

@@ -16,7 +16,10 @@
 
 namespace tempio::detail::sys {
 
-// ---- fault injection -------------------------------------------------------
+// ---- fault injection (test builds only) -----------------------------------
+// Compiled only with TEMPIO_TEST_SEAM (the tempio-testable library the tests
+// link): a release libtempio has none of it and pays no atomic per call.
+#if TEMPIO_TEST_SEAM
 // Counts every wrapped call; when armed, the call numbered `fail_at` (1-based,
 // counted from arming) fails with `fail_errno` instead of reaching the kernel.
 struct fault_state {
@@ -45,6 +48,7 @@ struct setup_fault_state {
     std::atomic<int> fail_errno{0};
 };
 setup_fault_state& uring_setup_faults() noexcept;
+#endif
 
 // ---- the wrapped calls (same contracts as the libc functions) --------------
 int openat(int dirfd, const char* path, int flags, mode_t mode = 0) noexcept;
