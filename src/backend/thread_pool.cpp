@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "core/fork_generation.hpp"
 #include "tempio/backend.hpp"
 
 namespace tempio::detail {
@@ -160,31 +161,31 @@ class thread_pool {
     std::vector<std::thread> threads_;
 };
 
+// The pool of this process. A forked child (fork_generation() moved: the one
+// fork rule, core/fork_generation.hpp) starts a fresh one; the parent's
+// threads do not exist there, so its pool is abandoned, not destroyed.
 std::atomic<thread_pool*> g_pool{nullptr};
+std::atomic<unsigned> g_pool_generation{0};
 std::mutex g_pool_mutex;
 
 // Joins the workers at exit, in the process that started them.
 struct pool_reaper {
-    pid_t owner = ::getpid();
     ~pool_reaper() {
-        if (::getpid() == owner) delete g_pool.exchange(nullptr);
+        if (g_pool_generation.load() == fork_generation()) delete g_pool.exchange(nullptr);
     }
 };
 
-void forget_pool_in_child() noexcept {
-    // The parent's threads do not exist here; its pool (and perhaps its
-    // locked mutex) is abandoned, not destroyed.
-    g_pool.store(nullptr);
-}
-
 thread_pool& pool() {
-    if (auto* p = g_pool.load(std::memory_order_acquire)) return *p;
+    const unsigned generation = fork_generation();
+    if (auto* p = g_pool.load(std::memory_order_acquire);
+        p != nullptr && g_pool_generation.load(std::memory_order_relaxed) == generation)
+        return *p;
     std::lock_guard lock(g_pool_mutex);
     static pool_reaper reaper;
-    static const int registered = ::pthread_atfork(nullptr, nullptr, forget_pool_in_child);
-    (void)registered;
-    reaper.owner = ::getpid();
-    if (g_pool.load() == nullptr) g_pool.store(new thread_pool);
+    if (g_pool.load() == nullptr || g_pool_generation.load() != generation) {
+        g_pool_generation.store(generation, std::memory_order_relaxed);
+        g_pool.store(new thread_pool, std::memory_order_release);
+    }
     return *g_pool.load();
 }
 

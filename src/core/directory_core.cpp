@@ -6,12 +6,14 @@
 #include <cerrno>
 #include <new>
 
+#include "core/fork_generation.hpp"
 #include "core/remove_tree.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
 
-directory_core::directory_core(settings s) : settings_(std::move(s)), owner_pid_(::getpid()) {}
+directory_core::directory_core(settings s)
+    : settings_(std::move(s)), generation_(fork_generation()) {}
 
 std::shared_ptr<directory_core> directory_core::create(settings s, error_code& ec) {
     std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
@@ -96,7 +98,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
 }
 
 directory_core::~directory_core() {
-    if (cleaned_ || settings_.keep || ::getpid() != owner_pid_) return;
+    if (cleaned_ || settings_.keep || fork_generation() != generation_) return;
     try {
         remove_tree(path_);
     } catch (...) {

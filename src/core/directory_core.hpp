@@ -67,8 +67,8 @@ class directory_core {
     std::string path_;
     std::filesystem::path public_path_;
     bool cleaned_ = false;
-    int owner_pid_;
-    std::string where_;  // the first cleanup error's entry, relative to the root
+    unsigned generation_;  // fork_generation() of the creating process
+    std::string where_;    // the first cleanup error's entry, relative to the root
 };
 
 }  // namespace tempio::detail

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "core/fork_generation.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 
@@ -69,7 +70,7 @@ error_code file_core::last_error() {
 }
 
 file_core::file_core(file_request req, open_mode mode)
-    : req_(std::move(req)), mode_(mode), owner_pid_(::getpid()) {}
+    : req_(std::move(req)), mode_(mode), generation_(fork_generation()) {}
 
 file_core::~file_core() {
     destroy();
@@ -166,7 +167,7 @@ std::shared_ptr<file_core> file_core::create_spooled(file_request req, error_cod
 }
 
 void file_core::destroy() noexcept {
-    if (::getpid() != owner_pid_) {  // a forked child's copy: never delete
+    if (fork_generation() != generation_) {  // a forked child's copy: never delete
         fd_.reset();
         closed_ = deleted_ = true;
         return;

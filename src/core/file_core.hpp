@@ -177,7 +177,7 @@ class file_core {
     ino_t ino_ = 0;
     bool closed_ = false;
     bool deleted_ = false;
-    int owner_pid_;  // the destructor deletes only in the creating process
+    unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process
     // fd mode: bytes not yet written, to go to the kernel offset kpos_.
     std::string wbuf_;
     std::uint64_t kpos_ = 0;
