@@ -8,6 +8,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "backend/backend.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -249,6 +250,23 @@ TEST_F(temporary_file_test, file_mode_is_0600_and_fd_is_cloexec) {
         EXPECT_EQ(::stat(f.path().c_str(), &st), 0);
         EXPECT_EQ(st.st_mode & 07777, 0600u);
         EXPECT_TRUE(::fcntl(f.native_handle(), F_GETFD) & FD_CLOEXEC);
+        co_await f.async_close();
+    });
+}
+
+// net::async_read_until asks for an empty read whenever a line is already
+// buffered: it must complete without a worker job or a system call.
+TEST_F(temporary_file_test, an_empty_read_some_needs_no_hop) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await temporary_file::async_create({.dir = dir_});
+        co_await f.async_write("line\n");
+        co_await f.async_flush();
+        auto jobs = tempio::detail::jobs_run();
+        char c;
+        auto [ec, n] = co_await f.async_read_some(net::buffer(&c, 0), net::as_tuple(net::deferred));
+        EXPECT_FALSE(ec);
+        EXPECT_EQ(n, 0u);
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs);
         co_await f.async_close();
     });
 }

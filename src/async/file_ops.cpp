@@ -123,9 +123,13 @@ void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
 
 void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h) {
-    if (f && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
+    // An empty buffer needs no system call: net::async_read_until asks for
+    // one whenever a line is already buffered, and must not pay a hop.
+    bool free = memory_or_closed(f) || (b.size() == 0 && f->flush_is_free());
+    if (!free && f->reads_through())
+        return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
     dispatch<std::size_t>(
-        f, std::move(h), memory_or_closed(f), [b, eof_is_error](file_core& c, error_code& ec) {
+        f, std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
             std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
             if (eof_is_error) eof_as_error(ec, n, b.size());
             return n;

@@ -71,6 +71,7 @@ std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
         mem_pos_ += n;
         return n;
     }
+    if (n == 0) return 0;  // nothing asked: no system call (Asio's read_until asks)
     if (!flush_buffer(ec)) return 0;
     readinto_steps steps(fd_.get(), data, n);
     run_steps(steps);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <atomic>
 #include <mutex>
 
 #include <boost/system/system_error.hpp>
@@ -18,6 +19,10 @@ namespace {
 
 std::mutex g_mutex;
 std::string g_cached;  // empty = not yet searched
+// !g_cached.empty(), readable without the mutex: a first search holds the
+// mutex while it probes (blocking), and the loop thread asks whether the
+// directory is known before choosing the ring.
+std::atomic<bool> g_known{false};
 
 using boost::system::system_category;
 
@@ -91,6 +96,7 @@ std::string tempdir(error_code& ec) {
         if (dir.empty()) continue;
         if (probe_tempdir(dir, ec)) {
             g_cached = dir;
+            g_known.store(true, std::memory_order_release);
             return g_cached;
         }
     }
@@ -99,8 +105,7 @@ std::string tempdir(error_code& ec) {
 }
 
 bool tempdir_known() noexcept {
-    std::lock_guard lock(g_mutex);
-    return !g_cached.empty();
+    return g_known.load(std::memory_order_acquire);
 }
 
 void override_tempdir(std::string dir) {
@@ -114,6 +119,7 @@ void override_tempdir(std::string dir) {
                                           "set_tempdir");
     std::lock_guard lock(g_mutex);
     g_cached = std::move(value);
+    g_known.store(!g_cached.empty(), std::memory_order_release);
 }
 
 }  // namespace tempio::detail
