@@ -1,7 +1,10 @@
 // The async file surface (anyio's AsyncFile on a TemporaryFile), ported from
 // anyio's and CPython's tempfile tests, plus the stream concepts.
 #include <fcntl.h>
+
 #include <sys/stat.h>
+#include <array>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
@@ -266,6 +269,35 @@ TEST_F(temporary_file_test, an_empty_read_some_needs_no_hop) {
         auto [ec, n] = co_await f.async_read_some(net::buffer(&c, 0), net::as_tuple(net::deferred));
         EXPECT_FALSE(ec);
         EXPECT_EQ(n, 0u);
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs);
+        co_await f.async_close();
+    });
+}
+
+// net::async_write of a buffer sequence: gathered into one write, not one
+// operation per buffer (issue 14), and the bytes arrive in order.
+TEST_F(temporary_file_test, a_buffer_sequence_is_gathered_into_one_write) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await temporary_file::async_create({.dir = dir_});
+        std::vector<std::string> parts;
+        for (int i = 0; i < 1000; ++i) parts.push_back(std::string(64, char('a' + i % 26)));
+        std::vector<net::const_buffer> seq;
+        for (const auto& p : parts) seq.push_back(net::buffer(p));
+        // One write_some takes them all (up to 1024 buffers, 1 MiB).
+        EXPECT_EQ(co_await f.async_write_some(seq), 64000u);
+        // net::async_write hands at most 64 buffers to each write_some.
+        std::size_t n = co_await net::async_write(f, seq, net::deferred);
+        EXPECT_EQ(n, 64000u);
+        co_await f.async_seek(0);
+        std::string all = co_await f.async_read();
+        std::string expected;
+        for (const auto& p : parts) expected += p;
+        EXPECT_EQ(all, expected + expected);
+        // Small sequences fit the buffer: no hop at all.
+        auto jobs = tempio::detail::jobs_run();
+        std::array<net::const_buffer, 3> small{net::buffer("ab", 2), net::buffer("", 0),
+                                               net::buffer("cd", 2)};
+        EXPECT_EQ(co_await f.async_write_some(small), 4u);
         EXPECT_EQ(tempio::detail::jobs_run(), jobs);
         co_await f.async_close();
     });

@@ -601,9 +601,11 @@ class basic_async_file {
     /// @brief Writes some bytes: the `AsyncWriteStream` operation, so that
     /// `net::async_write` and Beast work on these files.
     ///
-    /// Writes all of the first non-empty buffer of the sequence, as async_write
-    /// (on success, never fewer bytes).
-    /// @param buffers The buffers to write (only the first non-empty one is used).
+    /// Gathers the sequence: one buffer is written as is (async_write); several
+    /// (up to 1024 buffers and 1 MiB, at least the first) are joined and
+    /// written as one write, so `net::async_write` of many small buffers costs
+    /// one operation, not one per buffer. On success, all the bytes taken.
+    /// @param buffers The buffers to write.
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -619,10 +621,16 @@ class basic_async_file {
     template <class ConstBufferSequence,
               net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token = {}) {
-        auto b = detail::first_buffer<net::const_buffer>(buffers);
+        detail::gathered_buffers g = detail::gather(buffers);
         return detail::initiate_on<std::size_t>(
             executor_, std::forward<Token>(token),
-            [f = weak_core(), b](auto h) { detail::start_write(f.lock(), b, std::move(h)); });
+            [f = weak_core(), b = g.single](std::string joined, auto h) {
+                if (joined.empty())
+                    detail::start_write(f.lock(), b, std::move(h));
+                else
+                    detail::start_write_joined(f.lock(), std::move(joined), std::move(h));
+            },
+            std::move(g.joined));
     }
 
   protected:

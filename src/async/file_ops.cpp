@@ -126,14 +126,12 @@ void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
     // An empty buffer needs no system call: net::async_read_until asks for
     // one whenever a line is already buffered, and must not pay a hop.
     bool free = memory_or_closed(f) || (b.size() == 0 && f->flush_is_free());
-    if (!free && f->reads_through())
-        return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
-    dispatch<std::size_t>(
-        f, std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
-            std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
-            if (eof_is_error) eof_as_error(ec, n, b.size());
-            return n;
-        });
+    if (!free && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
+    dispatch<std::size_t>(f, std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
+        std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
+        if (eof_is_error) eof_as_error(ec, n, b.size());
+        return n;
+    });
 }
 
 void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
@@ -152,6 +150,17 @@ void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
     dispatch<void>(f, std::move(h), free, [data = std::move(data)](file_core& c, error_code& ec) {
         c.write(data.data(), data.size(), ec);
     });
+}
+
+void start_write_joined(const file_ptr& f, std::string data, handler<std::size_t> h) {
+    if (f && f->writes_through(data.size()))
+        return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
+                                               std::move(data));
+    bool free = !f || f->write_is_free(data.size());
+    dispatch<std::size_t>(f, std::move(h), free,
+                          [data = std::move(data)](file_core& c, error_code& ec) {
+                              return c.write(data.data(), data.size(), ec);
+                          });
 }
 
 void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h) {

@@ -49,6 +49,8 @@ void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h);
 void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h);
 void start_write_owned(const file_ptr& f, std::string data, handler<> h);
+// A gathered write (async_write_some of several buffers): completes with its size.
+void start_write_joined(const file_ptr& f, std::string data, handler<std::size_t> h);
 void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h);
 void start_tell(const file_ptr& f, handler<std::uint64_t> h);
 void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size, handler<std::uint64_t> h);
@@ -84,7 +86,7 @@ int native_handle(const file_core* f) noexcept;
 bool rolled(const file_core* f) noexcept;
 std::filesystem::path path_of(const file_core* f);
 
-// The first non-empty buffer of a sequence (Asio streams use one at a time).
+// The first non-empty buffer of a sequence (reads use one at a time).
 template <class Buffer, class Sequence>
 Buffer first_buffer(const Sequence& buffers) {
     for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers);
@@ -93,6 +95,35 @@ Buffer first_buffer(const Sequence& buffers) {
         if (b.size() != 0) return b;
     }
     return Buffer();
+}
+
+// A write's buffer sequence: one non-empty buffer, written in place, or
+// several joined (up to gather_max_buffers and gather_max_bytes, at least
+// the first whole), written as one.
+inline constexpr std::size_t gather_max_buffers = 1024;  // IOV_MAX on Linux
+inline constexpr std::size_t gather_max_bytes = std::size_t(1) << 20;
+struct gathered_buffers {
+    net::const_buffer single;
+    std::string joined;  // empty: use `single`
+};
+template <class Sequence>
+gathered_buffers gather(const Sequence& buffers) {
+    gathered_buffers g;
+    std::size_t count = 0, total = 0;
+    for (auto it = net::buffer_sequence_begin(buffers);
+         it != net::buffer_sequence_end(buffers) && count < gather_max_buffers; ++it) {
+        net::const_buffer b(*it);
+        if (b.size() == 0) continue;
+        if (count > 0 && total + b.size() > gather_max_bytes) break;
+        if (count == 1) g.joined.assign(static_cast<const char*>(g.single.data()), g.single.size());
+        if (count == 0)
+            g.single = b;
+        else
+            g.joined.append(static_cast<const char*>(b.data()), b.size());
+        ++count;
+        total += b.size();
+    }
+    return g;
 }
 
 }  // namespace tempio::detail
