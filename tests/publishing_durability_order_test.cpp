@@ -42,11 +42,13 @@ std::vector<std::string> read_trace(const fs::path& file) {
     std::map<std::string, std::size_t> pending;  // pid -> its unfinished call
     std::string line;
     while (std::getline(in, line)) {
+        // "PID  call(...)": strace pads the pid (low pids get more spaces).
+        static const std::regex with_pid(R"(^\s*([0-9]+)\s+(.*)$)");
+        std::smatch m;
         std::string pid, rest = line;
-        if (auto space = line.find(' ');
-            space != std::string::npos && line.find_first_not_of("0123456789") == space) {
-            pid = line.substr(0, space);
-            rest = line.substr(space + 1);
+        if (std::regex_match(line, m, with_pid)) {
+            pid = m[1].str();
+            rest = m[2].str();
         }
         if (rest.rfind("+++", 0) == 0 || rest.rfind("---", 0) == 0) continue;
         if (auto u = rest.find(" <unfinished ...>"); u != std::string::npos) {
