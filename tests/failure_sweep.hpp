@@ -119,6 +119,10 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         {"close_discard", {{EIO, ENOSPC, EDQUOT, EINTR}, {EIO, ENOSPC, EDQUOT, EINTR}}},
         // rmdir of the (empty) tree an exchange replaced; refusals the tree
         // remover works around (EACCES, EPERM, EINTR) are absorbed.
+        // statx of a directory an anonymous file is made in, once some file
+        // system refused O_TMPFILE; ENOSYS (a kernel before 4.11): nothing
+        // learned, O_TMPFILE is tried.
+        {"statx", {{EACCES, EIO, ENOMEM, ENOSYS}, {ENOSYS}}},
         {"rmdir_exchanged", {{EACCES, EPERM, EBUSY, EIO, EROFS, EINTR}, {EACCES, EPERM, EINTR}}},
     };
     return kinds;
@@ -168,6 +172,8 @@ inline const char* errno_name(int e) {
             return "ENOTDIR";
         case EOPNOTSUPP:
             return "EOPNOTSUPP";
+        case ENOSYS:
+            return "ENOSYS";
         default:
             return "?";
     }
