@@ -245,7 +245,7 @@ TEST_F(async_sweep, async_read) {
 }
 
 TEST_F(async_sweep, async_readline) {
-    sweep("async: async_readline", {"pread", "lseek"}, [&] {
+    sweep("async: async_readline", {"read"}, [&] {  // one read(2) fills the read buffer
         tempio::run([&]() -> net::awaitable<void> {
             auto f = co_await named();
             co_await f.async_write("one\ntwo\n");

@@ -105,13 +105,17 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
 }
 
 void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
-    if (f && f->reads_through()) return start_op<read_op>(std::move(h), f, max);
-    dispatch<std::string>(f, std::move(h), memory_or_closed(f),
+    // Served from readline's read buffer: no hop.
+    bool free = memory_or_closed(f) || f->read_is_free(max);
+    if (!free && f->reads_through()) return start_op<read_op>(std::move(h), f, max);
+    dispatch<std::string>(f, std::move(h), free,
                           [max](file_core& c, error_code& ec) { return c.read(max, ec); });
 }
 
 void start_readline(const file_ptr& f, handler<std::string> h) {
-    dispatch<std::string>(f, std::move(h), memory_or_closed(f),
+    // A line already in the read buffer costs no hop (one read(2) fills it
+    // for many lines).
+    dispatch<std::string>(f, std::move(h), memory_or_closed(f) || f->readline_is_free(),
                           [](file_core& c, error_code& ec) { return c.readline(ec); });
 }
 
@@ -125,7 +129,8 @@ void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
                     handler<std::size_t> h) {
     // An empty buffer needs no system call: net::async_read_until asks for
     // one whenever a line is already buffered, and must not pay a hop.
-    bool free = memory_or_closed(f) || (b.size() == 0 && f->flush_is_free());
+    bool free =
+        memory_or_closed(f) || (b.size() == 0 && f->flush_is_free()) || f->readinto_is_free();
     if (!free && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
     dispatch<std::size_t>(f, std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
         std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);

@@ -210,7 +210,7 @@ bool file_core::write_rolls_over(std::size_t n) const noexcept {
 bool file_core::write_is_free(std::size_t n) const noexcept {
     if (closed_ || !mode_.writable) return true;  // fails at once
     if (in_memory_) return !write_rolls_over(n);
-    return req_.buffer_size != 0 && wbuf_.size() + n <= req_.buffer_size;
+    return read_buffered() == 0 && req_.buffer_size != 0 && wbuf_.size() + n <= req_.buffer_size;
 }
 
 bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
@@ -223,6 +223,24 @@ bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
 // ---- writing ------------------------------------------------------------
 
 bool file_core::flush_buffer(error_code& ec) {
+    return drop_read_buffer(ec) && flush_writes(ec);
+}
+
+bool file_core::drop_read_buffer(error_code& ec) {
+    if (std::size_t ahead = read_buffered(); ahead != 0) {
+        off_t off = sys::lseek(fd_.get(), static_cast<off_t>(kpos_ - ahead), SEEK_SET);
+        if (off < 0) {
+            ec = last_error();
+            return false;
+        }
+        kpos_ = static_cast<std::uint64_t>(off);
+    }
+    rbuf_.clear();
+    rpos_ = 0;
+    return true;
+}
+
+bool file_core::flush_writes(error_code& ec) {
     std::size_t done = 0;
     while (done < wbuf_.size()) {
         ssize_t r = sys::write(fd_.get(), wbuf_.data() + done, wbuf_.size() - done);
@@ -333,6 +351,7 @@ std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
         }
         return write_memory(data, n, ec);
     }
+    if (!drop_read_buffer(ec)) return 0;  // the write goes where the reader is
     return write_fd(data, n, ec);
 }
 
@@ -373,7 +392,7 @@ std::uint64_t file_core::tell(error_code& ec) {
     if (!check(false, false, ec)) return 0;
     if (in_memory_) return mem_pos_;
     if (!pos_known_ && !flush_buffer(ec)) return 0;
-    return kpos_ + wbuf_.size();
+    return kpos_ + wbuf_.size() - read_buffered();
 }
 
 std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
@@ -409,7 +428,7 @@ std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
 
 void file_core::flush(error_code& ec) {
     if (!check(false, false, ec)) return;
-    if (!in_memory_) flush_buffer(ec);
+    if (!in_memory_) flush_writes(ec);
 }
 
 void file_core::sync(bool data_only, error_code& ec) {
@@ -436,7 +455,7 @@ int file_core::begin_direct_close() noexcept {
 bool file_core::writes_through(std::size_t n) const noexcept {
     // Not past off_t's limit: write_fd's EFBIG.
     return !closed_ && !in_memory_ && mode_.writable && !mode_.append && wbuf_.empty() &&
-           n <= max_offset - kpos_ && !write_is_free(n);
+           read_buffered() == 0 && n <= max_offset - kpos_ && !write_is_free(n);
 }
 
 void file_core::close(error_code& ec) {
@@ -447,7 +466,7 @@ void file_core::close(error_code& ec) {
         std::string().swap(mem_);
         return;
     }
-    flush_buffer(ec);  // reported, but the file is closed and removed anyway
+    flush_writes(ec);  // reported, but the file is closed and removed anyway
     std::string().swap(wbuf_);
     close_steps closing(fd_.release());
     run_steps(closing);

@@ -80,6 +80,15 @@ class file_core {
     bool write_is_free(std::size_t n) const noexcept;
     bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
     bool flush_is_free() const noexcept { return closed_ || in_memory_ || wbuf_.empty(); }
+    // Reads the read buffer can serve whole (readline: a '\n' is buffered).
+    bool readline_is_free() const noexcept;
+    bool read_is_free(std::size_t max) const noexcept {
+        return !closed_ && !in_memory_ && mode_.readable && max != SIZE_MAX &&
+               max <= read_buffered();
+    }
+    bool readinto_is_free() const noexcept {
+        return !closed_ && !in_memory_ && mode_.readable && read_buffered() != 0;
+    }
     bool truncate_is_free(const std::uint64_t* size) const noexcept;
     bool sync_is_free() const noexcept { return closed_ || in_memory_; }
 
@@ -126,7 +135,8 @@ class file_core {
     // A read that is only read(2) calls at the file position: nothing
     // buffered to write first, position known.
     bool reads_through() const noexcept {
-        return !closed_ && !in_memory_ && mode_.readable && wbuf_.empty() && pos_known_;
+        return !closed_ && !in_memory_ && mode_.readable && wbuf_.empty() && pos_known_ &&
+               read_buffered() == 0;
     }
     // Direct reads and writes moved the kernel's position by n.
     void advance(std::size_t n) noexcept { kpos_ += n; }
@@ -139,7 +149,16 @@ class file_core {
         return !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
     }
     bool check(bool want_read, bool want_write, error_code& ec) const;
+    // The write buffer to the kernel, and the read buffer given back (the
+    // kernel's offset moved to the logical position): what every operation
+    // that uses the kernel's offset needs first.
     bool flush_buffer(error_code& ec);
+    bool flush_writes(error_code& ec);
+    bool drop_read_buffer(error_code& ec);
+    // Bytes read from the kernel ahead of the position (readline's buffer).
+    std::size_t read_buffered() const noexcept { return rbuf_.size() - rpos_; }
+    // Takes up to n buffered bytes.
+    std::size_t take_buffered(char* out, std::size_t n) noexcept;
     bool sync_position(error_code& ec);
     std::size_t write_fd(const char* data, std::size_t n, error_code& ec);
     // In memory: where a write of n bytes goes, and whether it rolls over.
@@ -180,6 +199,11 @@ class file_core {
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process
     // fd mode: bytes not yet written, to go to the kernel offset kpos_.
     std::string wbuf_;
+    // fd mode, reading: bytes read ahead of the position; the kernel's offset
+    // kpos_ is their end, the position kpos_ - read_buffered(). Never both
+    // buffers hold data: a write gives the read buffer back first.
+    std::string rbuf_;
+    std::size_t rpos_ = 0;
     std::uint64_t kpos_ = 0;
     bool pos_known_ = true;  // false in append mode after a write
     // spooled, before rollover. Positions never pass INT64_MAX (off_t's

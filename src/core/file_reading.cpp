@@ -44,9 +44,28 @@ std::string file_core::read(std::size_t max, error_code& ec) {
         }
         return out;
     }
-    if (!flush_buffer(ec)) return out;
-    std::uint64_t start = kpos_;
-    read_fd(out, max, ec);
+    if (!flush_writes(ec)) return out;
+    // What readline read ahead first.
+    std::uint64_t start = kpos_ - read_buffered();
+    try {
+        out.resize(std::min(max, read_buffered()));
+    } catch (const std::exception&) {
+        ec = out_of_memory();
+        return out;
+    }
+    take_buffered(out.data(), out.size());
+    if (out.size() == max) return out;
+    if (!drop_read_buffer(ec)) return out;  // emptied: no system call
+    std::string rest;
+    read_fd(rest, max - out.size(), ec);
+    try {
+        if (out.empty())
+            out = std::move(rest);
+        else
+            out += rest;
+    } catch (const std::exception&) {
+        ec = out_of_memory();
+    }
     if (ec == out_of_memory()) {  // holding what was read: give it back
         std::string().swap(out);
         unread(start);
@@ -62,6 +81,22 @@ void file_core::read_fd(std::string& out, std::size_t max, error_code& ec) {
     out = std::move(steps.result());
 }
 
+std::size_t file_core::take_buffered(char* out, std::size_t n) noexcept {
+    n = std::min(n, read_buffered());
+    std::memcpy(out, rbuf_.data() + rpos_, n);
+    rpos_ += n;
+    if (rpos_ == rbuf_.size()) {  // all taken: the kernel's offset is the position
+        rbuf_.clear();
+        rpos_ = 0;
+    }
+    return n;
+}
+
+bool file_core::readline_is_free() const noexcept {
+    if (closed_ || in_memory_ || !mode_.readable || !wbuf_.empty()) return false;
+    return std::memchr(rbuf_.data() + rpos_, '\n', read_buffered()) != nullptr;
+}
+
 std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
     if (!check(true, false, ec)) return 0;
     if (in_memory_) {
@@ -72,6 +107,7 @@ std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
         return n;
     }
     if (n == 0) return 0;  // nothing asked: no system call (Asio's read_until asks)
+    if (read_buffered() != 0) return take_buffered(data, n);
     if (!flush_buffer(ec)) return 0;
     readinto_steps steps(fd_.get(), data, n);
     run_steps(steps);
@@ -96,45 +132,43 @@ std::string file_core::readline(error_code& ec) {
         mem_pos_ = end;
         return out;
     }
-    if (!flush_buffer(ec)) return out;
+    if (!flush_writes(ec)) return out;
+    std::uint64_t start = kpos_ - read_buffered();
     try {
         readline_fd(out, ec);
-    } catch (const std::exception&) {  // pread moved nothing yet
-        std::string().swap(out);
+    } catch (const std::exception&) {
         ec = out_of_memory();
+    }
+    if (ec) {  // nothing consumed: back to where the line began
+        std::string().swap(out);
+        rbuf_.clear();
+        rpos_ = 0;
+        unread(start);
     }
     return out;
 }
 
 void file_core::readline_fd(std::string& out, error_code& ec) {
-    // pread ahead in chunks, then move the offset to just past the newline.
-    std::uint64_t start = kpos_;
-    char chunk[4096];
+    // From the read buffer, refilled read_steps::read_chunk bytes at a time:
+    // one read(2) serves many lines, and the next ones cost no hop at all
+    // (readline_is_free).
     for (;;) {
-        ssize_t r =
-            sys::pread(fd_.get(), chunk, sizeof chunk, static_cast<off_t>(start + out.size()));
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            ec = last_error();
-            out.clear();
-            return;
+        if (std::size_t avail = read_buffered(); avail != 0) {
+            const char* begin = rbuf_.data() + rpos_;
+            auto* nl = static_cast<const char*>(std::memchr(begin, '\n', avail));
+            std::size_t take = nl != nullptr ? static_cast<std::size_t>(nl - begin) + 1 : avail;
+            out.append(begin, take);
+            rpos_ += take;
+            if (nl != nullptr) return;
         }
-        if (r == 0) break;
-        auto* nl = static_cast<const char*>(std::memchr(chunk, '\n', static_cast<std::size_t>(r)));
-        if (nl != nullptr) {
-            out.append(chunk, static_cast<std::size_t>(nl - chunk + 1));
-            break;
-        }
-        out.append(chunk, static_cast<std::size_t>(r));
+        rbuf_.resize(read_steps::read_chunk);  // may throw: the caller gives back
+        rpos_ = 0;
+        readinto_steps steps(fd_.get(), rbuf_.data(), rbuf_.size());
+        run_steps(steps);
+        rbuf_.resize(steps.bytes_read());
+        kpos_ += steps.bytes_read();
+        if ((ec = steps.error()) || steps.bytes_read() == 0) return;  // error, or end of file
     }
-    if (out.empty()) return;
-    off_t off = sys::lseek(fd_.get(), static_cast<off_t>(start + out.size()), SEEK_SET);
-    if (off < 0) {
-        ec = last_error();
-        out.clear();
-        return;
-    }
-    kpos_ = static_cast<std::uint64_t>(off);
 }
 
 std::vector<std::string> file_core::readlines(error_code& ec) {
