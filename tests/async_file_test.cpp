@@ -302,3 +302,30 @@ TEST_F(temporary_file_test, a_buffer_sequence_is_gathered_into_one_write) {
         co_await f.async_close();
     });
 }
+
+// try_write: small writes without a post; a full buffer, a closed file or a
+// read-only mode take nothing (async_write then does the work and the errors).
+TEST_F(temporary_file_test, try_write_fills_the_buffer_and_declines_the_rest) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await temporary_file::async_create({.buffering = 16, .dir = dir_});
+        EXPECT_TRUE(f.try_write("0123456789"));
+        EXPECT_FALSE(f.try_write("0123456789"));  // would overflow the buffer
+        co_await f.async_write("0123456789");
+        co_await f.async_seek(0);
+        std::string all = co_await f.async_read();
+        EXPECT_EQ(all, "01234567890123456789");
+        co_await f.async_close();
+        EXPECT_FALSE(f.try_write("x"));
+        auto r = co_await temporary_file::async_create({.mode = "r", .dir = dir_},
+                                                       net::as_tuple(net::deferred));
+        if (!std::get<0>(r)) {
+            EXPECT_FALSE(std::get<1>(r).try_write("x"));
+        }
+        auto s =
+            co_await tempio::spooled_temporary_file::async_create({.max_size = 4, .dir = dir_});
+        EXPECT_TRUE(s.try_write("abcd"));
+        EXPECT_FALSE(s.try_write("e"));  // would roll over: that needs the kernel
+        EXPECT_FALSE(s.rolled());
+        co_await s.async_close();
+    });
+}

@@ -160,6 +160,19 @@ class basic_async_file {
     /// @return False once `async_close` has completed, and for a moved-from
     /// object or one that never held a file.
     bool is_open() const noexcept { return detail::is_open(core_.get()); }
+
+    /// @brief Writes `data` into the user-space buffer (or a spooled file's
+    /// memory) now, when that needs no system call; otherwise writes nothing.
+    ///
+    /// The synchronous companion of async_write for many small writes: each
+    /// `co_await f.async_write(s)` costs a post and a resumption even when it
+    /// only fills the buffer; `if (!f.try_write(s)) co_await f.async_write(s);`
+    /// costs a memcpy. Never blocks, never makes a system call, never rolls a
+    /// spooled file over. Not while another operation on the object is pending.
+    /// @return True: all of `data` was taken. False: nothing was (the buffer
+    /// is full, the write would roll over, the file is closed or not
+    /// writable): use async_write, which also reports any error.
+    bool try_write(std::string_view data) noexcept { return detail::try_write(core_.get(), data); }
     /// @brief The file descriptor (-1: closed, or a spooled file still in memory).
     ///
     /// Bytes written through async_write may still sit in the user-space

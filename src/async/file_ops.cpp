@@ -78,6 +78,13 @@ file_request request_of(const file_spec& s) {
 bool is_open(const file_core* f) noexcept {
     return f && f->is_open();
 }
+
+bool try_write(file_core* f, std::string_view data) noexcept {
+    if (f == nullptr || !f->accepts_write_now(data.size())) return false;
+    error_code ec;
+    std::size_t n = f->write(data.data(), data.size(), ec);
+    return !ec && n == data.size();  // a failed buffered write changes nothing
+}
 int native_handle(const file_core* f) noexcept {
     return f ? f->native_handle() : -1;
 }

@@ -78,6 +78,11 @@ class file_core {
     // Whether an operation can complete without a system call (a spooled
     // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
+    // A write of n bytes that will succeed without a system call (try_write):
+    // open, writable, into the buffer or memory, no rollover.
+    bool accepts_write_now(std::size_t n) const noexcept {
+        return !closed_ && mode_.writable && write_is_free(n);
+    }
     bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
     bool flush_is_free() const noexcept { return closed_ || in_memory_ || wbuf_.empty(); }
     // Reads the read buffer can serve whole (readline: a '\n' is buffered).

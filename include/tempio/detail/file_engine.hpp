@@ -82,6 +82,7 @@ const std::filesystem::path& public_path_of(const file_core* f) noexcept;
 std::filesystem::path keep_file(file_core* f);
 
 bool is_open(const file_core* f) noexcept;
+bool try_write(file_core* f, std::string_view data) noexcept;
 int native_handle(const file_core* f) noexcept;
 bool rolled(const file_core* f) noexcept;
 std::filesystem::path path_of(const file_core* f);
