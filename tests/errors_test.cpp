@@ -153,3 +153,14 @@ TEST_F(errors, moved_from_directory_cleanup_completes_with_nothing_to_do) {
     EXPECT_TRUE(called);
     EXPECT_TRUE(fs::exists(other.path()));
 }
+
+// A descriptor that comes with an error is -1, never 0 (stdin).
+TEST_F(errors, fileno_with_an_error_is_minus_one) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::spooled_temporary_file::async_create({.dir = dir_});
+        co_await f.async_close();
+        auto [ec, fd] = co_await f.async_fileno(tup());
+        expect_bad_descriptor(ec, "fileno");
+        EXPECT_EQ(fd, -1);
+    });
+}

@@ -43,6 +43,16 @@ enum class cancellable : bool { no = false, yes = true };
 template <class T>
 using value_or_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
+// The value a completion carries with an error: T{}, but -1 for an int (the
+// only int results are file descriptors: 0 would be stdin).
+template <class T>
+value_or_monostate<T> value_on_error() {
+    if constexpr (std::is_same_v<T, int>)
+        return -1;
+    else
+        return {};
+}
+
 template <class T>
 struct handler_of_impl {
     using type = handler<T>;
@@ -165,7 +175,7 @@ class blocking_op final : public job {
     bool ran_ = false;
     bool delivered_ = false;
     error_code ec_;
-    value_or_monostate<T> value_{};
+    value_or_monostate<T> value_ = value_on_error<T>();
 };
 
 // Runs `work` on the backend and completes `h` with its result.

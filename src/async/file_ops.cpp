@@ -25,7 +25,7 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
         if constexpr (std::is_void_v<T>)
             return complete_soon(std::move(h), ebadf());
         else
-            return complete_soon(std::move(h), ebadf(), T{});
+            return complete_soon(std::move(h), ebadf(), value_on_error<T>());
     }
     if (free) {
         // On the caller's thread: an exception (out of memory growing a
@@ -39,12 +39,12 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
             }
             complete_soon(std::move(h), ec);
         } else {
-            T value{};
+            T value = value_on_error<T>();
             try {
                 value = op(*f, ec);
             } catch (...) {
                 ec = error_of_current_exception();
-                value = T{};
+                value = value_on_error<T>();
             }
             complete_soon(std::move(h), ec, std::move(value));
         }
