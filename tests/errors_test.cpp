@@ -1,6 +1,10 @@
 // Errors compare like Asio's: system errors in system_category(), so both
 // `ec == net::error::X` and `ec == std::errc::Y` hold for every error the
 // API documents. And a moved-from object behaves like a closed one.
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -163,4 +167,32 @@ TEST_F(errors, fileno_with_an_error_is_minus_one) {
         expect_bad_descriptor(ec, "fileno");
         EXPECT_EQ(fd, -1);
     });
+}
+
+TEST_F(errors, fileno_cancelled_before_it_starts_is_minus_one) {
+    tempio::set_worker_threads(1);
+    net::io_context ctx;
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    std::atomic<bool> blocking{false};
+    tempio::async_run_blocking(
+        [&] {
+            blocking = true;
+            released.wait();
+        },
+        net::bind_executor(ctx, [](std::exception_ptr) {}));
+    while (!blocking) std::this_thread::yield();
+    tempio::spooled_temporary_file f(ctx.get_executor(), {.dir = dir_});
+    net::cancellation_signal signal;
+    int got = 0;
+    error_code got_ec;
+    f.async_fileno(net::bind_cancellation_slot(signal.slot(), [&](error_code ec, int fd) {
+        got_ec = ec;
+        got = fd;
+    }));
+    signal.emit(net::cancellation_type::terminal);
+    release.set_value();
+    ctx.run();
+    EXPECT_EQ(got_ec, net::error::operation_aborted);
+    EXPECT_EQ(got, -1);
 }
