@@ -213,15 +213,10 @@ TEST_F(fallback_sweep, atomic_file_commit_noclobber) {
     });
 }
 
-// Disabled: reveals a leak that needs a fix outside publishing's files.
-// file_core::discard() (src/core/file_core.cpp), which async_abandon runs,
-// ignores remove_name()'s error and marks the file deleted anyway: when the
-// fstatat or the unlink of the hidden name fails, abandon reports success
-// and the name is never removed (the destructor no longer tries). The fix:
-// discard() keeps deleted_ false when remove_name() fails and returns that
-// error, and start_abandon (src/async/publish_ops.cpp) reports it; the
-// destructor then tries once more. Enable this sweep with that fix.
-TEST_F(fallback_sweep, DISABLED_atomic_file_abandon) {
+// It found a leak: file_core::discard() ignored remove_name()'s error and
+// marked the file deleted, so a failed unlink of the hidden name was neither
+// reported nor retried. Now it is reported and the destructor tries again.
+TEST_F(fallback_sweep, atomic_file_abandon) {
     // Close, then remove the hidden name if it is still ours (fstatat).
     sweep("fallback: atomic_file async_abandon", {"close_discard", "fstatat", "unlink"}, [&] {
         auto target = dir_ / "target";

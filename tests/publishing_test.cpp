@@ -215,8 +215,10 @@ TEST_F(publishing, directory_persist_noclobber_and_exchange) {
         co_await d2.async_exchange(target, {.durable = true});
         EXPECT_EQ(slurp(target / "index.html"), "v2");
         EXPECT_FALSE(fs::exists(old_place));  // the old tree went through the cleanup
-        co_await d2.async_cleanup();          // explicit: removes the published tree
-        EXPECT_FALSE(fs::exists(target));
+        EXPECT_TRUE(d2.kept());
+        co_await d2.async_cleanup();  // published: nothing of ours to clean
+        EXPECT_TRUE(fs::exists(target / "index.html"));
+        fs::remove_all(target);
     });
     EXPECT_TRUE(entries(dir_).empty());
 }
@@ -301,4 +303,23 @@ TEST_F(publishing, after_close_is_bad_descriptor_and_a_bad_target_is_invalid) {
         EXPECT_EQ(ec, net::error::bad_descriptor);
         EXPECT_TRUE(entries(dir_).empty());
     });
+}
+
+// RENAME_EXCHANGE swaps any two entries: exchanging with a file (or a
+// symlink) is refused and swapped back, never removing what was there.
+TEST_F(publishing, exchange_with_a_file_is_refused_and_undone) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto target = dir_ / "not-a-dir";
+        spit(target, "precious");
+        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
+        auto own = d.path();
+        auto [ec] = co_await d.async_exchange(target, tup());
+        EXPECT_EQ(ec, std::errc::not_a_directory) << ec.message();
+        EXPECT_EQ(slurp(target), "precious");
+        EXPECT_TRUE(fs::is_directory(own));
+        EXPECT_EQ(d.path(), own);
+        co_await d.async_cleanup();
+        fs::remove(target);
+    });
+    EXPECT_TRUE(entries(dir_).empty());
 }

@@ -152,3 +152,21 @@ TEST_F(scoped, plain_co_await_cleanup_after_cancellation_throws_before_starting)
     EXPECT_TRUE(cleanup_threw);
     EXPECT_TRUE(tempio::test::entries(dir_).empty());  // the destructor did it
 }
+
+// As CPython's __exit__: a kept (or published) directory stays.
+TEST_F(scoped, a_kept_or_published_directory_stays) {
+    fs::path kept, published;
+    tempio::run([&]() -> net::awaitable<void> {
+        kept = co_await tempio::with_temporary_directory(
+            {.dir = dir_, .keep = true},
+            [](auto& d) -> net::awaitable<fs::path> { co_return d.path(); });
+        published = dir_ / "published";
+        co_await tempio::with_temporary_directory(
+            {.dir = dir_},
+            [&](auto& d) -> net::awaitable<void> { co_await d.async_persist(published); });
+    });
+    EXPECT_TRUE(fs::is_directory(kept));
+    EXPECT_TRUE(fs::is_directory(published));
+    fs::remove(kept);
+    fs::remove(published);
+}

@@ -25,6 +25,7 @@
 
 #include <exception>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -53,11 +54,15 @@ struct scoped_value<net::awaitable<T, E>> {
 template <class Fn, class X>
 using scoped_result_t = typename scoped_value<std::invoke_result_t<Fn&, X&>>::type;
 
-inline auto finish_scope(auto& x) {
-    if constexpr (requires { x.async_cleanup(net::as_tuple(net::use_awaitable)); })
-        return x.async_cleanup(net::as_tuple(net::use_awaitable));
-    else
-        return x.async_close(net::as_tuple(net::use_awaitable));
+// The end of the scope: close a file; clean a directory up unless it is
+// kept (the keep option, keep(), or published), as CPython's __exit__.
+inline net::awaitable<std::tuple<error_code>> finish_scope(auto& x) {
+    if constexpr (requires { x.kept(); }) {
+        if (x.kept()) co_return std::tuple<error_code>{};
+        co_return co_await x.async_cleanup(net::as_tuple(net::use_awaitable));
+    } else {
+        co_return co_await x.async_close(net::as_tuple(net::use_awaitable));
+    }
 }
 
 // Runs fn(x), then always awaits x's close or cleanup.

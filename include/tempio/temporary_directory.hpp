@@ -42,6 +42,7 @@ std::string cleanup_error_path(const directory_core* d);
 void start_publish_directory(const directory_ptr& d, const publish_spec& spec, handler<> h);
 const std::filesystem::path& public_path_of(const directory_core* d) noexcept;
 std::filesystem::path keep_directory(directory_core* d);
+bool directory_kept(const directory_core* d) noexcept;
 }  // namespace detail
 
 /// @brief A temporary directory removed with everything in it (CPython's
@@ -142,6 +143,11 @@ class basic_temporary_directory {
     /// the tree in place (an explicit async_cleanup still removes it).
     /// @return path(); empty for an object that holds no directory.
     std::filesystem::path keep() { return detail::keep_directory(core_.get()); }
+
+    /// @brief Whether the directory will be left in place when the object
+    /// goes: the `keep` option, keep(), or a successful publish (after which
+    /// async_cleanup has nothing to do: the target is not a temporary).
+    bool kept() const noexcept { return detail::directory_kept(core_.get()); }
 
     /// @brief Publishes the directory under `target` by renaming it: the
     /// target must be absent or an empty directory (replaced atomically).

@@ -18,6 +18,10 @@ std::string cleanup_error_path(const directory_core* d) {
     return d ? d->error_where() : std::string();
 }
 
+bool directory_kept(const directory_core* d) noexcept {
+    return d != nullptr && d->kept();
+}
+
 void start_create_directory(const directory_spec& spec, handler<directory_ptr> h) {
     directory_core::settings s{
         {std::string(spec.prefix), std::string(spec.suffix), std::string(spec.dir.native())},

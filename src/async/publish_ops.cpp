@@ -83,8 +83,7 @@ void start_abandon(const file_ptr& f, handler<> h) {
     run_blocking<void>(
         std::move(h),
         [f](error_code& ec, const auto&) {
-            ec.clear();
-            f->discard();
+            ec = f->discard();
         },
         cancellable::no);
 }

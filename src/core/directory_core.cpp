@@ -1,6 +1,7 @@
 #include "core/directory_core.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,6 +66,14 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
 
 }  // namespace
 
+namespace {
+bool is_directory_no_follow(const std::string& path) {
+    struct stat st {};
+    return sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
+}
+}  // namespace
+
 void directory_core::publish(const publish_request& r, error_code& ec) {
     ec.clear();
     if (cleaned_) {
@@ -75,9 +84,17 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
     if (!resolve_target(r.target, target, dir, ec)) return;
     if (!prepare_directory(path_, r, ec)) return;
     if ((ec = rename_into_place(path_, target, r.how, true))) return;
+    if (r.how == publish_mode::exchange && !is_directory_no_follow(path_)) {
+        // RENAME_EXCHANGE swaps any two entries: a file or a symlink was the
+        // target. Swap back and refuse, rather than remove someone's file.
+        ec = rename_into_place(path_, target, publish_mode::exchange, true);
+        if (!ec) ec.assign(ENOTDIR, boost::system::system_category());
+        return;
+    }
     std::string old_place = path_;
     set_path(target);
     settings_.keep = true;
+    published_ = true;  // no temporary of ours left: cleanup has nothing to do
     if (r.how == publish_mode::exchange) {
         // The replaced tree now sits at our old name: the secure cleanup.
         remove_tree_error removed{};
@@ -111,7 +128,7 @@ void directory_core::cleanup(error_code& ec) {
 
 void directory_core::cleanup_after_rmdir(int rmdir_errno, error_code& ec) {
     ec.clear();
-    if (cleaned_) return;
+    if (cleaned_ || published_) return;
     auto result =
         rmdir_errno == 0 ? remove_tree(path_) : remove_tree_after_rmdir(path_, rmdir_errno);
     // A failed cleanup may be retried (as CPython's): by a later cleanup

@@ -52,7 +52,11 @@ class directory_core {
     void discard() noexcept;
 
     // --- for a backend that makes the first rmdir itself (io_uring) ---
-    bool cleaned() const noexcept { return cleaned_; }
+    // Nothing left to clean: removed already, or published (the object then
+    // refers to the target, which is not a temporary any more).
+    bool cleaned() const noexcept { return cleaned_ || published_; }
+    // Left in place at the end: the keep option, keep(), or published.
+    bool kept() const noexcept { return settings_.keep; }
     // The rmdir of the root succeeded (or found nothing): cleaned.
     void note_removed() noexcept { cleaned_ = true; }
     // cleanup() after the root's rmdir failed with `rmdir_errno`.
@@ -67,6 +71,7 @@ class directory_core {
     std::string path_;
     std::filesystem::path public_path_;
     bool cleaned_ = false;
+    bool published_ = false;
     unsigned generation_;  // fork_generation() of the creating process
     std::string where_;    // the first cleanup error's entry, relative to the root
 };

@@ -184,11 +184,15 @@ void file_core::destroy() noexcept {
     deleted_ = true;
 }
 
-void file_core::discard() noexcept {
+error_code file_core::discard() noexcept {
     closed_ = true;
     fd_.reset();
-    if (!path_.empty() && !deleted_) remove_name();
-    deleted_ = true;
+    error_code ec;
+    // A name that could not be removed stays ours: reported, and the
+    // destructor tries once more.
+    if (!path_.empty() && !deleted_) ec = remove_name();
+    deleted_ = !ec;
+    return ec;
 }
 
 bool file_core::check(bool want_read, bool want_write, error_code& ec) const {

@@ -112,7 +112,10 @@ class file_core {
     void close(error_code& ec);     // idempotent
     void rollover(error_code& ec);  // spooled: memory -> file, keeps position
     int fileno(error_code& ec);     // spooled: rolls over, flushes
-    void discard() noexcept;        // closes and deletes whatever the settings (cancelled creation)
+    // Closes and deletes whatever the settings (a cancelled creation, an
+    // abandoned atomic_file); a name that could not be removed is the error,
+    // retried by the destructor.
+    error_code discard() noexcept;
     // Publishing (core/publish.hpp, file_publish.cpp): the file gets the name
     // `r.target` and is never deleted from then on; on failure nothing
     // changed (the file keeps its temporary name, or none, and is deleted as

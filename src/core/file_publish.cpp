@@ -34,7 +34,8 @@ bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
     }
     if (r.durable) {
         int res;
-        do res = sys::fdatasync(fd);
+        // fdatasync need not write a changed mode: fsync when one was set.
+        do res = r.mode ? sys::fsync(fd) : sys::fdatasync(fd);
         while (res != 0 && errno == EINTR);
         if (res != 0) {
             ec = errno_code();
