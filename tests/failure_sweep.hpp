@@ -115,6 +115,9 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         // The identity of a file published without ever having had a name:
         // learned for the record (fstat), its failure harmless.
         {"fstat_identity", {{EIO, ENOMEM}, {EIO, ENOMEM}}},
+        // async_exchange: the type of what came back (not a directory, or
+        // unknown: swapped back). EINTR retried.
+        {"stat_exchanged", {{EACCES, EIO, ENOMEM, EINTR}, {EINTR}}},
         // Closing a discarded temporary (abandon): nothing to report.
         {"close_discard", {{EIO, ENOSPC, EDQUOT, EINTR}, {EIO, ENOSPC, EDQUOT, EINTR}}},
         // rmdir of the (empty) tree an exchange replaced; refusals the tree

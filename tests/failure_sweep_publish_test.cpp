@@ -418,8 +418,9 @@ TEST_F(publish_sweep, directory_persist_durable_with_permissions) {
                 co_await d.async_persist(target);
                 EXPECT_EQ(d.path(), target);
             }
-            co_await d.async_cleanup();  // explicit: removes even the published tree
-            EXPECT_FALSE(fs::exists(target));
+            co_await d.async_cleanup();  // published: no temporary of ours left
+            EXPECT_TRUE(d.kept());
+            fs::remove_all(target);
         });
         EXPECT_TRUE(entries(dir_).empty());
     });
@@ -445,10 +446,11 @@ TEST_F(publish_sweep, directory_persist_noclobber) {
 }
 
 TEST_F(publish_sweep, directory_exchange_durable) {
-    const std::vector<std::string> calls = {"open_dir",        "fsync",           "close_dir",
-                                            "rename_exchange", "rmdir_exchanged", "open_dir",
-                                            "fsync",           "close_dir"};
-    const auto at = position(calls, "rename_exchange");
+    const std::vector<std::string> calls = {"open_dir",        "fsync",          "close_dir",
+                                            "rename_exchange", "stat_exchanged", "rmdir_exchanged",
+                                            "open_dir",        "fsync",          "close_dir"};
+    // Published once the type of what came back is known to be a directory.
+    const auto at = position(calls, "stat_exchanged");
     sweep("temporary_directory: async_exchange (durable)", calls, [&] {
         auto target = dir_ / "target";
         fs::create_directory(target);  // the old tree (empty: one rmdir removes it)

@@ -140,7 +140,9 @@ order find_order(const std::vector<std::string>& calls, std::size_t from, int fd
     order o;
     o.publish = find_call(calls, publish_re, from);
     if (!o.publish) return o;
-    const std::regex datasync("^fdatasync\\(" + std::to_string(fd) + "\\)");
+    // fdatasync, or fsync when permissions are set (fdatasync need not
+    // write the mode): atomic_file commits with the replaced target's mode.
+    const std::regex datasync("^f(data)?sync\\(" + std::to_string(fd) + "\\)");
     for (std::size_t i = from; i < *o.publish; ++i)
         if (std::regex_search(calls[i], datasync)) o.datasync = i;
     std::smatch m;

@@ -67,10 +67,14 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
 }  // namespace
 
 namespace {
-bool is_directory_no_follow(const std::string& path) {
+// 0 when `path` is a directory (not followed), else the errno to report.
+int directory_type_error(const std::string& path) {
     struct stat st {};
-    return sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-           S_ISDIR(st.st_mode);
+    int res;
+    do res = sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW);
+    while (res != 0 && errno == EINTR);
+    if (res != 0) return errno;
+    return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 }  // namespace
 
@@ -84,12 +88,15 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
     if (!resolve_target(r.target, target, dir, ec)) return;
     if (!prepare_directory(path_, r, ec)) return;
     if ((ec = rename_into_place(path_, target, r.how, true))) return;
-    if (r.how == publish_mode::exchange && !is_directory_no_follow(path_)) {
-        // RENAME_EXCHANGE swaps any two entries: a file or a symlink was the
-        // target. Swap back and refuse, rather than remove someone's file.
-        ec = rename_into_place(path_, target, publish_mode::exchange, true);
-        if (!ec) ec.assign(ENOTDIR, boost::system::system_category());
-        return;
+    if (r.how == publish_mode::exchange) {
+        // RENAME_EXCHANGE swaps any two entries. Unless what came back is a
+        // directory (not a file, not a symlink; or its type cannot be
+        // learned), swap back and refuse, rather than remove it.
+        if (int err = directory_type_error(path_); err != 0) {
+            error_code back = rename_into_place(path_, target, publish_mode::exchange, true);
+            ec = back ? back : error_code(err, boost::system::system_category());
+            return;
+        }
     }
     std::string old_place = path_;
     set_path(target);
