@@ -20,6 +20,7 @@
 #include "core/file_core.hpp"
 #include "core/names.hpp"
 #include "core/sys.hpp"
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -29,6 +30,10 @@ namespace sys = tempio::detail::sys;
 using tempio::error_code;
 using tempio::test::entries;
 using namespace tempio::detail;
+
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
 
 namespace {
 
@@ -60,15 +65,6 @@ int in_child(const std::function<void()>& body) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void spit(const fs::path& p, const std::string& s) {
-    std::ofstream(p) << s;
 }
 
 // Names drawn while installed (the generator replaced by a counter).

@@ -20,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
+#include "support/files.hpp"
 #include "tempio/tempio.hpp"
 
 namespace fs = std::filesystem;
@@ -27,6 +28,10 @@ namespace net = tempio::net;
 namespace sys = tempio::detail::sys;
 using tempio::error_code;
 using tempio::test::entries;
+
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
 
 namespace {
 
@@ -37,20 +42,6 @@ const bool one_worker = (tempio::set_worker_threads(1), true);
 
 constexpr auto tuple = net::as_tuple(net::deferred);
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-void spit(const fs::path& p, const std::string& s) {
-    std::ofstream(p) << s;
-}
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
-}
 bool hidden_name_of_target(const std::string& name) {
     static const std::regex pattern(R"(\.target\.[a-z0-9_]{8})");
     return std::regex_match(name, pattern);

@@ -26,12 +26,17 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
+#include "support/files.hpp"
 #include "tempio/tempio.hpp"
 
 namespace fs = std::filesystem;
 namespace net = tempio::net;
 using tempio::error_code;
 using tempio::test::entries;
+
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
 
 namespace {
 
@@ -44,21 +49,6 @@ const bool one_worker = (tempio::set_worker_threads(1), true);
 
 constexpr auto tuple = net::as_tuple(net::deferred);
 const tempio::publish_options durable_0640{.durable = true, .permissions = fs::perms(0640)};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-void spit(const fs::path& p, const std::string& s) {
-    std::ofstream(p) << s;
-}
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
-}
 
 // Does linkat(AT_EMPTY_PATH) work here (CAP_DAC_READ_SEARCH, or a kernel
 // that allows it)? Else publishing links through /proc/self/fd: one more call.

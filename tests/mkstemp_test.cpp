@@ -12,6 +12,7 @@
 
 #include "core/names.hpp"
 #include "core/sys.hpp"
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/mkstemp.hpp"
 #include "tempio/tempdir.hpp"
@@ -20,16 +21,14 @@ namespace fs = std::filesystem;
 using tempio::error_code;
 using tempio::test::entries;
 
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
+
 namespace {
 
 class mkstemp : public tempio::test::test_dir {};
 class mkdtemp : public tempio::test::test_dir {};
-
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    EXPECT_EQ(::lstat(p.c_str(), &st), 0);
-    return st.st_mode & 07777;
-}
 
 // A name source that yields "aaaaaaaa" twice, then "bbbbbbbb".
 int g_calls = 0;

@@ -28,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -36,19 +37,16 @@ namespace net = tempio::net;
 using tempio::error_code;
 using tempio::test::entries;
 
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
+
 namespace {
 
 class publishing_concurrency : public tempio::test::test_dir {};
 
 constexpr std::size_t version_size = 4096;
 constexpr auto tuple = net::as_tuple(net::deferred);
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Everything `fd` holds, from offset 0.
 std::string read_all(int fd) {

@@ -36,6 +36,7 @@
 #include <boost/asio/as_tuple.hpp>
 
 #include "core/sys.hpp"
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -43,6 +44,10 @@ namespace fs = std::filesystem;
 namespace net = tempio::net;
 namespace sys = tempio::detail::sys;
 using tempio::test::entries;
+
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
 
 namespace {
 
@@ -61,13 +66,6 @@ enum child_status : int {
 
 char version_byte(unsigned round, unsigned v) {
     return static_cast<char>('a' + (round * 7 + v) % 26);
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 // A complete version: its full size, one byte throughout.

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -18,25 +19,15 @@ namespace net = tempio::net;
 using tempio::error_code;
 using tempio::test::entries;
 
+using tempio::test::mode_of;
+using tempio::test::slurp;
+using tempio::test::spit;
+
 namespace {
 class publishing : public tempio::test::test_dir {};
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-void spit(const fs::path& p, const std::string& s) {
-    std::ofstream(p) << s;
-}
 auto tup() {
     return net::as_tuple(net::deferred);
-}
-mode_t mode_of(const fs::path& p) {
-    struct stat st {};
-    ::stat(p.c_str(), &st);
-    return st.st_mode & 07777;
 }
 // /dev/shm and the test directory (under /tmp) on different file systems?
 bool other_file_system_available(const fs::path& here) {

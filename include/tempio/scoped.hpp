@@ -37,6 +37,7 @@
 
 #include "tempio/config.hpp"
 #include "tempio/named_temporary_file.hpp"
+#include "tempio/run.hpp"
 #include "tempio/spooled_temporary_file.hpp"
 #include "tempio/temporary_directory.hpp"
 #include "tempio/temporary_file.hpp"
@@ -45,14 +46,8 @@ namespace tempio {
 
 namespace detail {
 
-template <class A>
-struct scoped_value;
-template <class T, class E>
-struct scoped_value<net::awaitable<T, E>> {
-    using type = T;
-};
 template <class Fn, class X>
-using scoped_result_t = typename scoped_value<std::invoke_result_t<Fn&, X&>>::type;
+using scoped_result_t = typename awaitable_value<std::invoke_result_t<Fn&, X&>>::type;
 
 // The end of the scope: close a file; clean a directory up unless it is
 // kept (the keep option, keep(), or published), as CPython's __exit__.
