@@ -41,7 +41,8 @@ auto tup() {
 }
 
 std::vector<named_op> file_ops() {
-    char* buf = new char[16];  // lives for the process: readinto targets
+    static char storage[16];  // readinto targets: outlive every operation
+    char* buf = storage;
     return {
         {"write_small",
          [](auto& f) -> net::awaitable<void> { co_await f.async_write("blat", tup()); }},
