@@ -81,11 +81,7 @@ void start_abandon(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());
     // Never cancelled, like close: it is what releases the temporary.
     run_blocking<void>(
-        std::move(h),
-        [f](error_code& ec, const auto&) {
-            ec = f->discard();
-        },
-        cancellable::no);
+        std::move(h), [f](error_code& ec, const auto&) { ec = f->discard(); }, cancellable::no);
 }
 
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h) {

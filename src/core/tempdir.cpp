@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <atomic>
 #include <mutex>
 
 #include <boost/system/system_error.hpp>

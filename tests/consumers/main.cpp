@@ -1,5 +1,7 @@
 // The README's first example, verbatim: every consumer build compiles it with
 // -Wall -Wextra -Werror and runs it (scripts/consumers.sh). Keep the two equal.
+// Verbatim, as the README shows it (compared line by line), so not reformatted:
+// clang-format off
 #include <iostream>
 #include <tempio/tempio.hpp>
 
