@@ -32,6 +32,8 @@ namespace tempio::detail {
 // first search of gettempdir() probes, which blocks), run the steps, cancel.
 class creation {
   public:
+    static constexpr bool cancellable = true;
+
     creation(create_what what, name_request names, int flags)
         : what_(what), names_(std::move(names)), flags_(flags) {}
 
@@ -66,6 +68,8 @@ class creation {
         return steps_ ? steps_->error() : error_code();
     }
     create_steps& steps() noexcept { return *steps_; }
+    // Nothing after the steps blocks (the file op's fallback is the exception).
+    bool finish_blocks() const noexcept { return false; }
 
   private:
     create_what what_;
@@ -135,56 +139,41 @@ class create_file_op {
 };
 
 // temporary_directory.
-class create_directory_op {
+class create_directory_op : public creation {
   public:
-    static constexpr bool cancellable = true;
     using value_type = directory_ptr;
     static constexpr bool undo_undelivered = false;  // the core removes itself
 
     explicit create_directory_op(directory_core::settings s)
-        : settings_(std::move(s)), create_(create_what::directory, settings_.names, 0) {}
+        : creation(create_what::directory, s.names, 0), settings_(std::move(s)) {}
 
-    bool ring_ok() const noexcept { return create_.ring_ok(); }
-    syscall next() { return create_.next(); }
-    void on_result(int res) { create_.on_result(res); }
-    void cancel() noexcept { create_.cancel(); }
-    void abandon() noexcept { create_.abandon(); }
-    bool finish_blocks() const noexcept { return false; }
     directory_ptr finish(error_code& ec) {
-        if (!create_.made()) {
-            ec = create_.error();
+        if (!made()) {
+            ec = error();
             return nullptr;
         }
-        return directory_core::adopt(settings_, create_.steps().path());
+        return directory_core::adopt(settings_, steps().path());
     }
 
   private:
     directory_core::settings settings_;
-    creation create_;
 };
 
 // mkstemp: the caller owns the fd and the name.
-class mkstemp_op {
+class mkstemp_op : public creation {
   public:
-    static constexpr bool cancellable = true;
     using value_type = mkstemp_result;
     static constexpr bool undo_undelivered = true;
 
     explicit mkstemp_op(name_request names)
-        : create_(create_what::file, std::move(names), unique_file_flags) {}
+        : creation(create_what::file, std::move(names), unique_file_flags) {}
 
-    bool ring_ok() const noexcept { return create_.ring_ok(); }
-    syscall next() { return create_.next(); }
-    void on_result(int res) { create_.on_result(res); }
-    void cancel() noexcept { create_.cancel(); }
-    void abandon() noexcept { create_.abandon(); }
-    bool finish_blocks() const noexcept { return false; }
     mkstemp_result finish(error_code& ec) {
         mkstemp_result r;
-        ec = create_.error();
-        if (!create_.made()) return r;
-        r.path = create_.steps().path();
-        r.fd.reset(create_.steps().release_fd());
+        ec = error();
+        if (!made()) return r;
+        r.path = steps().path();
+        r.fd.reset(steps().release_fd());
         return r;
     }
     // Never delivered (the io_context was destroyed with it queued).
@@ -193,31 +182,20 @@ class mkstemp_op {
         if (!r.path.empty()) remove_file(r.path.native());
         r.path.clear();
     }
-
-  private:
-    creation create_;
 };
 
 // mkdtemp: the caller owns the directory.
-class mkdtemp_op {
+class mkdtemp_op : public creation {
   public:
-    static constexpr bool cancellable = true;
     using value_type = std::filesystem::path;
     static constexpr bool undo_undelivered = true;
 
     explicit mkdtemp_op(name_request names)
-        : create_(create_what::directory, std::move(names), 0) {}
+        : creation(create_what::directory, std::move(names), 0) {}
 
-    bool ring_ok() const noexcept { return create_.ring_ok(); }
-    syscall next() { return create_.next(); }
-    void on_result(int res) { create_.on_result(res); }
-    void cancel() noexcept { create_.cancel(); }
-    void abandon() noexcept { create_.abandon(); }
-    bool finish_blocks() const noexcept { return false; }
     std::filesystem::path finish(error_code& ec) {
-        ec = create_.error();
-        return create_.made() ? std::filesystem::path(create_.steps().path())
-                              : std::filesystem::path();
+        ec = error();
+        return made() ? std::filesystem::path(steps().path()) : std::filesystem::path();
     }
     static void undo(std::filesystem::path& p) noexcept {
         try {
@@ -226,9 +204,6 @@ class mkdtemp_op {
         }
         p.clear();
     }
-
-  private:
-    creation create_;
 };
 
 }  // namespace tempio::detail
