@@ -13,6 +13,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
+#include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
 
 namespace fs = std::filesystem;
@@ -37,19 +38,7 @@ class async_sweep : public tempio::test::sweep_fixture {
     void SetUp() override {
         sweep_fixture::SetUp();
         ASSERT_TRUE(one_worker);
-        // Warm the worker's name generator. A thread_pool is no io_context,
-        // so this runs on tempio's pool whatever the backend; joined, its
-        // thread is gone before the sweep counts descriptors. (Not
-        // use_future: the system executor's threads would still be starting.)
-        net::thread_pool completions(1);
-        fs::path warm;
-        tempio::async_mkdtemp({.dir = dir_},
-                              net::bind_executor(completions, [&](error_code ec, fs::path p) {
-                                  EXPECT_FALSE(ec) << ec.message();
-                                  warm = std::move(p);
-                              }));
-        completions.join();
-        fs::remove(warm);
+        tempio::test::warm_worker_name_generator(dir_);
     }
 
     // Holds `expected`, takes more, reads it back (no failure armed).

@@ -21,6 +21,7 @@
 
 #include "failure_sweep.hpp"
 #include "support/files.hpp"
+#include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
 
 namespace fs = std::filesystem;
@@ -64,15 +65,7 @@ class fallback_sweep : public tempio::test::sweep_fixture {
     void SetUp() override {
         sweep_fixture::SetUp();
         ASSERT_TRUE(one_worker);
-        net::thread_pool completions(1);
-        fs::path warm;
-        tempio::async_mkdtemp({.dir = dir_},
-                              net::bind_executor(completions, [&](error_code ec, fs::path p) {
-                                  EXPECT_FALSE(ec) << ec.message();
-                                  warm = std::move(p);
-                              }));
-        completions.join();
-        fs::remove(warm);
+        tempio::test::warm_worker_name_generator(dir_);
         // The file system refuses O_TMPFILE (once per process: remembered).
         static bool forced = false;
         if (!forced) {

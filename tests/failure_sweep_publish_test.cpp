@@ -27,6 +27,7 @@
 
 #include "failure_sweep.hpp"
 #include "support/files.hpp"
+#include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
 
 namespace fs = std::filesystem;
@@ -80,16 +81,7 @@ class publish_sweep : public tempio::test::sweep_fixture {
     void SetUp() override {
         sweep_fixture::SetUp();
         ASSERT_TRUE(one_worker);
-        // Warm the worker's name generator (see failure_sweep_async_test.cpp).
-        net::thread_pool completions(1);
-        fs::path warm;
-        tempio::async_mkdtemp({.dir = dir_},
-                              net::bind_executor(completions, [&](error_code ec, fs::path p) {
-                                  EXPECT_FALSE(ec) << ec.message();
-                                  warm = std::move(p);
-                              }));
-        completions.join();
-        fs::remove(warm);
+        tempio::test::warm_worker_name_generator(dir_);
         empty_path_ = empty_path_links(dir_);
         ASSERT_TRUE(entries(dir_).empty());
     }
