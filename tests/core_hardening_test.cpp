@@ -341,27 +341,55 @@ TEST_F(core_hardening, async_close_and_destructor_leave_an_unrelated_file) {
     }
 }
 
-TEST_F(core_hardening, a_direct_close_never_unlinks_a_name_unchecked) {
-    // A direct close (one close(fd), on the ring or the pool) is refused
-    // whenever a name is to be deleted: close() checks the name first.
+TEST_F(core_hardening, a_direct_close_removes_the_name_only_if_it_is_still_the_file) {
+    // A direct close (close(fd), then the name's removal as steps, on the
+    // ring or the pool) checks the name's identity as close() does.
     error_code ec;
     auto f = file_core::create(request(file_kind::named, dir_.string()), ec);
     ASSERT_FALSE(ec);
-    int fd = f->begin_direct_close();
-    EXPECT_EQ(fd, -1) << "a name to delete goes to close()";
-    if (fd >= 0) ::close(fd);
-    EXPECT_TRUE(f->is_open());
-    auto r = request(file_kind::named, dir_.string());
-    r.delete_on_close = false;
-    auto g = file_core::create(std::move(r), ec);
-    ASSERT_FALSE(ec);
-    fd = g->begin_direct_close();
+    ASSERT_TRUE(f->removes_name_after_close());
+    std::string unwritten;
+    int fd = f->begin_direct_close(unwritten);
     ASSERT_GE(fd, 0);
     ::close(fd);
-    EXPECT_FALSE(g->is_open());
-    EXPECT_TRUE(fs::exists(g->path()));
-    g.reset();  // the destructor deletes it (checked)
+    EXPECT_FALSE(f->is_open());
+    // Another file takes the name between the close and the removal.
+    std::string stranger = (dir_ / "stranger").string();
+    spit(stranger, "not yours");
+    ASSERT_EQ(::rename(stranger.c_str(), f->path().c_str()), 0);
+    remove_name_steps removing = f->name_removal();
+    run_steps(removing);
+    EXPECT_FALSE(removing.error());
+    f->note_name_removed(removing.error());
+    EXPECT_EQ(slurp(f->path()), "not yours") << "someone else's file is left alone";
+    std::string taken = f->path();
     f.reset();
+    EXPECT_EQ(slurp(taken), "not yours");
+    fs::remove(taken);
+
+    // Still its own name: removed.
+    auto g = file_core::create(request(file_kind::named, dir_.string()), ec);
+    ASSERT_FALSE(ec);
+    fd = g->begin_direct_close(unwritten);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    removing = g->name_removal();
+    run_steps(removing);
+    EXPECT_FALSE(removing.error());
+    g->note_name_removed(removing.error());
+    EXPECT_FALSE(fs::exists(g->path()));
+
+    // Kept at close: nothing to remove.
+    auto r = request(file_kind::named, dir_.string());
+    r.delete_on_close = false;
+    auto h = file_core::create(std::move(r), ec);
+    ASSERT_FALSE(ec);
+    EXPECT_FALSE(h->removes_name_after_close());
+    fd = h->begin_direct_close(unwritten);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    EXPECT_TRUE(fs::exists(h->path()));
+    h.reset();  // the destructor deletes it (checked)
     EXPECT_TRUE(entries(dir_).empty());
 }
 

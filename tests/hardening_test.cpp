@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "backend/backend.hpp"
+#include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -115,6 +116,26 @@ TEST_F(hardening, impossible_in_memory_sizes_are_errors_not_exceptions) {
     });
     ctx.run();
     EXPECT_EQ(content, "abc");
+}
+
+// 16.11, on every driver: async_close of a named file removes its name only
+// if the name is still the file (a statx step, on the ring too), and leaves
+// a file that took the name. Both backends (ctest runs the file twice).
+TEST_F(hardening, async_close_leaves_a_file_that_took_the_name) {
+    fs::path taken, removed;
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        taken = f.path();
+        tempio::test::spit(dir_ / "stranger", "not yours");
+        fs::rename(dir_ / "stranger", taken);
+        co_await f.async_close();
+        auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        removed = g.path();
+        co_await g.async_close();
+    });
+    EXPECT_EQ(tempio::test::slurp(taken), "not yours");
+    EXPECT_FALSE(fs::exists(removed));
+    EXPECT_EQ(entries(dir_), std::vector<std::string>{taken.filename().string()});
 }
 
 // 16.8: the work finished, then the io_context was destroyed with the

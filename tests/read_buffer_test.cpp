@@ -23,11 +23,14 @@ TEST_F(read_buffer, lines_after_the_first_cost_no_hop) {
         for (int i = 0; i < 100; ++i) text += "line " + std::to_string(i) + "\n";
         co_await f.async_write(text);
         co_await f.async_seek(0);
-        EXPECT_EQ(co_await f.async_readline(), "line 0\n");
+        // A worker counts its job just after posting the completion: the
+        // seek's and the first line's jobs may be counted late, so they are
+        // allowed for (99 lines through the pool would be 99 jobs).
         auto jobs = tempio::detail::jobs_run();
+        EXPECT_EQ(co_await f.async_readline(), "line 0\n");
         for (int i = 1; i < 100; ++i)
             EXPECT_EQ(co_await f.async_readline(), "line " + std::to_string(i) + "\n");
-        EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "served from the read buffer";
+        EXPECT_LE(tempio::detail::jobs_run(), jobs + 2) << "served from the read buffer";
         EXPECT_EQ(co_await f.async_readline(), "");  // end of file
         co_await f.async_close();
     });

@@ -14,6 +14,14 @@
 /// file with nothing buffered, removing an empty directory, reads, and writes
 /// past the buffer. Everything else runs on the pool. docs/design-decisions.md.
 ///
+/// `TEMPIO_INLINE=on` (read once): on a memory file system (tmpfs, ramfs),
+/// the creations and closes, and the first `rmdir` of a cleanup, make their
+/// system calls on the calling thread (a few microseconds each, less than a
+/// thread hand-off); completions are still posted, never run inside the
+/// initiating call. Off by default (any other value): under heavy churn it
+/// puts the kernel's work on the loop thread, and the loop's p99 timer lag
+/// grows (docs/performance.md).
+///
 /// The worker-pool backend runs each user-visible operation as one job on a
 /// bounded pool of threads, started on demand. Its bound comes from, in order:
 /// set_worker_threads(), the `TEMPIO_THREADS` environment variable, 4.

@@ -201,7 +201,9 @@ void start_flush(const file_ptr& f, handler<> h) {
 
 void start_close(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
-    if (int fd = f->begin_direct_close(); fd >= 0) return start_op<close_op>(std::move(h), f, fd);
+    std::string unwritten;
+    if (int fd = f->begin_direct_close(unwritten); fd >= 0)
+        return start_op<close_op>(std::move(h), f, fd, std::move(unwritten));
     dispatch<void>(
         f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
         cancellable::no);

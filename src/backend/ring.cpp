@@ -47,8 +47,8 @@ bool supports_requests(io_uring& r, const io_uring_params& params) {
     io_uring_probe* probe = io_uring_get_probe_ring(&r);
     if (probe == nullptr) return false;
     bool ok = true;
-    for (int op : {IORING_OP_OPENAT, IORING_OP_MKDIRAT, IORING_OP_UNLINKAT, IORING_OP_CLOSE,
-                   IORING_OP_WRITEV, IORING_OP_READ})
+    for (int op : {IORING_OP_OPENAT, IORING_OP_MKDIRAT, IORING_OP_UNLINKAT, IORING_OP_STATX,
+                   IORING_OP_CLOSE, IORING_OP_WRITEV, IORING_OP_READ})
         ok = ok && io_uring_opcode_supported(probe, op);
     io_uring_free_probe(probe);
     return ok;
@@ -75,6 +75,9 @@ void prepare(io_uring_sqe* sqe, const syscall& c) {
             break;
         case syscall::kind::unlinkat:
             io_uring_prep_unlinkat(sqe, c.fd, c.path, c.flags);
+            break;
+        case syscall::kind::statx:
+            io_uring_prep_statx(sqe, c.fd, c.path, c.flags, c.mode, c.stx);
             break;
         case syscall::kind::close:
             io_uring_prep_close(sqe, c.fd);

@@ -6,11 +6,10 @@
 
 #include <atomic>
 #include <memory>
-#include <type_traits>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 
-#include "async/blocking_op.hpp"
+#include "backend/finish_op.hpp"
 #include "backend/ring.hpp"
 #include "core/steps/syscall.hpp"
 
@@ -59,52 +58,17 @@ class ring_driver final : public ring_op {
         }
         if (c) return submit(ring_, *this, c);
         clear_slot();
-        if (op_->finish_blocks()) {  // the rest needs blocking calls: the pool
-            auto h = std::move(handler_);
-            auto op = std::move(op_);
-            delete this;
-            run_blocking<value_type>(
-                std::move(h),
-                [op = std::move(op)](error_code& ec, const auto&) { return op->finish(ec); },
-                cancellable::no);
-            return;
-        }
-        error_code ec;
-        if constexpr (std::is_void_v<value_type>) {
-            try {
-                op_->finish(ec);
-            } catch (...) {
-                ec = error_of_current_exception();
-            }
-            auto h = std::move(handler_);
-            delete this;  // before the completion can run (destroyed means gone)
-            complete_soon(std::move(h), ec);
-        } else {
-            value_type v{};
-            try {
-                v = op_->finish(ec);
-            } catch (...) {
-                ec = error_of_current_exception();
-            }
-            auto h = std::move(handler_);
-            delete this;
-            if constexpr (Op::undo_undelivered) {
-                if (!ec)
-                    return complete_soon_or_undo(std::move(h), std::move(v),
-                                                 [](value_type& made) { Op::undo(made); });
-            }
-            complete_soon(std::move(h), ec, std::move(v));
-        }
+        auto h = std::move(handler_);
+        auto op = std::move(op_);
+        delete this;  // before the completion can run (destroyed means gone)
+        finish_op(std::move(op), std::move(h));
     }
 
     void deliver_error(error_code ec) noexcept {
         clear_slot();
         auto h = std::move(handler_);
         delete this;
-        if constexpr (std::is_void_v<value_type>)
-            complete_soon(std::move(h), ec);
-        else
-            complete_soon(std::move(h), ec, value_type{});
+        complete_with_error<value_type>(std::move(h), ec);
     }
 
     void clear_slot() noexcept {

@@ -1,8 +1,10 @@
-// Choosing the backend, once per process.
+// Choosing the backend and whether calls may run inline, once per process.
+#include <atomic>
 #include <cstdlib>
 #include <string_view>
 
 #include "backend/backend.hpp"
+#include "backend/inline_driver.hpp"
 #include "backend/ring.hpp"
 #include "tempio/backend.hpp"
 
@@ -20,6 +22,26 @@ backend_kind active_backend() noexcept {
     static const backend_kind chosen = choose_backend(std::getenv("TEMPIO_BACKEND"));
     return chosen;
 }
+
+namespace {
+std::atomic<bool>& inline_switch() noexcept {
+    static std::atomic<bool> enabled{[] {
+        const char* env = std::getenv("TEMPIO_INLINE");
+        return env != nullptr && std::string_view(env) == "on";
+    }()};
+    return enabled;
+}
+}  // namespace
+
+bool inline_dispatch_enabled() noexcept {
+    return inline_switch().load(std::memory_order_relaxed);
+}
+
+#if TEMPIO_TEST_SEAM
+void set_inline_dispatch_for_testing(bool enabled) noexcept {
+    inline_switch().store(enabled);
+}
+#endif
 
 }  // namespace detail
 

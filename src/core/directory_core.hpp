@@ -21,6 +21,9 @@ class directory_core {
         name_request names;
         bool ignore_cleanup_errors = false;
         bool keep = false;
+        // On a memory file system (core/memory_fs.hpp): the root's rmdir may
+        // run on the calling thread.
+        bool on_memory_fs = false;
     };
 
     static std::shared_ptr<directory_core> create(settings s, error_code& ec);
@@ -31,6 +34,7 @@ class directory_core {
     ~directory_core();
 
     const std::string& path() const noexcept { return path_; }
+    bool on_memory_fs() const noexcept { return settings_.on_memory_fs; }
     const std::filesystem::path& public_path() const noexcept { return public_path_; }
     // Stop removing it (Rust's keep()).
     const std::string& keep() noexcept {
@@ -51,7 +55,7 @@ class directory_core {
     // Removes the tree whatever the settings say (a cancelled creation).
     void discard() noexcept;
 
-    // --- for a backend that makes the first rmdir itself (io_uring) ---
+    // --- for a driver that makes the first rmdir itself (ops/file_io_ops.hpp) ---
     // Nothing left to clean: removed already, or published (the object then
     // refers to the target, which is not a temporary any more).
     bool cleaned() const noexcept { return cleaned_ || published_; }

@@ -107,9 +107,7 @@ bool file_core::note_identity(error_code& ec) {
         ec = last_error();
         return false;
     }
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
-    identity_known_ = true;
+    identity_ = file_identity{st.st_dev, st.st_ino};
     return true;
 }
 
@@ -118,18 +116,14 @@ bool file_core::note_identity(error_code& ec) {
 // would have to open the directory on the loop thread. The identity check is
 // what spares an unrelated file that took the name; a held directory would
 // add only a guard against the directory itself being renamed and replaced.
-// A name swapped between the fstatat and the unlink can still be lost: Linux
-// has no unlink-if-inode.
 error_code file_core::remove_name() {
-    if (identity_known_) {
-        struct stat st {};
-        while (sys::fstatat(AT_FDCWD, path_.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT || errno == ENOTDIR) return {};  // gone already
-            if (errno != EINTR) return last_error();
-        }
-        if (st.st_dev != dev_ || st.st_ino != ino_) return {};  // not ours any more: leave it
-    }
-    return remove_file(path_);
+    remove_name_steps removing = name_removal();
+    run_steps(removing);
+    return removing.error();
+}
+
+remove_name_steps file_core::name_removal() const noexcept {
+    return remove_name_steps(path_.c_str(), identity_ ? &*identity_ : nullptr);
 }
 
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
@@ -245,20 +239,14 @@ bool file_core::drop_read_buffer(error_code& ec) {
 }
 
 bool file_core::flush_writes(error_code& ec) {
-    std::size_t done = 0;
-    while (done < wbuf_.size()) {
-        ssize_t r = sys::write(fd_.get(), wbuf_.data() + done, wbuf_.size() - done);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            ec = last_error();
-            // Keep what was not written: a later flush may succeed.
-            wbuf_.erase(0, done);
-            kpos_ += done;
-            return false;
-        }
-        done += static_cast<std::size_t>(r);
+    if (wbuf_.empty()) return sync_position(ec);
+    write_steps writing(fd_.get(), std::string_view(), wbuf_);
+    run_steps(writing);
+    kpos_ += writing.written();
+    if ((ec = writing.error())) {
+        wbuf_.erase(0, writing.written());  // kept: a later flush may succeed
+        return false;
     }
-    kpos_ += done;
     wbuf_.clear();
     return sync_position(ec);
 }
@@ -448,11 +436,12 @@ void file_core::sync(bool data_only, error_code& ec) {
 
 // ---- closing ------------------------------------------------------------
 
-int file_core::begin_direct_close() noexcept {
-    // Not when close() has more to do: a buffer to write, a position to learn,
-    // a name to check and delete (remove_name).
-    if (closed_ || in_memory_ || !wbuf_.empty() || !pos_known_ || unlinks_at_close()) return -1;
+int file_core::begin_direct_close(std::string& unwritten) noexcept {
+    if (closed_ || in_memory_) return -1;
     closed_ = true;
+    unwritten.swap(wbuf_);
+    std::string().swap(rbuf_);
+    rpos_ = 0;
     return fd_.release();
 }
 

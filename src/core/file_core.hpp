@@ -18,6 +18,7 @@
 #include "core/create.hpp"
 #include "core/mode.hpp"
 #include "core/publish.hpp"
+#include "core/steps/remove_name_steps.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
@@ -37,6 +38,9 @@ struct file_request {
     // Anonymous: O_TMPFILE without O_EXCL, so that it can be published
     // (linked) later. A spooled file's rollover file always is.
     bool linkable = false;
+    // Its directory is on a memory file system (core/memory_fs.hpp): its
+    // close may run on the calling thread.
+    bool on_memory_fs = false;
 };
 
 class file_core;
@@ -71,6 +75,7 @@ class file_core {
     // --- queries, free of system calls ---
     bool is_open() const noexcept { return !closed_; }
     bool in_memory() const noexcept { return in_memory_; }
+    bool on_memory_fs() const noexcept { return req_.on_memory_fs; }
     int native_handle() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
     // The same, as the public headers hand it out (path()).
@@ -133,10 +138,18 @@ class file_core {
 
     // --- direct I/O: operations that are nothing but system calls on the fd
     // (core/steps), which a driver may make itself (src/async/ops) ---
-    // A close with nothing buffered, nothing to delete and the position
-    // known is one close(fd): begin hands the fd over (the file counts as
-    // closed from now on), -1 when close() has more to do.
-    int begin_direct_close() noexcept;
+    // A close on disk is: the write buffer written out, close(fd), then,
+    // for a named file deleted at close, the name's removal
+    // (removes_name_after_close, name_removal, note_name_removed). begin
+    // hands the fd and the unwritten bytes over (the file counts as closed
+    // from now on); -1 when closed already or in memory (close() then).
+    int begin_direct_close(std::string& unwritten) noexcept;
+    bool removes_name_after_close() const noexcept { return unlinks_at_close(); }
+    // Unlinks path_ if it still names this file (its identity, from
+    // creation); gone, or another file under the name: no error.
+    remove_name_steps name_removal() const noexcept;
+    // A refused unlink is reported; the destructor tries once more.
+    void note_name_removed(const error_code& rm) noexcept { deleted_ = !rm; }
     // A write that goes straight to the kernel at the file position: nothing
     // buffered, too big for the buffer, not in append mode.
     bool writes_through(std::size_t n) const noexcept;
@@ -183,9 +196,7 @@ class file_core {
     void unread(std::uint64_t start) noexcept;
     // Records the named file's device and inode (fstat).
     bool note_identity(error_code& ec);
-    // Unlinks path_ if it still names this file; gone, or another file under
-    // the name: nothing to do, no error.
-    error_code remove_name();
+    error_code remove_name();  // name_removal(), blocking
     void destroy() noexcept;
     void set_path(std::string path);
     // Links or renames the open file to r.target (flushed already).
@@ -199,9 +210,7 @@ class file_core {
     bool linkable_ = false;                     // an O_TMPFILE opened without O_EXCL
     std::optional<publish_request> commit_to_;  // atomic_file only
     // The named file's identity, from an fstat when it was created.
-    bool identity_known_ = false;
-    dev_t dev_ = 0;
-    ino_t ino_ = 0;
+    std::optional<file_identity> identity_;
     bool closed_ = false;
     bool deleted_ = false;
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process

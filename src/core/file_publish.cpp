@@ -139,7 +139,7 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
     deleted_ = true;
     {
         error_code ignored;  // the same inode: known already, or learned now
-        if (!identity_known_) note_identity(ignored);
+        if (!identity_) note_identity(ignored);
     }
     if (r.durable) ec = sync_directory(dir);  // published; durability reported
     if (close_after) {

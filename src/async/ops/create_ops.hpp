@@ -18,6 +18,7 @@
 #include "core/create.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
+#include "core/memory_fs.hpp"
 #include "core/mode.hpp"
 #include "core/remove_tree.hpp"
 #include "core/steps/create_steps.hpp"
@@ -40,14 +41,18 @@ class creation {
     // The ring only when resolving the directory makes no system call (the
     // first gettempdir() search writes a probe file).
     bool ring_ok() const noexcept { return !names_.dir.empty() || tempdir_known(); }
+    // On the calling thread when the directory is on a memory file system
+    // (and resolving it blocks on nothing).
+    bool inline_ok() {
+        if (!ring_ok() || !resolve()) return false;
+        memory_fs_ = on_memory_fs(steps_->directory());
+        return memory_fs_;
+    }
+    // Whether inline_ok() found a memory file system.
+    bool on_memory_fs_found() const noexcept { return memory_fs_; }
 
     syscall next() {
-        if (!steps_) {
-            name_series series;
-            if (!make_name_source(names_, series, prepare_ec_)) return {};
-            steps_.emplace(what_, std::move(series), flags_);
-            if (cancelled_) steps_->cancel();
-        }
+        if (!steps_ && !resolve()) return {};
         return steps_->next();
     }
     void on_result(int res) { steps_->on_result(res); }
@@ -72,12 +77,23 @@ class creation {
     bool finish_blocks() const noexcept { return false; }
 
   private:
+    bool resolve() {
+        if (steps_) return true;
+        if (prepare_ec_) return false;
+        name_series series;
+        if (!make_name_source(names_, series, prepare_ec_)) return false;
+        steps_.emplace(what_, std::move(series), flags_);
+        if (cancelled_) steps_->cancel();
+        return true;
+    }
+
     create_what what_;
     name_request names_;
     int flags_;
     std::optional<create_steps> steps_;
     error_code prepare_ec_;
     bool cancelled_ = false;
+    bool memory_fs_ = false;
 };
 
 // A named or anonymous file (temporary_file, named_temporary_file).
@@ -96,6 +112,7 @@ class create_file_op {
     // An anonymous file where O_TMPFILE is known to be refused goes straight
     // to the blocking fallback (file_core::create).
     bool ring_ok() const noexcept { return create_.ring_ok() && !fallback_only(); }
+    bool inline_ok() { return !fallback_only() && create_.inline_ok(); }
     syscall next() { return fallback_only() ? syscall{} : create_.next(); }
     void on_result(int res) { create_.on_result(res); }
     void cancel() noexcept { create_.cancel(); }
@@ -113,6 +130,7 @@ class create_file_op {
             return nullptr;
         }
         std::string path = create_.steps().path();
+        req_.on_memory_fs = create_.on_memory_fs_found();
         return file_core::adopt(req_, mode_, unique_fd(create_.steps().release_fd()),
                                 std::move(path), ec);
     }
@@ -152,6 +170,7 @@ class create_directory_op : public creation {
             ec = error();
             return nullptr;
         }
+        settings_.on_memory_fs = on_memory_fs_found();
         return directory_core::adopt(settings_, steps().path());
     }
 

@@ -27,27 +27,57 @@ struct direct_op_base {
     static constexpr bool cancellable = true;
     static constexpr bool undo_undelivered = false;
     bool ring_ok() const noexcept { return true; }
+    bool inline_ok() const noexcept { return false; }
     void cancel() noexcept {}
     bool finish_blocks() const noexcept { return false; }
 };
 
-// close(fd) of a file that has nothing else to do (begin_direct_close).
+// A direct close (begin_direct_close): the bytes still buffered written
+// out, close(fd), then, for a named file deleted at close, its name's
+// removal (identity-checked). As file_core::close: the first error is
+// reported, and the file is closed and removed whatever happened before.
 class close_op : public direct_op_base {
   public:
     static constexpr bool cancellable = false;  // close is never cancelled
     using value_type = void;
-    close_op(file_ptr f, int fd) noexcept : file_(std::move(f)), steps_(fd) {}
-    syscall next() noexcept { return steps_.next(); }
-    void on_result(int res) noexcept { steps_.on_result(res); }
-    void abandon() noexcept {}
+    close_op(file_ptr f, int fd, std::string unwritten) noexcept
+        : file_(std::move(f)),
+          unwritten_(std::move(unwritten)),
+          writing_(fd, std::string_view(), unwritten_),
+          closing_(fd) {
+        if (file_->removes_name_after_close()) removing_.emplace(file_->name_removal());
+    }
+    bool inline_ok() const noexcept { return file_->on_memory_fs(); }
+    syscall next() noexcept {
+        if (!writing_.finished()) return writing_.next();
+        if (!closed_) return closing_.next();
+        return removing_ ? removing_->next() : syscall{};
+    }
+    void on_result(int res) noexcept {
+        if (!writing_.finished()) return writing_.on_result(res);
+        if (closed_) return removing_->on_result(res);
+        closing_.on_result(res);
+        closed_ = true;
+    }
+    void abandon() noexcept {  // the destructor removes the name if this did not
+        if (removing_ && removing_->finished()) file_->note_name_removed(removing_->error());
+    }
     void finish(error_code& ec) noexcept {
-        ec = steps_.error();
+        ec = writing_.error() ? writing_.error() : closing_.error();
+        if (removing_) {
+            file_->note_name_removed(removing_->error());
+            if (!ec) ec = removing_->error();
+        }
         file_.reset();
     }
 
   private:
     file_ptr file_;
-    close_steps steps_;
+    std::string unwritten_;
+    write_steps writing_;
+    close_steps closing_;
+    bool closed_ = false;
+    std::optional<remove_name_steps> removing_;
 };
 
 // A cleanup's first call: rmdir of the root. An empty tree is gone in one
@@ -57,6 +87,7 @@ class cleanup_op : public direct_op_base {
     static constexpr bool cancellable = false;  // cleanup is never cancelled
     using value_type = void;
     explicit cleanup_op(directory_ptr d) noexcept : dir_(std::move(d)) {}
+    bool inline_ok() const noexcept { return dir_->on_memory_fs(); }
     syscall next() noexcept {
         if (res_) return {};
         return {.what = syscall::kind::unlinkat,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <cstddef>
@@ -13,13 +14,14 @@
 namespace tempio::detail {
 
 struct syscall {
-    enum class kind : unsigned char { none, openat, mkdirat, unlinkat, close, writev, read };
+    enum class kind : unsigned char { none, openat, mkdirat, unlinkat, statx, close, writev, read };
     kind what = kind::none;
     int fd = AT_FDCWD;  // the fd, or the *at calls' directory
     const char* path = nullptr;
     int flags = 0;
-    unsigned mode = 0;
-    const iovec* iov = nullptr;  // writev at the file position
+    unsigned mode = 0;            // openat, mkdirat; statx: the mask
+    struct statx* stx = nullptr;  // statx's result
+    const iovec* iov = nullptr;   // writev at the file position
     unsigned iovcnt = 0;
     void* buf = nullptr;  // read at the file position
     unsigned len = 0;

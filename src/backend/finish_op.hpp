@@ -1,0 +1,59 @@
+// What every driver does once an operation's steps are done: its finish (on
+// the pool when it needs blocking calls, e.g. a refused O_TMPFILE's
+// fallback), then its completion, posted (never inside the call that
+// started it). A result that is never delivered is undone.
+#pragma once
+
+#include <memory>
+#include <type_traits>
+
+#include "async/blocking_op.hpp"
+
+namespace tempio::detail {
+
+template <class Op>
+void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) noexcept {
+    using T = typename Op::value_type;
+    if (op->finish_blocks()) {
+        run_blocking<T>(
+            std::move(h),
+            [op = std::move(op)](error_code& ec, const auto&) { return op->finish(ec); },
+            cancellable::no);
+        return;
+    }
+    error_code ec;
+    if constexpr (std::is_void_v<T>) {
+        try {
+            op->finish(ec);
+        } catch (...) {
+            ec = error_of_current_exception();
+        }
+        op.reset();  // before the completion can run (destroyed means gone)
+        complete_soon(std::move(h), ec);
+    } else {
+        T v{};
+        try {
+            v = op->finish(ec);
+        } catch (...) {
+            ec = error_of_current_exception();
+        }
+        op.reset();
+        if constexpr (Op::undo_undelivered) {
+            if (!ec)
+                return complete_soon_or_undo(std::move(h), std::move(v),
+                                             [](T& made) { Op::undo(made); });
+        }
+        complete_soon(std::move(h), ec, std::move(v));
+    }
+}
+
+// Completes `h` with `ec` and no value (an operation that could not go on).
+template <class T>
+void complete_with_error(handler_of<T> h, error_code ec) noexcept {
+    if constexpr (std::is_void_v<T>)
+        complete_soon(std::move(h), ec);
+    else
+        complete_soon(std::move(h), ec, T{});
+}
+
+}  // namespace tempio::detail

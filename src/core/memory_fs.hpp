@@ -1,0 +1,15 @@
+// Whether a directory is on a file system that never waits on a device
+// (tmpfs, ramfs: statfs's magic), where a create, close or unlink is a few
+// microseconds of memory work (DESIGN section 9).
+#pragma once
+
+#include <string>
+
+namespace tempio::detail {
+
+// Learned once per directory (cached; a directory mounted over later is not
+// noticed: the answer decides only which thread makes a call, never what
+// the call does). False when statfs fails. Thread-safe.
+bool on_memory_fs(const std::string& dir) noexcept;
+
+}  // namespace tempio::detail

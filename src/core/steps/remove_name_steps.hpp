@@ -1,0 +1,85 @@
+// Removing a named temporary file's name, once for both drivers: statx the
+// name (not following a symlink), and unlink it only if it is still the
+// file that was created (same device and inode). A name that is gone, or
+// that another file took, is left alone: no error. EINTR: again.
+//
+// Holds no directory descriptor (file_core.cpp says why); a name swapped
+// between the statx and the unlink can still be lost: Linux has no
+// unlink-if-inode.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+
+#include <cerrno>
+
+#include <boost/system/error_code.hpp>
+
+#include "core/steps/syscall.hpp"
+
+namespace tempio::detail {
+
+// The device and inode a name must still have to be removed.
+struct file_identity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+};
+
+class remove_name_steps {
+  public:
+    // `path` must outlive the steps. No identity: unlinked unchecked.
+    remove_name_steps(const char* path, const file_identity* identity) noexcept
+        : path_(path), state_(identity != nullptr ? state::checking : state::unlinking) {
+        if (identity != nullptr) identity_ = *identity;
+    }
+
+    syscall next() noexcept {
+        switch (state_) {
+            case state::checking:
+                return {.what = syscall::kind::statx,
+                        .fd = AT_FDCWD,
+                        .path = path_,
+                        .flags = AT_SYMLINK_NOFOLLOW,
+                        .mode = STATX_INO,
+                        .stx = &stx_};
+            case state::unlinking:
+                return {.what = syscall::kind::unlinkat, .fd = AT_FDCWD, .path = path_};
+            case state::done:
+                break;
+        }
+        return {};
+    }
+
+    void on_result(int res) noexcept {
+        if (res == -EINTR) return;
+        if (state_ == state::checking) {
+            if (res == -ENOENT || res == -ENOTDIR) return finish(0);  // gone already
+            if (res < 0) return finish(res);
+            bool ours = makedev(stx_.stx_dev_major, stx_.stx_dev_minor) == identity_.dev &&
+                        stx_.stx_ino == identity_.ino;
+            if (!ours) return finish(0);  // not ours any more: leave it
+            state_ = state::unlinking;
+            return;
+        }
+        finish(res == -ENOENT ? 0 : res);
+    }
+
+    bool finished() const noexcept { return state_ == state::done; }
+    const boost::system::error_code& error() const noexcept { return ec_; }
+
+  private:
+    enum class state { checking, unlinking, done };
+    void finish(int res) noexcept {
+        if (res < 0) ec_.assign(-res, boost::system::system_category());
+        state_ = state::done;
+    }
+
+    const char* path_;
+    file_identity identity_;
+    state state_;
+    struct statx stx_ {};
+    boost::system::error_code ec_;
+};
+
+}  // namespace tempio::detail
