@@ -14,9 +14,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <tempio/tempio.hpp>
 
 #include "bench.hpp"
+#include "loop.hpp"
 
 namespace net = tempio::net;
 
@@ -70,6 +72,7 @@ net::awaitable<void> churn_named(std::string dir, int n) {
 // 64 coroutines on one loop, each creating and deleting its share.
 double tempio_named_parallel(const std::string& dir, int total, int tasks) {
     net::io_context ctx(1);
+    net::steady_timer reactor(ctx);  // a reactor, as a real program has (loop.hpp)
     for (int i = 0; i < tasks; ++i)
         net::co_spawn(ctx, churn_named(dir, total / tasks), [](std::exception_ptr e) {
             if (e) std::rethrow_exception(e);
@@ -186,7 +189,7 @@ double floor_spooled(int n) {
 void named_sequential(const config& c, std::vector<row>& out) {
     int n = scaled(c, 1000, 4000);
     auto [t, f] = paired(
-        c, c.reps, [&] { return tempio::run([&] { return tempio_named(c.root, n); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_named(c.root, n); }); },
         [&] { return floor_named(c, n); });
     out.push_back(at_most("named_create_close_delete", t, f, "us/op", 1.5));
 }
@@ -202,7 +205,7 @@ void named_in_flight(const config& c, std::vector<row>& out) {
 void directory_sequential(const config& c, std::vector<row>& out) {
     int n = scaled(c, 1000, 4000);
     auto [t, f] = paired(
-        c, c.reps, [&] { return tempio::run([&] { return tempio_dirs(c.root, n); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_dirs(c.root, n); }); },
         [&] { return floor_dirs(c, n); });
     out.push_back(at_most("directory_create_cleanup", t, f, "us/op", 1.3));
 }
@@ -210,7 +213,7 @@ void directory_sequential(const config& c, std::vector<row>& out) {
 void small_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 200000, 1000000);
     auto [t, f] = paired(
-        c, c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 64, n); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_writes(c.root, 64, n); }); },
         [&] { return floor_fwrite(c, 64, n); });
     out.push_back(at_least("write_64B", t, f, "MB/s", 0.5));
 }
@@ -218,7 +221,8 @@ void small_writes(const config& c, std::vector<row>& out) {
 void large_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 32, 64);
     auto [t, f] = paired(
-        c, c.reps, [&] { return tempio::run([&] { return tempio_writes(c.root, 1 << 20, n); }); },
+        c, c.reps,
+        [&] { return run_with_reactor([&] { return tempio_writes(c.root, 1 << 20, n); }); },
         [&] { return floor_write(c, 1 << 20, n); });
     out.push_back(at_least("write_1MiB", t, f, "MB/s", 0.9));
 }
@@ -226,7 +230,7 @@ void large_writes(const config& c, std::vector<row>& out) {
 void spooled_writes(const config& c, std::vector<row>& out) {
     int n = scaled(c, 200000, 1000000);
     auto [t, f] = paired(
-        c, c.reps, [&] { return tempio::run([&] { return tempio_spooled(n); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_spooled(n); }); },
         [&] { return floor_spooled(n); });
     // The target is absolute: 0.5 us per write, whatever the floor.
     row r{"spooled_write_64B",        t, f, f > 0 ? t / f : 0, "us/op", "<= 0.5 us",

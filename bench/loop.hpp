@@ -54,4 +54,12 @@ class reactor_loop {
     net::steady_timer reactor_;  // never waited on: constructing it is enough
 };
 
+// f() (returning net::awaitable<T>) to completion on a fresh reactor_loop:
+// what tempio::run does, with the reactor a real program has.
+template <class F>
+auto run_with_reactor(F&& f) {
+    reactor_loop loop;
+    return loop.run(std::forward<F>(f)());
+}
+
 }  // namespace bench

@@ -16,6 +16,7 @@
 #include <tempio/tempio.hpp>
 
 #include "bench.hpp"
+#include "loop.hpp"
 
 extern char** environ;
 
@@ -154,7 +155,7 @@ void tree_cleanup(const config& c, std::vector<row>& out) {
     tree_files = c.quick ? 20 : 100;
     std::string name = c.quick ? "cleanup_2k_tree" : "cleanup_10k_tree";
     auto [t, f] = paired(
-        c, reps, [&] { return tempio::run([&] { return tempio_tree(c.root); }); },
+        c, reps, [&] { return run_with_reactor([&] { return tempio_tree(c.root); }); },
         [&] { return floor_rm(c); });
     out.push_back(at_most(name + "_vs_rm_rf", t, f, "ms", 1.0));
     if (!c.quick) {
