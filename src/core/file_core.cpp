@@ -23,9 +23,6 @@ error_code sys_error(int e) {
     return error_code(e, system_category());
 }
 
-// off_t's limit: no position or size passes it, in memory or on disk.
-constexpr std::uint64_t max_offset = INT64_MAX;
-
 // base + off as lseek computes a position: negative is EINVAL, past
 // INT64_MAX is EOVERFLOW (POSIX; Linux says EINVAL for both, but a spooled
 // file must give one answer before and after its rollover).
@@ -45,22 +42,6 @@ bool add_offset(std::uint64_t base, std::int64_t off, std::uint64_t& out, error_
     }
     out = base + static_cast<std::uint64_t>(off);
     return true;
-}
-
-// Memory images up to this size are simply allocated (bad_alloc caught);
-// beyond it, first compared with the machine's RAM plus swap.
-constexpr std::uint64_t small_image = std::uint64_t(1) << 30;
-
-// An image larger than RAM plus swap is refused without trying: resize
-// zero-fills every page, so under overcommit it would be killed rather than
-// fail, and sanitizer allocators abort instead of throwing. One sysinfo per
-// process, the first time an image grows past small_image.
-std::uint64_t memory_ceiling() noexcept {
-    static const std::uint64_t ceiling = [] {
-        std::uint64_t bytes = 0;
-        return sys::total_memory(bytes) ? bytes : UINT64_MAX;
-    }();
-    return ceiling;
 }
 
 }  // namespace
@@ -201,7 +182,7 @@ bool file_core::check(bool want_read, bool want_write, error_code& ec) const {
 // CPython's rule: in memory until a write leaves the position past max_size
 // (max_size 0: never by itself). In append mode the write goes to the end.
 bool file_core::write_rolls_over(std::size_t n) const noexcept {
-    std::uint64_t pos = memory_write_pos();
+    std::uint64_t pos = mem_.write_position(mode_.append);
     return req_.max_size != 0 && (pos > req_.max_size || n > req_.max_size - pos);
 }
 
@@ -214,7 +195,7 @@ bool file_core::write_is_free(std::size_t n) const noexcept {
 bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
     if (closed_ || !mode_.writable) return true;
     if (!in_memory_) return false;
-    std::uint64_t target = size ? *size : mem_pos_;  // truncate() cuts at the position
+    std::uint64_t target = size ? *size : mem_.position();  // truncate() cuts at the position
     return req_.max_size == 0 || target <= req_.max_size || target > max_offset;
 }
 
@@ -264,33 +245,6 @@ bool file_core::sync_position(error_code& ec) {
     return true;
 }
 
-// Zero-fills the image up to `size`; ENOMEM with the image unchanged when
-// that cannot be allocated. A rolled-over file would make it a sparse file;
-// memory has no holes.
-bool file_core::grow_memory(std::uint64_t size, error_code& ec) {
-    if (size > small_image && size > memory_ceiling()) {
-        ec = sys_error(ENOMEM);
-        return false;
-    }
-    try {
-        mem_.resize(static_cast<std::size_t>(size), '\0');  // strong guarantee
-    } catch (const std::exception&) {                       // bad_alloc, length_error
-        ec = sys_error(ENOMEM);
-        return false;
-    }
-    return true;
-}
-
-std::size_t file_core::write_memory(const char* data, std::size_t n, error_code& ec) {
-    if (n == 0) return 0;  // as write(2): an empty write extends nothing
-    std::uint64_t pos = memory_write_pos();
-    std::uint64_t end = pos + n;  // no overflow: write() checked it against max_offset
-    if (end > mem_.size() && !grow_memory(end, ec)) return 0;
-    std::memcpy(mem_.data() + pos, data, n);
-    mem_pos_ = static_cast<std::size_t>(end);
-    return n;
-}
-
 std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec) {
     // Not at the end (append mode) but at the position: its end must stay a
     // valid offset. POSIX says EFBIG (Linux: EINVAL, when it is written).
@@ -331,7 +285,7 @@ std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
     if (in_memory_) {
         // Past off_t's limit, before anything changes: EFBIG, as write(2)
         // at the maximum offset (POSIX).
-        if (n != 0 && n > max_offset - memory_write_pos()) {
+        if (n != 0 && n > max_offset - mem_.write_position(mode_.append)) {
             ec = sys_error(EFBIG);
             return 0;
         }
@@ -341,7 +295,7 @@ std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
             if (ec) return 0;
             return write_fd(data, n, ec);
         }
-        return write_memory(data, n, ec);
+        return mem_.write(data, n, mode_.append, ec);
     }
     if (!drop_read_buffer(ec)) return 0;  // the write goes where the reader is
     return write_fd(data, n, ec);
@@ -357,10 +311,12 @@ std::uint64_t file_core::seek(std::int64_t off, int whence, error_code& ec) {
     }
     std::uint64_t pos = 0;
     if (in_memory_) {
-        std::uint64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? mem_pos_ : mem_.size();
+        std::uint64_t base = whence == SEEK_SET   ? 0
+                             : whence == SEEK_CUR ? mem_.position()
+                                                  : mem_.size();
         if (!add_offset(base, off, pos, ec)) return 0;
-        mem_pos_ = static_cast<std::size_t>(pos);
-        return mem_pos_;
+        mem_.set_position(pos);
+        return pos;
     }
     if (!flush_buffer(ec)) return 0;  // the position is known from here on
     // The kernel wraps past INT64_MAX into EINVAL: say EOVERFLOW, as in memory.
@@ -382,7 +338,7 @@ std::uint64_t file_core::seek(std::int64_t off, int whence, error_code& ec) {
 
 std::uint64_t file_core::tell(error_code& ec) {
     if (!check(false, false, ec)) return 0;
-    if (in_memory_) return mem_pos_;
+    if (in_memory_) return mem_.position();
     if (!pos_known_ && !flush_buffer(ec)) return 0;
     return kpos_ + wbuf_.size() - read_buffered();
 }
@@ -394,18 +350,13 @@ std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
         return 0;
     }
     if (in_memory_) {
-        std::uint64_t target = size ? *size : mem_pos_;
+        std::uint64_t target = size ? *size : mem_.position();
         if (req_.max_size != 0 && target > req_.max_size) {
             rollover(ec);
             if (ec) return 0;
             return truncate(size, ec);
         }
-        if (target > mem_.size()) {
-            if (!grow_memory(target, ec)) return 0;
-        } else {
-            mem_.resize(static_cast<std::size_t>(target));  // shrinking allocates nothing
-        }
-        return target;
+        return mem_.resize(target, ec) ? target : 0;
     }
     if (!flush_buffer(ec)) return 0;
     std::uint64_t target = size ? *size : kpos_;
@@ -456,7 +407,7 @@ void file_core::close(error_code& ec) {
     if (closed_) return;
     closed_ = true;
     if (in_memory_) {
-        std::string().swap(mem_);
+        mem_.release();
         return;
     }
     flush_writes(ec);  // reported, but the file is closed and removed anyway
@@ -484,28 +435,15 @@ void file_core::rollover(error_code& ec) {
     bool linkable = false;  // a rollover file can always be published
     unique_fd fd = create_anonymous_file(req_.names, mode_.append ? O_APPEND : 0, ec, &linkable);
     if (ec) return;
-    // Write the memory image in place (no second copy), then restore the position.
-    std::size_t done = 0;
-    while (done < mem_.size()) {
-        ssize_t r = sys::write(fd.get(), mem_.data() + done, mem_.size() - done);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            ec = last_error();
-            return;  // fd closes; the data stays in memory
-        }
-        done += static_cast<std::size_t>(r);
-    }
-    if (sys::lseek(fd.get(), static_cast<off_t>(mem_pos_), SEEK_SET) < 0) {
-        ec = last_error();
-        return;
-    }
+    // The image in place (no second copy), at its position. On failure the
+    // fd closes and the data stays in memory.
+    if (!mem_.copy_to(fd.get(), ec)) return;
     fd_ = std::move(fd);
     linkable_ = linkable;
-    kpos_ = mem_pos_;
+    kpos_ = mem_.position();
     pos_known_ = true;
     in_memory_ = false;
-    std::string().swap(mem_);
-    mem_pos_ = 0;
+    mem_.release();
 }
 
 int file_core::fileno(error_code& ec) {

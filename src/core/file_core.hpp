@@ -16,6 +16,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "core/create.hpp"
+#include "core/memory_image.hpp"
 #include "core/mode.hpp"
 #include "core/publish.hpp"
 #include "core/steps/remove_name_steps.hpp"
@@ -182,13 +183,8 @@ class file_core {
     std::size_t take_buffered(char* out, std::size_t n) noexcept;
     bool sync_position(error_code& ec);
     std::size_t write_fd(const char* data, std::size_t n, error_code& ec);
-    // In memory: where a write of n bytes goes, and whether it rolls over.
-    std::uint64_t memory_write_pos() const noexcept {
-        return mode_.append ? mem_.size() : mem_pos_;
-    }
+    // In memory: whether a write of n bytes rolls over.
     bool write_rolls_over(std::size_t n) const noexcept;
-    std::size_t write_memory(const char* data, std::size_t n, error_code& ec);
-    bool grow_memory(std::uint64_t size, error_code& ec);
     // The read loops on the fd (they may throw bad_alloc: the callers catch).
     void read_fd(std::string& out, std::size_t max, error_code& ec);
     void readline_fd(std::string& out, error_code& ec);
@@ -226,8 +222,7 @@ class file_core {
     // spooled, before rollover. Positions never pass INT64_MAX (off_t's
     // limit), as on a rolled-over file.
     bool in_memory_ = false;
-    std::string mem_;
-    std::size_t mem_pos_ = 0;
+    memory_image mem_;
 };
 
 }  // namespace tempio::detail

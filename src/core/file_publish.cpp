@@ -45,20 +45,6 @@ bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
     return true;
 }
 
-bool write_all(int fd, const std::string& data, error_code& ec) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = sys::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            ec = errno_code();
-            return false;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
 }  // namespace
 
 bool file_core::publish_fd(int fd, const std::string& target, const publish_request& r,
@@ -106,20 +92,15 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
             ec.assign(EOPNOTSUPP, system_category());  // no O_TMPFILE there: no name-free publish
             return;
         }
-        if (!write_all(fd.get(), mem_, ec)) return;
-        if (sys::lseek(fd.get(), static_cast<off_t>(mem_pos_), SEEK_SET) < 0) {
-            ec = errno_code();
-            return;
-        }
+        if (!mem_.copy_to(fd.get(), ec)) return;
         if (!prepare_fd(fd.get(), r, ec)) return;
         if ((ec = link_into_place(fd.get(), target, r.how))) return;
         fd_ = std::move(fd);
         linkable_ = true;
-        kpos_ = mem_pos_;
+        kpos_ = mem_.position();
         pos_known_ = true;
         in_memory_ = false;
-        std::string().swap(mem_);
-        mem_pos_ = 0;
+        mem_.release();
     } else {
         if (path_.empty() && !linkable_) {
             // Opened O_TMPFILE|O_EXCL (or created and unlinked): the kernel

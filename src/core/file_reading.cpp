@@ -22,7 +22,7 @@ error_code out_of_memory() {
 
 void file_core::unread(std::uint64_t start) noexcept {
     if (in_memory_) {
-        mem_pos_ = static_cast<std::size_t>(start);
+        mem_.set_position(start);
     } else if (sys::lseek(fd_.get(), static_cast<off_t>(start), SEEK_SET) >= 0) {
         kpos_ = start;
     }  // else the bytes are consumed: the position stays where the kernel has it
@@ -31,19 +31,7 @@ void file_core::unread(std::uint64_t start) noexcept {
 std::string file_core::read(std::size_t max, error_code& ec) {
     std::string out;
     if (!check(true, false, ec)) return out;
-    if (in_memory_) {
-        if (mem_pos_ < mem_.size()) {
-            std::size_t n = std::min(max, mem_.size() - mem_pos_);
-            try {
-                out.assign(mem_, mem_pos_, n);
-            } catch (const std::exception&) {
-                ec = out_of_memory();
-                return out;
-            }
-            mem_pos_ += n;
-        }
-        return out;
-    }
+    if (in_memory_) return mem_.read(max, ec);
     if (!flush_writes(ec)) return out;
     // What readline read ahead first.
     std::uint64_t start = kpos_ - read_buffered();
@@ -99,13 +87,7 @@ bool file_core::readline_is_free() const noexcept {
 
 std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
     if (!check(true, false, ec)) return 0;
-    if (in_memory_) {
-        if (mem_pos_ >= mem_.size()) return 0;
-        n = std::min(n, mem_.size() - mem_pos_);
-        std::memcpy(data, mem_.data() + mem_pos_, n);
-        mem_pos_ += n;
-        return n;
-    }
+    if (in_memory_) return mem_.read_into(data, n);
     if (n == 0) return 0;  // nothing asked: no system call (Asio's read_until asks)
     if (read_buffered() != 0) return take_buffered(data, n);
     if (!flush_buffer(ec)) return 0;
@@ -119,19 +101,7 @@ std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
 std::string file_core::readline(error_code& ec) {
     std::string out;
     if (!check(true, false, ec)) return out;
-    if (in_memory_) {
-        if (mem_pos_ >= mem_.size()) return out;
-        auto nl = mem_.find('\n', mem_pos_);
-        std::size_t end = nl == std::string::npos ? mem_.size() : nl + 1;
-        try {
-            out.assign(mem_, mem_pos_, end - mem_pos_);
-        } catch (const std::exception&) {
-            ec = out_of_memory();
-            return out;
-        }
-        mem_pos_ = end;
-        return out;
-    }
+    if (in_memory_) return mem_.readline(ec);
     if (!flush_writes(ec)) return out;
     std::uint64_t start = kpos_ - read_buffered();
     try {
@@ -185,7 +155,7 @@ std::vector<std::string> file_core::readlines(error_code& ec) {
         }
     } catch (const std::exception&) {  // all was read to the end: back to where it began
         std::vector<std::string>().swap(lines);
-        unread((in_memory_ ? mem_pos_ : kpos_) - all.size());
+        unread((in_memory_ ? mem_.position() : kpos_) - all.size());
         ec = out_of_memory();
     }
     return lines;
