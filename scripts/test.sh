@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite through ctest:
-#   dev preset (default backend: io_uring where the kernel allows it), dev
-#   again with TEMPIO_BACKEND=threads forced (the worker pool), dev once more
-#   on /dev/shm with TEMPIO_INLINE=on (tmpfs: creations and closes made on
-#   the calling thread, DESIGN section 9; the tests that prove where work
-#   runs, or count a sequence of calls, are left out of that pass),
-#   asan preset (ASan + UBSan, examples included), tsan preset on the tests
-#   labelled "concurrency".
+# Builds and runs the whole test suite through ctest, once per backend
+# (TEMPIO_BACKEND=io_uring, where the kernel allows it, and the default,
+# the worker pool): dev preset, plus one more dev pass on /dev/shm with
+# TEMPIO_INLINE=on (tmpfs: creations and closes made on the calling thread,
+# DESIGN section 9; the tests that prove where work runs, or count a
+# sequence of calls, are left out of that pass); asan preset (ASan + UBSan,
+# examples included); tsan preset on the tests labelled "concurrency".
 # TEMPIO_TEST_PRESETS chooses a subset, e.g. TEMPIO_TEST_PRESETS=dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,20 +22,19 @@ for preset in $presets; do
   else
     cmake --build --preset "$preset" -j "$jobs"
   fi
-  case "$preset" in
-    dev)
-      ctest --preset dev -j "$jobs"
-      echo "== preset dev, TEMPIO_BACKEND=threads =="
-      TEMPIO_BACKEND=threads ctest --preset dev -j "$jobs"
-      if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
-        echo "== preset dev on /dev/shm, TEMPIO_INLINE=on =="
-        TMPDIR=/dev/shm TEMPIO_INLINE=on ctest --preset dev -j "$jobs" \
-          -E '^(backend|cancellation|[a-z_]*sweep)\.'
-      fi ;;
-    tsan)
-      TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
-        ctest --preset tsan -j "$jobs" -L concurrency ;;
-    *)
-      ctest --preset "$preset" -j "$jobs" ;;
-  esac
+  for backend in io_uring auto; do
+    echo "== preset $preset, TEMPIO_BACKEND=$backend =="
+    case "$preset" in
+      tsan)
+        TEMPIO_BACKEND=$backend TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+          ctest --preset tsan -j "$jobs" -L concurrency ;;
+      *)
+        TEMPIO_BACKEND=$backend ctest --preset "$preset" -j "$jobs" ;;
+    esac
+  done
+  if [ "$preset" = dev ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+    echo "== preset dev on /dev/shm, TEMPIO_INLINE=on =="
+    TMPDIR=/dev/shm TEMPIO_INLINE=on ctest --preset dev -j "$jobs" \
+      -E '^(backend|cancellation|[a-z_]*sweep)\.'
+  fi
 done

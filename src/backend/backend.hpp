@@ -36,9 +36,10 @@ enum class backend_kind { threads, io_uring };
 // The process's backend, chosen once from TEMPIO_BACKEND (see choose_backend).
 backend_kind active_backend() noexcept;
 
-// The backend for a TEMPIO_BACKEND value (null: unset). "threads" never
-// touches io_uring; "io_uring", "auto" and anything else probe it, and fall
-// back to threads when it cannot be used (backend/ring.hpp, ring_usable).
+// The backend for a TEMPIO_BACKEND value (null: unset). "io_uring" probes
+// it and falls back to threads when it cannot be used (backend/ring.hpp,
+// ring_usable); "auto", "threads" and anything else are threads, which
+// never touch io_uring.
 backend_kind choose_backend(const char* env) noexcept;
 
 }  // namespace tempio::detail
