@@ -45,7 +45,7 @@ bool ring_active() {
 class backend : public tempio::test::test_dir {
   protected:
     void TearDown() override {
-        detail::sys::uring_setup_faults().fail_errno = 0;
+        detail::uring_setup_faults().fail_errno = 0;
         test_dir::TearDown();
     }
 
@@ -83,7 +83,7 @@ TEST_F(backend, the_name_says_which_one_runs) {
 }
 
 TEST_F(backend, threads_never_sets_up_a_ring) {
-    auto before = detail::sys::uring_setup_faults().calls.load();
+    auto before = detail::uring_setup_faults().calls.load();
     EXPECT_EQ(detail::choose_backend("threads"), detail::backend_kind::threads);
     EXPECT_EQ(detail::choose_backend("auto"), detail::backend_kind::threads);
     EXPECT_EQ(detail::choose_backend(nullptr), detail::backend_kind::threads);
@@ -91,17 +91,17 @@ TEST_F(backend, threads_never_sets_up_a_ring) {
         net::io_context ctx;
         churn(ctx);
     }
-    EXPECT_EQ(detail::sys::uring_setup_faults().calls.load(), before);
+    EXPECT_EQ(detail::uring_setup_faults().calls.load(), before);
 }
 
 TEST_F(backend, falls_back_to_threads_when_io_uring_cannot_be_set_up) {
     for (int err : {ENOSYS, EPERM, EACCES, ENOMEM}) {
         SCOPED_TRACE(err);
-        detail::sys::uring_setup_faults().fail_errno = err;
-        auto before = detail::sys::uring_setup_faults().calls.load();
+        detail::uring_setup_faults().fail_errno = err;
+        auto before = detail::uring_setup_faults().calls.load();
         EXPECT_EQ(detail::choose_backend("io_uring"), detail::backend_kind::threads);
         // It did try (a build without liburing has nothing to try).
-        EXPECT_EQ(detail::sys::uring_setup_faults().calls.load(),
+        EXPECT_EQ(detail::uring_setup_faults().calls.load(),
                   before + (detail::ring_built() ? 1 : 0));
     }
 }

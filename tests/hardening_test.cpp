@@ -25,12 +25,12 @@ namespace {
 class hardening : public tempio::test::test_dir {};
 
 // Waits (bounded) until `dir` has an entry and, on the pool, the job has
-// posted its completion (a worker counts its job after posting): destroying
+// posted its completion (jobs_finished counts it after posting): destroying
 // the io_context before that would be the test's own use-after-free.
 bool wait_for_entry(const fs::path& dir, unsigned long jobs_before) {
     bool pool = std::string_view(tempio::backend_name()) == "threads";
     for (int i = 0; i < 5000; ++i) {
-        if (!entries(dir).empty() && (!pool || tempio::detail::jobs_run() > jobs_before))
+        if (!entries(dir).empty() && (!pool || tempio::detail::jobs_finished() > jobs_before))
             return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -146,7 +146,7 @@ TEST_F(hardening, mkstemp_result_never_delivered_is_removed) {
         {
             net::io_context ctx;
             bool called = false;
-            auto jobs = tempio::detail::jobs_run();
+            auto jobs = tempio::detail::jobs_finished();
             tempio::async_mkstemp({.dir = dir_},
                                   net::bind_executor(ctx, [&](auto...) { called = true; }));
             ASSERT_TRUE(wait_for_entry(dir_, jobs));
@@ -168,7 +168,7 @@ TEST_F(hardening, mkdtemp_result_never_delivered_is_removed) {
         {
             net::io_context ctx;
             bool called = false;
-            auto jobs = tempio::detail::jobs_run();
+            auto jobs = tempio::detail::jobs_finished();
             tempio::async_mkdtemp({.dir = dir_},
                                   net::bind_executor(ctx, [&](auto...) { called = true; }));
             ASSERT_TRUE(wait_for_entry(dir_, jobs));

@@ -25,9 +25,12 @@ struct job {
 void submit(std::unique_ptr<job> j);
 
 #if TEMPIO_TEST_SEAM
-// Test builds only: jobs run so far by workers (tests use it to prove "no
-// hop"), and whether the calling thread is a worker.
+// Test builds only: jobs taken by workers so far, counted before each runs
+// (tests use it to prove "no hop": a completion seen means its job was
+// counted); jobs finished, counted once the completion is posted (after
+// which the io_context may go); whether the calling thread is a worker.
 unsigned long jobs_run() noexcept;
+unsigned long jobs_finished() noexcept;
 bool on_worker_thread() noexcept;
 #endif
 

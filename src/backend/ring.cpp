@@ -8,6 +8,15 @@
 #include "core/fork_generation.hpp"
 #include "core/sys.hpp"
 
+namespace tempio::detail {
+#if TEMPIO_TEST_SEAM
+setup_fault_state& uring_setup_faults() noexcept {
+    static setup_fault_state state;
+    return state;
+}
+#endif
+}  // namespace tempio::detail
+
 #if TEMPIO_HAS_LIBURING
 
 #include <liburing.h>
@@ -34,7 +43,7 @@ constexpr unsigned ring_entries = 256;
 // on demand).
 int setup_ring(io_uring& r, unsigned entries, io_uring_params& params) {
 #if TEMPIO_TEST_SEAM
-    auto& f = sys::uring_setup_faults();
+    auto& f = uring_setup_faults();
     f.calls.fetch_add(1);
     if (int err = f.fail_errno.load()) return -err;
 #endif
@@ -134,7 +143,7 @@ class ring final : public net::execution_context::service {
 #if TEMPIO_TEST_SEAM
         // The same seam as the blocking calls, so the failure sweeps cover
         // the ring too.
-        if (int err = sys::submission_fault()) {
+        if (int err = sys::driver_call_fault()) {
             // As the close wrapper: a failed close still releases the fd.
             if (c.what == syscall::kind::close) ::close(c.fd);
             injected_.push_back({data, -err});

@@ -4,6 +4,7 @@
 // runs each completion on its own thread. liburing stays inside ring.cpp.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 #include <boost/asio/io_context.hpp>
@@ -29,6 +30,17 @@ class ring_op {
 };
 
 class ring;
+
+#if TEMPIO_TEST_SEAM
+// io_uring_setup is counted apart from the system-call seam, so that sweeps
+// keep their sequences and tests can prove TEMPIO_BACKEND=threads never
+// calls it; `fail_errno` makes every setup fail (0: none do).
+struct setup_fault_state {
+    std::atomic<unsigned long> calls{0};
+    std::atomic<int> fail_errno{0};
+};
+setup_fault_state& uring_setup_faults() noexcept;
+#endif
 
 // The ring of `ctx`, or null: the backend is threads, `ctx` is null, this is
 // a forked child of the ring's process, or the ring could not be set up.

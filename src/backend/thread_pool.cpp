@@ -32,10 +32,9 @@ namespace {
 
 std::atomic<std::size_t> g_max_threads{0};  // 0: not yet decided
 #if TEMPIO_TEST_SEAM
-#if TEMPIO_TEST_SEAM
-std::atomic<unsigned long> g_jobs_run{0};
+std::atomic<unsigned long> g_jobs_run{0};       // taken by a worker
+std::atomic<unsigned long> g_jobs_finished{0};  // run, completion posted
 thread_local bool t_on_worker = false;
-#endif
 #endif
 
 int worker_nice() {
@@ -123,9 +122,7 @@ class thread_pool {
 
     void work() {
 #if TEMPIO_TEST_SEAM
-#if TEMPIO_TEST_SEAM
         t_on_worker = true;
-#endif
 #endif
         lower_priority(nice_);
         std::unique_lock lock(mutex_);
@@ -140,11 +137,13 @@ class thread_pool {
             --queued_;
             lock.unlock();
             j->next = nullptr;
-            j->run();
 #if TEMPIO_TEST_SEAM
-#if TEMPIO_TEST_SEAM
+            // Before it runs: a test that saw a completion sees its job counted.
             g_jobs_run.fetch_add(1, std::memory_order_relaxed);
 #endif
+            j->run();
+#if TEMPIO_TEST_SEAM
+            g_jobs_finished.fetch_add(1, std::memory_order_relaxed);
 #endif
             lock.lock();
         }
@@ -195,14 +194,15 @@ void submit(std::unique_ptr<job> j) {
     pool().submit(std::move(j));
 }
 #if TEMPIO_TEST_SEAM
-#if TEMPIO_TEST_SEAM
+unsigned long jobs_finished() noexcept {
+    return g_jobs_finished.load();
+}
 unsigned long jobs_run() noexcept {
     return g_jobs_run.load();
 }
 bool on_worker_thread() noexcept {
     return t_on_worker;
 }
-#endif
 #endif
 
 }  // namespace tempio::detail

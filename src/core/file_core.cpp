@@ -68,7 +68,7 @@ std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, un
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     core->fd_ = std::move(fd);
     core->set_path(std::move(path));
-    // The ring opens anonymous files with O_TMPFILE only (flags from the request).
+    // A driver opens anonymous files with O_TMPFILE only (flags from the request).
     core->linkable_ = core->path_.empty() && core->req_.linkable;
     if (!core->path_.empty() && !core->note_identity(ec)) {
         core->discard();  // just made: nobody else's yet, removed unchecked
@@ -93,8 +93,8 @@ bool file_core::note_identity(error_code& ec) {
 }
 
 // By path, holding no directory descriptor: one more descriptor per named
-// file would halve how many fit under RLIMIT_NOFILE, and the ring's creation
-// would have to open the directory on the loop thread. The identity check is
+// file would halve how many fit under RLIMIT_NOFILE, and every creation
+// would have to open the directory first. The identity check is
 // what spares an unrelated file that took the name; a held directory would
 // add only a guard against the directory itself being renamed and replaced.
 error_code file_core::remove_name() {

@@ -47,13 +47,8 @@ inline bool inject() noexcept {
 }
 }  // namespace
 
-int submission_fault() noexcept {
+int driver_call_fault() noexcept {
     return inject() ? errno : 0;
-}
-
-setup_fault_state& uring_setup_faults() noexcept {
-    static setup_fault_state state;
-    return state;
 }
 
 #else

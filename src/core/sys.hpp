@@ -35,19 +35,10 @@ void arm_fault(unsigned long nth_call, int err,
 void disarm_fault() noexcept;
 unsigned long call_count() noexcept;
 
-// A system call made through io_uring instead of a wrapper below: counted
-// like one, and 0 or the errno it must fail with (the request then never
-// reaches the kernel, and completes with -errno).
-int submission_fault() noexcept;
-
-// io_uring_setup is counted apart, so that sweeps keep their sequences and
-// tests can prove TEMPIO_BACKEND=threads never calls it; `fail_errno` makes
-// every setup fail (0: none do).
-struct setup_fault_state {
-    std::atomic<unsigned long> calls{0};
-    std::atomic<int> fail_errno{0};
-};
-setup_fault_state& uring_setup_faults() noexcept;
+// A system call a driver makes itself (core/steps/syscall.hpp) instead of
+// through a wrapper below: counted like one, and 0 or the errno it must fail
+// with (the call then never reaches the kernel: the driver reports -errno).
+int driver_call_fault() noexcept;
 #endif
 
 // ---- the wrapped calls (same contracts as the libc functions) --------------

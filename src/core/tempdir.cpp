@@ -21,7 +21,7 @@ std::mutex g_mutex;
 std::string g_cached;  // empty = not yet searched
 // !g_cached.empty(), readable without the mutex: a first search holds the
 // mutex while it probes (blocking), and the loop thread asks whether the
-// directory is known before choosing the ring.
+// directory is known before choosing a driver that would not block.
 std::atomic<bool> g_known{false};
 
 using boost::system::system_category;

@@ -1,8 +1,8 @@
 // The system calls an operation's steps ask for, as data. An operation
 // written as steps (sans-I/O: it names the next call and takes its result)
 // runs unchanged on either driver: run_steps below makes the calls blocking,
-// on the calling thread (the core, the worker pool); the io_uring driver
-// (backend/ring_driver.hpp) submits them as ring requests.
+// on the calling thread (the core, the worker pool); other drivers
+// (src/backend/) make them their own way.
 #pragma once
 
 #include <fcntl.h>
