@@ -112,5 +112,7 @@ void loop_lag(const config& c, std::vector<row>& out);
 void readline(const config& c, std::vector<row>& out);
 void gather_write(const config& c, std::vector<row>& out);
 void atomic_publish(const config& c, std::vector<row>& out);
+// The same work through the same mechanism, plainly (mechanism.cpp).
+void mechanism(const config& c, std::vector<row>& out);
 
 }  // namespace bench

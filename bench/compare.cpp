@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
             {"readline_200k", bench::readline},
             {"gather_write_1000x64B", bench::gather_write},
             {"atomic_publish", bench::atomic_publish},
+            {"mechanism", bench::mechanism},
         };
         for (auto [name, run] : workloads) {
             if (std::strncmp(name, c.only.c_str(), c.only.size()) != 0) continue;
