@@ -7,6 +7,10 @@
 //   for the identity; close + statx + unlink) on a worker thread, handed
 //   over twice per file with a mutex and a condition variable, the caller
 //   waiting each time: the worker pool's mechanism, without tempio.
+// - named_64_in_flight_vs_threads: 64 files in flight against the same five
+//   calls made by as many plain threads as tempio has workers, in parallel
+//   in one directory (ops/s): what parallel creation in one directory
+//   yields on this kernel and machine, without tempio.
 // - write_64B_vs_co_await_post: 64-byte co_await async_write against a
 //   coroutine that copies 64 bytes into an 8 KiB buffer, hands the full
 //   buffer's write(2) to a worker as the pool does, and co_awaits one
@@ -22,7 +26,9 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -31,7 +37,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <tempio/tempio.hpp>
 
@@ -107,6 +116,50 @@ double two_handoffs_named(const config& c, int n) {
         });
     }
     return seconds(clock::now() - t0) / n * 1e6;
+}
+
+// `threads` plain threads, each creating and deleting its share of n files
+// with tempio's five calls, in parallel in one directory; ops/s.
+double parallel_threads_named(const config& c, int n, int threads) {
+    std::string base = fresh_path(c, "parallel");
+    std::vector<std::thread> pool;
+    auto t0 = clock::now();
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = t; i < n; i += threads) {
+                std::string p = base + std::to_string(i);
+                int fd =
+                    ::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                struct stat st {};
+                if (fd < 0 || ::fstat(fd, &st) != 0) std::abort();
+                ::close(fd);
+                struct statx sx {};
+                if (::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_INO, &sx) != 0 ||
+                    ::unlink(p.c_str()) != 0)
+                    std::abort();
+            }
+        });
+    for (auto& th : pool) th.join();
+    return n / seconds(clock::now() - t0);
+}
+
+net::awaitable<void> churn_share(std::string dir, int n) {
+    for (int i = 0; i < n; ++i) {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir});
+        co_await f.async_close();
+    }
+}
+
+double tempio_named_in_flight(const std::string& dir, int total, int tasks) {
+    net::io_context ctx(1);
+    net::steady_timer reactor(ctx);  // a reactor, as a real program has (loop.hpp)
+    for (int i = 0; i < tasks; ++i)
+        net::co_spawn(ctx, churn_share(dir, total / tasks), [](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+        });
+    auto t0 = clock::now();
+    ctx.run();
+    return (total / tasks) * tasks / seconds(clock::now() - t0);
 }
 
 net::awaitable<double> tempio_named_mechanism(std::string dir, int n) {
@@ -198,6 +251,12 @@ void mechanism(const config& c, std::vector<row>& out) {
         [&] { return run_with_reactor([&] { return tempio_named_mechanism(c.root, n); }); },
         [&] { return two_handoffs_named(c, n); });
     out.push_back(info("named_vs_two_handoffs", t, f, "us/op"));
+    int total = c.quick ? 2048 : 8192;
+    int threads = static_cast<int>(tempio::worker_threads());
+    auto [tp, fp] = paired(
+        c, c.reps, [&] { return tempio_named_in_flight(c.root, total, 64); },
+        [&] { return parallel_threads_named(c, total, threads); });
+    out.push_back(info("named_64_in_flight_vs_threads", tp, fp, "ops/s"));
     int w = c.quick ? 200000 : 1000000;
     auto [tw, fw] = paired(
         c, c.reps, [&] { return run_with_reactor([&] { return tempio_small_writes(c.root, w); }); },
