@@ -28,7 +28,8 @@
 ///
 /// The worker-pool backend runs each user-visible operation as one job on a
 /// bounded pool of threads, started on demand. Its bound comes from, in order:
-/// set_worker_threads(), the `TEMPIO_THREADS` environment variable, 4.
+/// set_worker_threads(), the `TEMPIO_THREADS` environment variable, the
+/// number of CPUs clamped to 2..4.
 /// Workers run at a lower priority than the threads that submit to them:
 /// `TEMPIO_WORKER_NICE` (0 to 19, default 5) is added to the submitting
 /// thread's nice value; 0 keeps it.
@@ -49,7 +50,7 @@ void set_worker_threads(std::size_t n);
 ///
 /// The first call without set_worker_threads() decides it from
 /// `TEMPIO_THREADS` (a positive number, 256 at most; anything else is
-/// ignored), else 4.
+/// ignored), else the number of CPUs clamped to 2..4.
 /// @return The bound, 1..256.
 std::size_t worker_threads();
 

@@ -60,7 +60,11 @@ std::size_t default_threads() {
         long n = std::strtol(env, nullptr, 10);
         if (n > 0) return static_cast<std::size_t>(std::min(n, 256L));
     }
-    return 4;
+    // No more runnable workers than CPUs (2 to 4): on a 2-vCPU VM, 4 workers
+    // kept the loop thread waiting for a CPU (loop-lag p99 on tmpfs 1.3-3.3
+    // ms against 0.66-0.73 ms with 2, 64 in flight no slower:
+    // docs/performance.md).
+    return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 4);
 }
 
 class thread_pool {
