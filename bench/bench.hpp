@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 namespace bench {
+
+namespace net = boost::asio;
 
 using clock = std::chrono::steady_clock;
 
@@ -112,6 +116,13 @@ void loop_lag(const config& c, std::vector<row>& out);
 void readline(const config& c, std::vector<row>& out);
 void gather_write(const config& c, std::vector<row>& out);
 void atomic_publish(const config& c, std::vector<row>& out);
+// Pieces of files.cpp that mechanism.cpp measures against its floors: a
+// named file created and closed n times (us/op), 64 tasks doing it on one
+// loop (ops/s), n writes of `chunk` bytes (MB/s), fwrite's floor (MB/s).
+net::awaitable<double> tempio_named(std::string dir, int n);
+double tempio_named_parallel(const std::string& dir, int total, int tasks);
+net::awaitable<double> tempio_writes(std::string dir, std::size_t chunk, int n);
+double floor_fwrite(const config& c, std::size_t chunk, int n);
 // The same work through the same mechanism, plainly (mechanism.cpp).
 void mechanism(const config& c, std::vector<row>& out);
 

@@ -23,15 +23,14 @@
 namespace net = tempio::net;
 
 namespace bench {
-namespace {
 
 constexpr int file_flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 
-[[noreturn]] void fail(const char* what) {
+[[noreturn]] static void fail(const char* what) {
     throw std::system_error(errno, std::generic_category(), what);
 }
 
-int scaled(const config& c, int quick, int full) {
+static int scaled(const config& c, int quick, int full) {
     return c.quick ? quick : full;
 }
 
@@ -47,7 +46,7 @@ net::awaitable<double> tempio_named(std::string dir, int n) {
 }
 
 // The floor: the three system calls tempio's create and close make at least.
-double floor_named(const config& c, int n) {
+static double floor_named(const config& c, int n) {
     std::string base = fresh_path(c, "named");
     std::vector<std::string> names;
     names.reserve(n);
@@ -62,7 +61,7 @@ double floor_named(const config& c, int n) {
     return seconds(clock::now() - t0) / n * 1e6;
 }
 
-net::awaitable<void> churn_named(std::string dir, int n) {
+static net::awaitable<void> churn_named(std::string dir, int n) {
     for (int i = 0; i < n; ++i) {
         auto f = co_await tempio::named_temporary_file::async_create({.dir = dir});
         co_await f.async_close();
@@ -84,7 +83,7 @@ double tempio_named_parallel(const std::string& dir, int total, int tasks) {
 
 // ---- temporary directory create + cleanup --------------------------------
 
-net::awaitable<double> tempio_dirs(std::string dir, int n) {
+static net::awaitable<double> tempio_dirs(std::string dir, int n) {
     auto t0 = clock::now();
     for (int i = 0; i < n; ++i) {
         auto d = co_await tempio::temporary_directory::async_create({.dir = dir});
@@ -93,7 +92,7 @@ net::awaitable<double> tempio_dirs(std::string dir, int n) {
     co_return seconds(clock::now() - t0) / n * 1e6;
 }
 
-double floor_dirs(const config& c, int n) {
+static double floor_dirs(const config& c, int n) {
     std::string base = fresh_path(c, "dir");
     std::vector<std::string> names;
     names.reserve(n);
@@ -139,7 +138,7 @@ double floor_fwrite(const config& c, std::size_t chunk, int n) {
 }
 
 // Large writes: the floor is write(2) straight from the caller's buffer.
-double floor_write(const config& c, std::size_t chunk, int n) {
+static double floor_write(const config& c, std::size_t chunk, int n) {
     std::string data(chunk, 'x');
     std::string p = fresh_path(c, "write");
     int fd = ::open(p.c_str(), file_flags, 0600);
@@ -161,7 +160,7 @@ double floor_write(const config& c, std::size_t chunk, int n) {
 
 // ---- spooled, in memory ----------------------------------------------------
 
-net::awaitable<double> tempio_spooled(int n) {
+static net::awaitable<double> tempio_spooled(int n) {
     std::string data(64, 'x');
     auto ex = co_await net::this_coro::executor;
     tempio::spooled_temporary_file f(ex, {});
@@ -173,7 +172,7 @@ net::awaitable<double> tempio_spooled(int n) {
 }
 
 // The floor: the memory work alone, appending to a std::string.
-double floor_spooled(int n) {
+static double floor_spooled(int n) {
     std::string data(64, 'x');
     std::string mem;
     auto t0 = clock::now();
@@ -183,8 +182,6 @@ double floor_spooled(int n) {
     }
     return seconds(clock::now() - t0) / n * 1e6;
 }
-
-}  // namespace
 
 void named_sequential(const config& c, std::vector<row>& out) {
     int n = scaled(c, 1000, 4000);

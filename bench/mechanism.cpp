@@ -28,7 +28,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -37,10 +36,7 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <tempio/tempio.hpp>
 
@@ -143,45 +139,6 @@ double parallel_threads_named(const config& c, int n, int threads) {
     return n / seconds(clock::now() - t0);
 }
 
-net::awaitable<void> churn_share(std::string dir, int n) {
-    for (int i = 0; i < n; ++i) {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir});
-        co_await f.async_close();
-    }
-}
-
-double tempio_named_in_flight(const std::string& dir, int total, int tasks) {
-    net::io_context ctx(1);
-    net::steady_timer reactor(ctx);  // a reactor, as a real program has (loop.hpp)
-    for (int i = 0; i < tasks; ++i)
-        net::co_spawn(ctx, churn_share(dir, total / tasks), [](std::exception_ptr e) {
-            if (e) std::rethrow_exception(e);
-        });
-    auto t0 = clock::now();
-    ctx.run();
-    return (total / tasks) * tasks / seconds(clock::now() - t0);
-}
-
-net::awaitable<double> tempio_named_mechanism(std::string dir, int n) {
-    auto t0 = clock::now();
-    for (int i = 0; i < n; ++i) {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir});
-        co_await f.async_close();
-    }
-    co_return seconds(clock::now() - t0) / n * 1e6;
-}
-
-net::awaitable<double> tempio_small_writes(std::string dir, int n) {
-    std::string data(64, 'x');
-    auto f = co_await tempio::named_temporary_file::async_create({.dir = dir});
-    auto t0 = clock::now();
-    for (int i = 0; i < n; ++i) co_await f.async_write(data);
-    co_await f.async_flush();
-    double s = seconds(clock::now() - t0);
-    co_await f.async_close();
-    co_return 64.0 * n / s / 1e6;
-}
-
 net::awaitable<double> tempio_try_writes(std::string dir, int n, std::size_t buffering) {
     std::string data(64, 'x');
     auto f =
@@ -193,21 +150,6 @@ net::awaitable<double> tempio_try_writes(std::string dir, int n, std::size_t buf
     double s = seconds(clock::now() - t0);
     co_await f.async_close();
     co_return 64.0 * n / s / 1e6;
-}
-
-double fwrite_writes(const config& c, int n) {
-    std::string data(64, 'x');
-    std::string p = fresh_path(c, "fwrite");
-    FILE* fp = std::fopen(p.c_str(), "w+x");
-    if (fp == nullptr) fail("fopen");
-    auto t0 = clock::now();
-    for (int i = 0; i < n; ++i)
-        if (std::fwrite(data.data(), 1, data.size(), fp) != data.size()) fail("fwrite");
-    if (std::fflush(fp) != 0) fail("fflush");
-    double s = seconds(clock::now() - t0);
-    std::fclose(fp);
-    ::unlink(p.c_str());
-    return 64.0 * n / s / 1e6;
 }
 
 // 64 bytes copied into an 8 KiB buffer (its write(2) handed to a worker
@@ -247,19 +189,18 @@ row info(std::string name, double t, double f, std::string unit) {
 void mechanism(const config& c, std::vector<row>& out) {
     int n = c.quick ? 1000 : 4000;
     auto [t, f] = paired(
-        c, c.reps,
-        [&] { return run_with_reactor([&] { return tempio_named_mechanism(c.root, n); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_named(c.root, n); }); },
         [&] { return two_handoffs_named(c, n); });
     out.push_back(info("named_vs_two_handoffs", t, f, "us/op"));
     int total = c.quick ? 2048 : 8192;
     int threads = static_cast<int>(tempio::worker_threads());
     auto [tp, fp] = paired(
-        c, c.reps, [&] { return tempio_named_in_flight(c.root, total, 64); },
+        c, c.reps, [&] { return tempio_named_parallel(c.root, total, 64); },
         [&] { return parallel_threads_named(c, total, threads); });
     out.push_back(info("named_64_in_flight_vs_threads", tp, fp, "ops/s"));
     int w = c.quick ? 200000 : 1000000;
     auto [tw, fw] = paired(
-        c, c.reps, [&] { return run_with_reactor([&] { return tempio_small_writes(c.root, w); }); },
+        c, c.reps, [&] { return run_with_reactor([&] { return tempio_writes(c.root, 64, w); }); },
         [&] {
             return run_with_reactor([&] { return co_await_post_writes(fresh_path(c, "post"), w); });
         });
@@ -270,7 +211,7 @@ void mechanism(const config& c, std::vector<row>& out) {
             [&] {
                 return run_with_reactor([&] { return tempio_try_writes(c.root, w, buffering); });
             },
-            [&] { return fwrite_writes(c, w); });
+            [&] { return floor_fwrite(c, 64, w); });
         out.push_back(
             at_least(buffering == 8192 ? "write_64B_try_write" : "write_64B_try_write_64KiB_buffer",
                      ts, fs, "MB/s", 0.5));
