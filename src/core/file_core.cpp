@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/fork_generation.hpp"
+#include "core/steps/close_file_steps.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 
@@ -198,22 +199,20 @@ bool file_core::writes_through(std::size_t n) const noexcept {
 void file_core::close(error_code& ec) {
     ec.clear();
     if (closed_) return;
-    closed_ = true;
     if (in_memory_) {
+        closed_ = true;
         mem_.release();
         return;
     }
-    flush_writes(ec);  // reported, but the file is closed and removed anyway
-    std::string().swap(wbuf_);
-    close_steps closing(fd_.release());
+    // The same steps as a driver's close (ops/file_io_ops.hpp): a write
+    // error is reported, but the file is closed and removed anyway; a
+    // refused unlink is reported, and the destructor tries once more.
+    std::string unwritten;
+    int fd = begin_direct_close(unwritten);
+    close_file_steps closing(fd, std::move(unwritten), close_removal());
     run_steps(closing);
-    if (!ec) ec = closing.error();
-    if (unlinks_at_close()) {
-        error_code rm = remove_name();
-        // A refused unlink is reported; the destructor tries once more.
-        deleted_ = !rm;
-        if (!ec) ec = rm;
-    }
+    ec = closing.error();
+    if (closing.removal_finished()) note_name_removed(closing.removal_error());
 }
 
 // ---- spooled ------------------------------------------------------------

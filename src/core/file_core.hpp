@@ -141,11 +141,16 @@ class file_core {
     // (core/steps), which a driver may make itself (src/async/ops) ---
     // A close on disk is: the write buffer written out, close(fd), then,
     // for a named file deleted at close, the name's removal
-    // (removes_name_after_close, name_removal, note_name_removed). begin
+    // (core/steps/close_file_steps.hpp: close_removal, note_name_removed). begin
     // hands the fd and the unwritten bytes over (the file counts as closed
     // from now on); -1 when closed already or in memory (close() then).
     int begin_direct_close(std::string& unwritten) noexcept;
     bool removes_name_after_close() const noexcept { return unlinks_at_close(); }
+    // The name removal a close makes: a named file deleted at close.
+    std::optional<remove_name_steps> close_removal() const {
+        if (!removes_name_after_close()) return std::nullopt;
+        return name_removal();
+    }
     // Unlinks path_ if it still names this file (its identity, from
     // creation); gone, or another file under the name: no error.
     remove_name_steps name_removal() const noexcept;

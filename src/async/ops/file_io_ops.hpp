@@ -13,6 +13,7 @@
 
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
+#include "core/steps/close_file_steps.hpp"
 #include "core/steps/io_steps.hpp"
 
 namespace tempio::detail {
@@ -32,52 +33,28 @@ struct direct_op_base {
     bool finish_blocks() const noexcept { return false; }
 };
 
-// A direct close (begin_direct_close): the bytes still buffered written
-// out, close(fd), then, for a named file deleted at close, its name's
-// removal (identity-checked). As file_core::close: the first error is
-// reported, and the file is closed and removed whatever happened before.
+// A direct close (begin_direct_close): core/steps/close_file_steps.hpp.
 class close_op : public direct_op_base {
   public:
     static constexpr bool cancellable = false;  // close is never cancelled
     using value_type = void;
-    close_op(file_ptr f, int fd, std::string unwritten) noexcept
-        : file_(std::move(f)),
-          unwritten_(std::move(unwritten)),
-          writing_(fd, std::string_view(), unwritten_),
-          closing_(fd) {
-        if (file_->removes_name_after_close()) removing_.emplace(file_->name_removal());
-    }
+    close_op(file_ptr f, int fd, std::string unwritten)
+        : file_(std::move(f)), steps_(fd, std::move(unwritten), file_->close_removal()) {}
     bool inline_ok() const noexcept { return file_->on_memory_fs(); }
-    syscall next() noexcept {
-        if (!writing_.finished()) return writing_.next();
-        if (!closed_) return closing_.next();
-        return removing_ ? removing_->next() : syscall{};
-    }
-    void on_result(int res) noexcept {
-        if (!writing_.finished()) return writing_.on_result(res);
-        if (closed_) return removing_->on_result(res);
-        closing_.on_result(res);
-        closed_ = true;
-    }
+    syscall next() noexcept { return steps_.next(); }
+    void on_result(int res) noexcept { steps_.on_result(res); }
     void abandon() noexcept {  // the destructor removes the name if this did not
-        if (removing_ && removing_->finished()) file_->note_name_removed(removing_->error());
+        if (steps_.removal_finished()) file_->note_name_removed(steps_.removal_error());
     }
     void finish(error_code& ec) noexcept {
-        ec = writing_.error() ? writing_.error() : closing_.error();
-        if (removing_) {
-            file_->note_name_removed(removing_->error());
-            if (!ec) ec = removing_->error();
-        }
+        ec = steps_.error();
+        abandon();
         file_.reset();
     }
 
   private:
     file_ptr file_;
-    std::string unwritten_;
-    write_steps writing_;
-    close_steps closing_;
-    bool closed_ = false;
-    std::optional<remove_name_steps> removing_;
+    close_file_steps steps_;
 };
 
 // A cleanup's first call: rmdir of the root. An empty tree is gone in one
