@@ -31,7 +31,7 @@ const auto* const report =
 const bool one_worker = (tempio::set_worker_threads(1), true);
 
 constexpr auto tuple = net::as_tuple(net::deferred);
-const std::string big(20000, 'B');
+const std::string big(100000, 'B');  // more than the 65536-byte write buffer
 
 class async_sweep : public tempio::test::sweep_fixture {
   protected:

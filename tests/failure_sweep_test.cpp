@@ -75,7 +75,7 @@ class core_sweep : public tempio::test::sweep_fixture {
     }
 };
 
-const std::string big(20000, 'B');  // more than the 8192-byte write buffer
+const std::string big(100000, 'B');  // more than the 65536-byte write buffer
 
 }  // namespace
 

@@ -181,3 +181,88 @@ TEST_F(tokens, integers_are_never_taken_for_tokens) {
         EXPECT_EQ(co_await f.async_read(), "abcd");
     });
 }
+
+// Issue 14: a coroutine's co_await of an operation whose result is known in
+// the initiation (a buffered write, a buffered line, a known position)
+// resumes at once, not through the scheduler; at most `limit` in a row, so
+// the io_context's other handlers still run between them.
+namespace {
+constexpr std::size_t in_a_row = tempio::detail::inline_resumption::limit;
+
+// The handlers io_context::run executed while one coroutine made `n`
+// operations that each complete at once.
+template <class Op>
+std::size_t handlers_run_for(Op op, int n) {
+    net::io_context ctx;
+    tempio::spooled_temporary_file f(ctx.get_executor(), {});
+    net::co_spawn(
+        ctx,
+        [&]() -> net::awaitable<void> {
+            for (int i = 0; i < n; ++i) co_await op(f);
+        },
+        net::detached);
+    return ctx.run();
+}
+}  // namespace
+
+TEST_F(tokens, a_coroutine_resumes_at_once_when_the_result_is_known_yet_yields) {
+    const int n = 1000;
+    auto deferred_write = [](tempio::spooled_temporary_file& f) { return f.async_write("x"); };
+    auto awaitable_write = [](tempio::spooled_temporary_file& f) {
+        return f.async_write("x", net::use_awaitable);
+    };
+    auto engine_tell = [](tempio::spooled_temporary_file& f) { return f.async_tell(); };
+    for (std::size_t handlers : {handlers_run_for(deferred_write, n),
+                                 handlers_run_for(awaitable_write, n),
+                                 handlers_run_for(engine_tell, n)}) {
+        // One post per `in_a_row + 1` operations, plus co_spawn's own few.
+        EXPECT_LE(handlers, n / (in_a_row + 1) + 8) << "resumed through the scheduler";
+        EXPECT_GE(handlers, n / (in_a_row + 1)) << "more than `limit` in a row";
+    }
+}
+
+TEST_F(tokens, callbacks_and_composed_tokens_are_still_posted) {
+    net::io_context ctx;
+    tempio::spooled_temporary_file f(ctx.get_executor(), {});
+    bool called = false;
+    f.async_write("x", [&](error_code, std::size_t) { called = true; });
+    EXPECT_FALSE(called) << "a callback ran inside the initiating call";
+    ctx.run();
+    EXPECT_TRUE(called);
+    // as_tuple wraps the coroutine's handler: posted, as any other handler.
+    ctx.restart();
+    net::co_spawn(
+        ctx,
+        [&]() -> net::awaitable<void> {
+            for (int i = 0; i < 100; ++i) {
+                auto [ec, n] = co_await f.async_write("x", net::as_tuple(net::deferred));
+                EXPECT_FALSE(ec);
+                EXPECT_EQ(n, 1u);
+            }
+        },
+        net::detached);
+    EXPECT_GE(ctx.run(), 100u);
+}
+
+TEST_F(tokens, a_file_destroyed_right_after_resuming_at_once_is_gone_at_once) {
+    tempio::run([&]() -> net::awaitable<void> {
+        fs::path path;
+        {
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+            path = f.path();
+            co_await f.async_write("x");      // buffered: resumes at once
+            EXPECT_EQ(co_await f.async_tell(), 1u);  // the engine's at-once path
+        }
+        EXPECT_FALSE(fs::exists(path)) << "the operation kept the file alive";
+    });
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(tokens, a_million_writes_resumed_at_once_do_not_grow_the_stack) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
+        for (int i = 0; i < 1000000; ++i) co_await f.async_write("0123456789abcdef");
+        EXPECT_EQ(co_await f.async_tell(), 16000000u);
+        co_await f.async_close();
+    });
+}

@@ -4,9 +4,12 @@
 /// `AsyncFile`), and an Asio stream (`async_read_some` / `async_write_some`).
 ///
 /// Every operation completes on the handler's associated executor, or the
-/// file's executor when the handler has none, never inside the initiating call.
+/// file's executor when the handler has none, never inside the initiating call
+/// -- except that a coroutine's `co_await` (net::deferred, net::use_awaitable)
+/// of an operation whose result is known at once resumes the coroutine there,
+/// at most 16 times in a row: no callback ever runs inside the initiating call.
 /// Small writes fill a user-space buffer (`options::buffering` bytes, default
-/// 8192; 0 = unbuffered) and complete without a worker hop; the buffer reaches
+/// 65536; 0 = unbuffered) and complete without a worker hop; the buffer reaches
 /// the kernel when full, before a read, seek, truncate or fileno, on flush and
 /// on close. Operations that need the kernel run as one job on a worker.
 ///
@@ -47,14 +50,21 @@ namespace tempio {
 /// at once. The handler receives an `error_code` first. It is called on its
 /// associated executor, or on this file's executor when it has none, and never
 /// from within the initiating function: an operation that needs no system call
-/// is posted.
+/// is posted. One exception, for coroutines: when the handler is the one Asio
+/// makes for `co_await` of a `net::deferred` operation or for
+/// `net::use_awaitable`, such an operation resumes the coroutine at once
+/// (Asio starts an operation only after the coroutine has suspended, so no
+/// code is re-entered), at most 16 times in a row on a thread; the next one is
+/// posted, so other handlers of the io_context still run between them.
+/// Wrapped handlers (`net::as_tuple(...)`, `net::bind_executor`, composed
+/// operations) are always posted.
 ///
 /// @par Where the work runs
 /// - Without a worker hop or a system call (posted at once): every operation on
 ///   a closed or moved-from file; a spooled file's operations while it is in
 ///   memory, except a write or truncate that rolls it over, `async_rollover`
 ///   and `async_fileno`; a write that fits in the user-space buffer (the
-///   options' `buffering`, default 8192 bytes; 0 = unbuffered); `async_tell`
+///   options' `buffering`, default 65536 bytes; 0 = unbuffered); `async_tell`
 ///   when the position is known; `async_flush` with nothing buffered.
 /// - Otherwise as one job on tempio's worker pool (tempio/backend.hpp). With the
 ///   io_uring backend, `async_read`, `async_readinto`, `async_read_some`, writes
@@ -248,8 +258,9 @@ class basic_async_file {
     /// line cannot be allocated; the position is unchanged); the system's error.
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_readline(Token&& token = {}) {
-        return detail::initiate_on<std::string>(
+        return detail::initiate_on_or_now<std::string>(
             executor_, std::forward<Token>(token),
+            [f = weak_core()] { return detail::try_readline(f.lock().get()); },
             [f = weak_core()](auto h) { detail::start_readline(f.lock(), std::move(h)); });
     }
     /// @brief Reads the remaining lines (Python's `readlines()`).
@@ -328,8 +339,13 @@ class basic_async_file {
     /// memory); the system's error (`ENOSPC`, `EDQUOT`, `EIO`, ...).
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
-        return detail::initiate_on<std::size_t>(
-            executor_, std::forward<Token>(token), [f = weak_core(), data](auto h) {
+        return detail::initiate_on_or_now<std::size_t>(
+            executor_, std::forward<Token>(token),
+            [f = weak_core(), data]() -> std::optional<detail::result_now<std::size_t>> {
+                if (!detail::try_write(f.lock().get(), data)) return std::nullopt;
+                return detail::result_now<std::size_t>{error_code(), data.size()};
+            },
+            [f = weak_core(), data](auto h) {
                 detail::start_write(f.lock(), net::buffer(data), std::move(h));
             });
     }

@@ -44,7 +44,7 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// completes).
     struct options {
         std::string_view mode = "wb";  ///< as the file classes; must allow writing
-        std::size_t buffering = 8192;  ///< write buffer; 0 = unbuffered
+        std::size_t buffering = 65536; ///< write buffer; 0 = unbuffered
         bool replace = true;           ///< false: commit never replaces (file_exists)
         /// fdatasync before the publish, fsync of the directory after it.
         bool durable = true;

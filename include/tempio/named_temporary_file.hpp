@@ -55,7 +55,7 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
         /// `r w a x`, each at most once, not both `b` and `t`. `"w+"` and
         /// `"w+b"` behave the same (bytes in `std::string`).
         std::string_view mode = "w+b";
-        std::size_t buffering = 8192;     ///< write buffer; 0 = unbuffered
+        std::size_t buffering = 65536;    ///< write buffer; 0 = unbuffered
         std::string_view suffix{};        ///< Ends the name; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< Starts the name; no `/` or NUL.
         path_view dir{};                  ///< Where the file goes; empty: gettempdir().

@@ -9,7 +9,8 @@
 /// A rollover that fails leaves everything in memory, intact and usable, and
 /// reports the error.
 /// In memory, operations make no system call and no worker hop; they still
-/// complete through the executor, never inline.
+/// complete through the executor, never inline (a coroutine's `co_await`
+/// resumes at once: see async_file.hpp).
 /// Cancellation: as async_file. A cancelled rollover loses nothing.
 #pragma once
 
@@ -31,7 +32,8 @@ namespace tempio {
 /// usable, and reports the error (`dir`'s errors appear then, not at creation).
 ///
 /// In memory, operations make no system call and no worker hop; they still
-/// complete through the executor, never inline. A rollover runs on a worker.
+/// complete through the executor, never inline (a coroutine's `co_await`
+/// resumes at once: see async_file.hpp). A rollover runs on a worker.
 ///
 /// @par Per-operation cancellation
 /// As basic_async_file: `terminal`, `partial`, `total`, before the work starts.
@@ -57,7 +59,7 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
         /// @brief Python/`fopen` mode: letters `r w a x + b t`, exactly one of
         /// `r w a x`, each at most once, not both `b` and `t`.
         std::string_view mode = "w+b";
-        std::size_t buffering = 8192;     ///< write buffer after rollover; 0 = unbuffered
+        std::size_t buffering = 65536;    ///< write buffer after rollover; 0 = unbuffered
         std::string_view suffix{};        ///< For the rolled-over file; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< For the rolled-over file; no `/` or NUL.
         path_view dir{};  ///< Where a rollover creates the file; empty: gettempdir().

@@ -233,4 +233,18 @@ void complete_soon(handler<T...> h, error_code ec, V&&... v) {
     });
 }
 
+// Completes `h` with a result known inside its initiation: a coroutine's own
+// handler is resumed here (within inline_resumption's bound), any other is
+// posted (complete_soon). Only for a call made from the initiating function.
+template <class... T, class... V>
+void complete_at_once(handler<T...> h, error_code ec, V&&... v) {
+    if (h.resumes_coroutine()) {
+        if (inline_resumption slot; slot) {
+            std::move(h)(ec, std::forward<V>(v)...);
+            return;
+        }
+    }
+    complete_soon(std::move(h), ec, std::forward<V>(v)...);
+}
+
 }  // namespace tempio::detail

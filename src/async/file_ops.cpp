@@ -17,15 +17,15 @@ error_code ebadf() {
             boost::system::system_category()};  // compares equal to net::error::bad_descriptor
 }
 
-// Runs `op(core, ec)` now when `free`, else as a worker job.
+// Runs `op(core, ec)` now when `free` (a coroutine resumes at once:
+// complete_at_once), else as a worker job.
 template <class T, class Op>
-void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
-              cancellable c = cancellable::yes) {
+void dispatch(file_ptr f, handler_of<T> h, bool free, Op op, cancellable c = cancellable::yes) {
     if (!f) {
         if constexpr (std::is_void_v<T>)
-            return complete_soon(std::move(h), ebadf());
+            return complete_at_once(std::move(h), ebadf());
         else
-            return complete_soon(std::move(h), ebadf(), value_on_error<T>());
+            return complete_at_once(std::move(h), ebadf(), value_on_error<T>());
     }
     if (free) {
         // On the caller's thread: an exception (out of memory growing a
@@ -37,7 +37,8 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
             } catch (...) {
                 ec = error_of_current_exception();
             }
-            complete_soon(std::move(h), ec);
+            f.reset();  // the resumed coroutine may destroy the file
+            complete_at_once(std::move(h), ec);
         } else {
             T value = value_on_error<T>();
             try {
@@ -46,12 +47,14 @@ void dispatch(const file_ptr& f, handler_of<T> h, bool free, Op op,
                 ec = error_of_current_exception();
                 value = value_on_error<T>();
             }
-            complete_soon(std::move(h), ec, std::move(value));
+            f.reset();  // the resumed coroutine may destroy the file
+            complete_at_once(std::move(h), ec, std::move(value));
         }
         return;
     }
     run_blocking<T>(
-        std::move(h), [f, op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
+        std::move(h),
+        [f = std::move(f), op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
 }
 
 bool memory_or_closed(const file_ptr& f) {
@@ -85,6 +88,17 @@ bool try_write(file_core* f, std::string_view data) noexcept {
     std::size_t n = f->write(data.data(), data.size(), ec);
     return !ec && n == data.size();  // a failed buffered write changes nothing
 }
+std::optional<result_now<std::string>> try_readline(file_core* f) noexcept {
+    if (f == nullptr || !f->is_open() || !(f->in_memory() || f->readline_is_free()))
+        return std::nullopt;
+    try {
+        result_now<std::string> r;
+        r.value = f->readline(r.ec);
+        return r;
+    } catch (...) {  // out of memory for the result: the slow path reports it
+        return std::nullopt;
+    }
+}
 int native_handle(const file_core* f) noexcept {
     return f ? f->native_handle() : -1;
 }
@@ -111,116 +125,125 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
     start_op<create_file_op>(std::move(h), std::move(req), mode);
 }
 
-void start_read(const file_ptr& f, std::size_t max, handler<std::string> h) {
+void start_read(file_ptr f, std::size_t max, handler<std::string> h) {
     // Served from readline's read buffer: no hop.
     bool free = memory_or_closed(f) || f->read_is_free(max);
     if (!free && f->reads_through()) return start_op<read_op>(std::move(h), f, max);
-    dispatch<std::string>(f, std::move(h), free,
+    dispatch<std::string>(std::move(f), std::move(h), free,
                           [max](file_core& c, error_code& ec) { return c.read(max, ec); });
 }
 
-void start_readline(const file_ptr& f, handler<std::string> h) {
+void start_readline(file_ptr f, handler<std::string> h) {
     // A line already in the read buffer costs no hop (one read(2) fills it
     // for many lines).
-    dispatch<std::string>(f, std::move(h), memory_or_closed(f) || f->readline_is_free(),
+    bool free = memory_or_closed(f) || f->readline_is_free();
+    dispatch<std::string>(std::move(f), std::move(h), free,
                           [](file_core& c, error_code& ec) { return c.readline(ec); });
 }
 
-void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h) {
+void start_readlines(file_ptr f, handler<std::vector<std::string>> h) {
+    bool free = memory_or_closed(f);
     dispatch<std::vector<std::string>>(
-        f, std::move(h), memory_or_closed(f),
+        std::move(f), std::move(h), free,
         [](file_core& c, error_code& ec) { return c.readlines(ec); });
 }
 
-void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
-                    handler<std::size_t> h) {
+void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handler<std::size_t> h) {
     // An empty buffer needs no system call: net::async_read_until asks for
     // one whenever a line is already buffered, and must not pay a hop.
     bool free =
         memory_or_closed(f) || (b.size() == 0 && f->flush_is_free()) || f->readinto_is_free();
     if (!free && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
-    dispatch<std::size_t>(f, std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
-        std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
-        if (eof_is_error) eof_as_error(ec, n, b.size());
-        return n;
+    dispatch<std::size_t>(
+        std::move(f), std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
+            std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
+            if (eof_is_error) eof_as_error(ec, n, b.size());
+            return n;
+        });
+}
+
+void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
+    if (f && f->writes_through(b.size()))
+        return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
+    bool free = !f || f->write_is_free(b.size());
+    dispatch<std::size_t>(std::move(f), std::move(h), free, [b](file_core& c, error_code& ec) {
+        return c.write(static_cast<const char*>(b.data()), b.size(), ec);
     });
 }
 
-void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h) {
-    if (f && f->writes_through(b.size()))
-        return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
-    dispatch<std::size_t>(f, std::move(h), !f || f->write_is_free(b.size()),
-                          [b](file_core& c, error_code& ec) {
-                              return c.write(static_cast<const char*>(b.data()), b.size(), ec);
-                          });
-}
-
-void start_write_owned(const file_ptr& f, std::string data, handler<> h) {
+void start_write_owned(file_ptr f, std::string data, handler<> h) {
     if (f && f->writes_through(data.size()))
         return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
     bool free = !f || f->write_is_free(data.size());
-    dispatch<void>(f, std::move(h), free, [data = std::move(data)](file_core& c, error_code& ec) {
-        c.write(data.data(), data.size(), ec);
-    });
+    dispatch<void>(std::move(f), std::move(h), free,
+                   [data = std::move(data)](file_core& c, error_code& ec) {
+                       c.write(data.data(), data.size(), ec);
+                   });
 }
 
-void start_write_joined(const file_ptr& f, std::string data, handler<std::size_t> h) {
+void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h) {
     if (f && f->writes_through(data.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
                                                std::move(data));
     bool free = !f || f->write_is_free(data.size());
-    dispatch<std::size_t>(f, std::move(h), free,
+    dispatch<std::size_t>(std::move(f), std::move(h), free,
                           [data = std::move(data)](file_core& c, error_code& ec) {
                               return c.write(data.data(), data.size(), ec);
                           });
 }
 
-void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h) {
+void start_seek(file_ptr f, std::int64_t off, whence w, handler<std::uint64_t> h) {
+    bool free = memory_or_closed(f);
     dispatch<std::uint64_t>(
-        f, std::move(h), memory_or_closed(f),
+        std::move(f), std::move(h), free,
         [off, w](file_core& c, error_code& ec) { return c.seek(off, static_cast<int>(w), ec); });
 }
 
-void start_tell(const file_ptr& f, handler<std::uint64_t> h) {
-    dispatch<std::uint64_t>(f, std::move(h), !f || f->tell_is_free(),
+void start_tell(file_ptr f, handler<std::uint64_t> h) {
+    bool free = !f || f->tell_is_free();
+    dispatch<std::uint64_t>(std::move(f), std::move(h), free,
                             [](file_core& c, error_code& ec) { return c.tell(ec); });
 }
 
-void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size,
-                    handler<std::uint64_t> h) {
+void start_truncate(file_ptr f, std::optional<std::uint64_t> size, handler<std::uint64_t> h) {
     bool free = !f || f->truncate_is_free(size ? &*size : nullptr);
-    dispatch<std::uint64_t>(f, std::move(h), free, [size](file_core& c, error_code& ec) {
+    dispatch<std::uint64_t>(std::move(f), std::move(h), free, [size](file_core& c, error_code& ec) {
         return c.truncate(size ? &*size : nullptr, ec);
     });
 }
 
-void start_flush(const file_ptr& f, handler<> h) {
-    dispatch<void>(f, std::move(h), !f || f->flush_is_free(),
+void start_flush(file_ptr f, handler<> h) {
+    bool free = !f || f->flush_is_free();
+    dispatch<void>(std::move(f), std::move(h), free,
                    [](file_core& c, error_code& ec) { c.flush(ec); });
 }
 
-void start_close(const file_ptr& f, handler<> h) {
+void start_close(file_ptr f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
     std::string unwritten;
     if (int fd = f->begin_direct_close(unwritten); fd >= 0)
         return start_op<close_op>(std::move(h), f, fd, std::move(unwritten));
+    bool free = memory_or_closed(f);
     dispatch<void>(
-        f, std::move(h), memory_or_closed(f), [](file_core& c, error_code& ec) { c.close(ec); },
+        std::move(f), std::move(h), free, [](file_core& c, error_code& ec) { c.close(ec); },
         cancellable::no);
 }
 
-void start_sync(const file_ptr& f, bool data_only, handler<> h) {
-    dispatch<void>(f, std::move(h), !f || f->sync_is_free(),
+void start_sync(file_ptr f, bool data_only, handler<> h) {
+    bool free = !f || f->sync_is_free();
+    dispatch<void>(std::move(f), std::move(h), free,
                    [data_only](file_core& c, error_code& ec) { c.sync(data_only, ec); });
 }
 
-void start_rollover(const file_ptr& f, handler<> h) {
-    dispatch<void>(f, std::move(h), !f || !f->in_memory() || !f->is_open(),
+void start_rollover(file_ptr f, handler<> h) {
+    bool free = !f || !f->in_memory() || !f->is_open();
+    dispatch<void>(std::move(f), std::move(h), free,
                    [](file_core& c, error_code& ec) { c.rollover(ec); });
 }
 
-void start_fileno(const file_ptr& f, handler<int> h) {
-    dispatch<int>(f, std::move(h), !f || !f->is_open(),
+void start_fileno(file_ptr f, handler<int> h) {
+    bool free = !f || !f->is_open();
+    dispatch<int>(std::move(f), std::move(h), free,
                   [](file_core& c, error_code& ec) { return c.fileno(ec); });
 }
 

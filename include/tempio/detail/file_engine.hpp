@@ -39,26 +39,27 @@ struct file_spec {
 };
 
 void start_create_file(const file_spec& spec, handler<file_ptr> h);
+// The operations on a file take the core by value: one that completes at
+// once drops it before a coroutine resumes (which may destroy the file).
 file_ptr make_spooled_file(const file_spec& spec, error_code& ec);  // no I/O
 
-void start_read(const file_ptr& f, std::size_t max, handler<std::string> h);
-void start_readline(const file_ptr& f, handler<std::string> h);
-void start_readlines(const file_ptr& f, handler<std::vector<std::string>> h);
+void start_read(file_ptr f, std::size_t max, handler<std::string> h);
+void start_readline(file_ptr f, handler<std::string> h);
+void start_readlines(file_ptr f, handler<std::vector<std::string>> h);
 // eof_is_error: the stream form (read_some) reports net::error::eof at EOF.
-void start_readinto(const file_ptr& f, net::mutable_buffer b, bool eof_is_error,
-                    handler<std::size_t> h);
-void start_write(const file_ptr& f, net::const_buffer b, handler<std::size_t> h);
-void start_write_owned(const file_ptr& f, std::string data, handler<> h);
+void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handler<std::size_t> h);
+void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h);
+void start_write_owned(file_ptr f, std::string data, handler<> h);
 // A gathered write (async_write_some of several buffers): completes with its size.
-void start_write_joined(const file_ptr& f, std::string data, handler<std::size_t> h);
-void start_seek(const file_ptr& f, std::int64_t off, whence w, handler<std::uint64_t> h);
-void start_tell(const file_ptr& f, handler<std::uint64_t> h);
-void start_truncate(const file_ptr& f, std::optional<std::uint64_t> size, handler<std::uint64_t> h);
-void start_flush(const file_ptr& f, handler<> h);
-void start_sync(const file_ptr& f, bool data_only, handler<> h);
-void start_close(const file_ptr& f, handler<> h);
-void start_rollover(const file_ptr& f, handler<> h);
-void start_fileno(const file_ptr& f, handler<int> h);
+void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h);
+void start_seek(file_ptr f, std::int64_t off, whence w, handler<std::uint64_t> h);
+void start_tell(file_ptr f, handler<std::uint64_t> h);
+void start_truncate(file_ptr f, std::optional<std::uint64_t> size, handler<std::uint64_t> h);
+void start_flush(file_ptr f, handler<> h);
+void start_sync(file_ptr f, bool data_only, handler<> h);
+void start_close(file_ptr f, handler<> h);
+void start_rollover(file_ptr f, handler<> h);
+void start_fileno(file_ptr f, handler<int> h);
 
 // Publishing: one job (detail in src/async/publish_ops.cpp).
 void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h);
@@ -83,6 +84,9 @@ std::filesystem::path keep_file(file_core* f);
 
 bool is_open(const file_core* f) noexcept;
 bool try_write(file_core* f, std::string_view data) noexcept;
+// A line the file can give without a system call (a spooled file in memory,
+// or a line in the read buffer): read, with its error; else nothing.
+std::optional<result_now<std::string>> try_readline(file_core* f) noexcept;
 int native_handle(const file_core* f) noexcept;
 bool rolled(const file_core* f) noexcept;
 std::filesystem::path path_of(const file_core* f);

@@ -4,17 +4,20 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "tempio/config.hpp"
 
@@ -67,6 +70,40 @@ net::io_context* io_context_of(const Executor& ex) {
     return nullptr;
 }
 
+// Asio's own handlers for a coroutine's `co_await` (of a net::deferred
+// operation, or with net::use_awaitable). Asio starts an operation only
+// after the coroutine has suspended (awaitable_frame::after_suspend), so
+// such a handler may be called from inside the initiation: the coroutine
+// resumes at once instead of through the scheduler. No user code runs
+// inside the initiating call that it could re-enter, which is what the
+// never-inline rule protects callbacks from (docs/design-decisions.md,
+// "Coroutines resume at once").
+template <class H>
+inline constexpr bool is_coroutine_handler = false;
+template <class Signature, class Executor>
+inline constexpr bool
+    is_coroutine_handler<net::detail::awaitable_async_op_handler<Signature, Executor>> = true;
+template <class Executor, class... T>
+inline constexpr bool is_coroutine_handler<net::detail::awaitable_handler<Executor, T...>> = true;
+
+// Bounds the coroutines resumed inside their initiation on this thread:
+// each one nests on the stack until a completion is posted, so after `limit`
+// in a row the next is posted, which unwinds the stack and lets the
+// io_context's other handlers run (a coroutine that only fills a buffer
+// cannot starve them).
+class inline_resumption {
+  public:
+    static constexpr unsigned limit = 16;
+    inline_resumption() noexcept;  // takes a slot if one is free
+    ~inline_resumption();
+    inline_resumption(const inline_resumption&) = delete;
+    inline_resumption& operator=(const inline_resumption&) = delete;
+    explicit operator bool() const noexcept { return taken_; }
+
+  private:
+    bool taken_;
+};
+
 // What the compiled engine receives: the type-erased completion handler
 // (bound to its never-blocking executor) and the io_context that executor
 // runs on, if any, as an argument (there is no other channel).
@@ -79,7 +116,8 @@ class handler {
     using allocator_type = typename erased_type::allocator_type;
 
     handler() = default;
-    handler(erased_type h, net::io_context* io) noexcept : h_(std::move(h)), io_(io) {}
+    handler(erased_type h, net::io_context* io, bool coroutine = false) noexcept
+        : h_(std::move(h)), io_(io), coroutine_(coroutine) {}
 
     executor_type get_executor() const noexcept { return net::get_associated_executor(h_); }
     cancellation_slot_type get_cancellation_slot() const noexcept {
@@ -87,6 +125,9 @@ class handler {
     }
     allocator_type get_allocator() const noexcept { return h_.get_allocator(); }
     net::io_context* io_context() const noexcept { return io_; }
+    // A coroutine's own handler (is_coroutine_handler): a result known inside
+    // the initiation may resume it there.
+    bool resumes_coroutine() const noexcept { return coroutine_; }
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
     template <class... A>
@@ -97,12 +138,14 @@ class handler {
   private:
     erased_type h_;
     net::io_context* io_ = nullptr;
+    bool coroutine_ = false;
 };
 
 // The engine's handler for a completion handler `h` about to run on `hex`.
 template <class... T, class H, class Executor>
 handler<T...> make_handler(H&& h, const Executor& hex) {
-    return handler<T...>(net::bind_executor(hex, std::forward<H>(h)), io_context_of(hex));
+    return handler<T...>(net::bind_executor(hex, std::forward<H>(h)), io_context_of(hex),
+                         is_coroutine_handler<std::decay_t<H>>);
 }
 
 // Starts an operation without an I/O object: the handler's associated
@@ -127,6 +170,39 @@ auto initiate_on(const Executor& ex, Token&& token, Start start, Args&&... args)
             start(std::move(a)..., make_handler<T...>(std::move(h), hex));
         },
         token, std::forward<Args>(args)...);
+}
+
+// A result an operation could produce inside its initiation: its work was
+// done without a system call (a buffered write, a buffered line).
+template <class T>
+struct result_now {
+    error_code ec;
+    T value;
+};
+
+// As initiate_on, for an operation that can often finish at once: when the
+// handler is a coroutine's own (is_coroutine_handler) and a slot of
+// inline_resumption is free, `now()` is tried first, and a result resumes
+// the coroutine here, through no type erasure and no scheduler. Otherwise,
+// or when `now()` returns nothing (it then did nothing), `start` runs as
+// with initiate_on. Nothing of the initiation may be touched once the
+// coroutine resumed: it may have destroyed the operation.
+template <class T, class Executor, class Token, class Now, class Start>
+auto initiate_on_or_now(const Executor& ex, Token&& token, Now now, Start start) {
+    return net::async_initiate<Token, void(error_code, T)>(
+        [ex, now, start](auto h) mutable {
+            if constexpr (is_coroutine_handler<decltype(h)>) {
+                if (inline_resumption slot; slot) {
+                    if (std::optional<result_now<T>> r = now()) {
+                        std::move(h)(r->ec, std::move(r->value));
+                        return;
+                    }
+                }
+            }
+            auto hex = never_blocking(net::get_associated_executor(h, ex));
+            start(make_handler<T>(std::move(h), hex));
+        },
+        token);
 }
 
 }  // namespace tempio::detail
