@@ -212,9 +212,9 @@ TEST_F(tokens, a_coroutine_resumes_at_once_when_the_result_is_known_yet_yields) 
         return f.async_write("x", net::use_awaitable);
     };
     auto engine_tell = [](tempio::spooled_temporary_file& f) { return f.async_tell(); };
-    for (std::size_t handlers : {handlers_run_for(deferred_write, n),
-                                 handlers_run_for(awaitable_write, n),
-                                 handlers_run_for(engine_tell, n)}) {
+    for (std::size_t handlers :
+         {handlers_run_for(deferred_write, n), handlers_run_for(awaitable_write, n),
+          handlers_run_for(engine_tell, n)}) {
         // One post per `in_a_row + 1` operations, plus co_spawn's own few.
         EXPECT_LE(handlers, n / (in_a_row + 1) + 8) << "resumed through the scheduler";
         EXPECT_GE(handlers, n / (in_a_row + 1)) << "more than `limit` in a row";
@@ -250,7 +250,7 @@ TEST_F(tokens, a_file_destroyed_right_after_resuming_at_once_is_gone_at_once) {
         {
             auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             path = f.path();
-            co_await f.async_write("x");      // buffered: resumes at once
+            co_await f.async_write("x");             // buffered: resumes at once
             EXPECT_EQ(co_await f.async_tell(), 1u);  // the engine's at-once path
         }
         EXPECT_FALSE(fs::exists(path)) << "the operation kept the file alive";

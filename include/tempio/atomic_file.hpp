@@ -43,9 +43,9 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// initiation has run (with `net::deferred`, until the `co_await`
     /// completes).
     struct options {
-        std::string_view mode = "wb";  ///< as the file classes; must allow writing
-        std::size_t buffering = 65536; ///< write buffer; 0 = unbuffered
-        bool replace = true;           ///< false: commit never replaces (file_exists)
+        std::string_view mode = "wb";   ///< as the file classes; must allow writing
+        std::size_t buffering = 65536;  ///< write buffer; 0 = unbuffered
+        bool replace = true;            ///< false: commit never replaces (file_exists)
         /// fdatasync before the publish, fsync of the directory after it.
         bool durable = true;
         /// Default: the replaced target's mode, else 0666 & ~umask (what a

@@ -43,7 +43,7 @@ class basic_temporary_file : public basic_async_file<Executor> {
         /// `r w a x`, each at most once, not both `b` and `t`. `"w+"` and
         /// `"w+b"` behave the same (bytes in `std::string`).
         std::string_view mode = "w+b";
-        std::size_t buffering = 65536; ///< write buffer; 0 = unbuffered
+        std::size_t buffering = 65536;  ///< write buffer; 0 = unbuffered
         /// Appended to the name (unused with `O_TMPFILE`); no `/` or NUL.
         std::string_view suffix{};
         /// Starts the name (unused with `O_TMPFILE`); no `/` or NUL.

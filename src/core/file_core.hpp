@@ -32,7 +32,7 @@ struct file_request {
     file_kind kind = file_kind::anonymous;
     std::string mode = "w+b";
     name_request names;
-    std::size_t buffer_size = 65536; // 0: every write reaches the kernel at once
+    std::size_t buffer_size = 65536;  // 0: every write reaches the kernel at once
     bool keep = false;
     bool delete_on_close = true;
     std::size_t max_size = 0;  // spooled only
