@@ -5,6 +5,7 @@
 #include <future>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 
 #include "core/names.hpp"
 #include "support/test_dir.hpp"
@@ -219,6 +221,19 @@ TEST_F(tokens, a_coroutine_resumes_at_once_when_the_result_is_known_yet_yields) 
         EXPECT_LE(handlers, n / (in_a_row + 1) + 8) << "resumed through the scheduler";
         EXPECT_GE(handlers, n / (in_a_row + 1)) << "more than `limit` in a row";
     }
+}
+
+TEST_F(tokens, net_async_write_in_a_coroutine_resumes_at_once_too) {
+    // Asio's write_op passes at most 16 buffers per async_write_some: 1,000
+    // buffers are 63 calls, each completing at once on a file in memory.
+    std::vector<net::const_buffer> buffers(1000, net::buffer("0123456789abcdef", 16));
+    auto write_all = [&](tempio::spooled_temporary_file& f) {
+        return net::async_write(f, buffers, net::deferred);
+    };
+    const int calls = 10, per_call = 63;
+    std::size_t handlers = handlers_run_for(write_all, calls);
+    EXPECT_LE(handlers, calls * per_call / (in_a_row + 1) + 8) << "resumed through the scheduler";
+    EXPECT_GE(handlers, calls * per_call / (in_a_row + 1)) << "more than `limit` in a row";
 }
 
 TEST_F(tokens, callbacks_and_composed_tokens_are_still_posted) {

@@ -259,9 +259,9 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_readline(Token&& token = {}) {
         return detail::initiate_on_or_now<std::string>(
-            executor_, std::forward<Token>(token),
-            [f = weak_core()] { return detail::try_readline(f.lock().get()); },
-            [f = weak_core()](auto h) { detail::start_readline(f.lock(), std::move(h)); });
+            executor_, std::forward<Token>(token), weak_core(),
+            [](const auto& f) { return detail::try_readline(f.lock().get()); },
+            [](const auto& f, auto h) { detail::start_readline(f.lock(), std::move(h)); });
     }
     /// @brief Reads the remaining lines (Python's `readlines()`).
     ///
@@ -340,12 +340,12 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
         return detail::initiate_on_or_now<std::size_t>(
-            executor_, std::forward<Token>(token),
-            [f = weak_core(), data]() -> std::optional<detail::result_now<std::size_t>> {
+            executor_, std::forward<Token>(token), weak_core(),
+            [data](const auto& f) -> std::optional<detail::result_now<std::size_t>> {
                 if (!detail::try_write(f.lock().get(), data)) return std::nullopt;
                 return detail::result_now<std::size_t>{error_code(), data.size()};
             },
-            [f = weak_core(), data](auto h) {
+            [data](const auto& f, auto h) {
                 detail::start_write(f.lock(), net::buffer(data), std::move(h));
             });
     }

@@ -89,11 +89,13 @@ bool try_write(file_core* f, std::string_view data) noexcept {
     return !ec && n == data.size();  // a failed buffered write changes nothing
 }
 std::optional<result_now<std::string>> try_readline(file_core* f) noexcept {
-    if (f == nullptr || !f->is_open() || !(f->in_memory() || f->readline_is_free()))
-        return std::nullopt;
+    if (f == nullptr || !f->is_open()) return std::nullopt;
     try {
         result_now<std::string> r;
-        r.value = f->readline(r.ec);
+        if (f->in_memory())
+            r.value = f->readline(r.ec);
+        else if (!f->take_buffered_line(r.value))
+            return std::nullopt;
         return r;
     } catch (...) {  // out of memory for the result: the slow path reports it
         return std::nullopt;

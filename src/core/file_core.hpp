@@ -107,6 +107,9 @@ class file_core {
     std::size_t write(const char* data, std::size_t n, error_code& ec);
     std::string read(std::size_t max, error_code& ec);  // max == SIZE_MAX: to EOF
     std::string readline(error_code& ec);
+    // A whole line from the read buffer, searched once (no system call);
+    // false, nothing consumed: none buffered, or the file is not read from.
+    bool take_buffered_line(std::string& out);
     std::vector<std::string> readlines(error_code& ec);
     std::size_t readinto(char* data, std::size_t n, error_code& ec);
     std::uint64_t seek(std::int64_t off, int whence, error_code& ec);

@@ -18,6 +18,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "tempio/config.hpp"
 
@@ -85,6 +86,13 @@ inline constexpr bool
     is_coroutine_handler<net::detail::awaitable_async_op_handler<Signature, Executor>> = true;
 template <class Executor, class... T>
 inline constexpr bool is_coroutine_handler<net::detail::awaitable_handler<Executor, T...>> = true;
+// net::async_write's own operation, for a coroutine: it only calls
+// async_write_some again or, at the end, the coroutine's handler. (It passes
+// at most 16 buffers per call: 1,000 small buffers are 63 calls.)
+template <class Stream, class Buffers, class Iterator, class Condition, class Handler>
+inline constexpr bool
+    is_coroutine_handler<net::detail::write_op<Stream, Buffers, Iterator, Condition, Handler>> =
+        is_coroutine_handler<Handler>;
 
 // Bounds the coroutines resumed inside their initiation on this thread:
 // each one nests on the stack until a completion is posted, so after `limit`
@@ -182,25 +190,26 @@ struct result_now {
 
 // As initiate_on, for an operation that can often finish at once: when the
 // handler is a coroutine's own (is_coroutine_handler) and a slot of
-// inline_resumption is free, `now()` is tried first, and a result resumes
-// the coroutine here, through no type erasure and no scheduler. Otherwise,
-// or when `now()` returns nothing (it then did nothing), `start` runs as
-// with initiate_on. Nothing of the initiation may be touched once the
-// coroutine resumed: it may have destroyed the operation.
-template <class T, class Executor, class Token, class Now, class Start>
-auto initiate_on_or_now(const Executor& ex, Token&& token, Now now, Start start) {
+// inline_resumption is free, `now(target)` is tried first, and a result
+// resumes the coroutine here, through no type erasure and no scheduler.
+// Otherwise, or when `now` returns nothing (it then did nothing),
+// `start(target, handler)` runs as with initiate_on. `target` (the file's
+// weak pointer) is captured once for both. Nothing of the initiation may be
+// touched once the coroutine resumed: it may have destroyed the operation.
+template <class T, class Executor, class Token, class Target, class Now, class Start>
+auto initiate_on_or_now(const Executor& ex, Token&& token, Target target, Now now, Start start) {
     return net::async_initiate<Token, void(error_code, T)>(
-        [ex, now, start](auto h) mutable {
+        [ex, target = std::move(target), now, start](auto h) mutable {
             if constexpr (is_coroutine_handler<decltype(h)>) {
                 if (inline_resumption slot; slot) {
-                    if (std::optional<result_now<T>> r = now()) {
+                    if (std::optional<result_now<T>> r = now(target)) {
                         std::move(h)(r->ec, std::move(r->value));
                         return;
                     }
                 }
             }
             auto hex = never_blocking(net::get_associated_executor(h, ex));
-            start(make_handler<T>(std::move(h), hex));
+            start(target, make_handler<T>(std::move(h), hex));
         },
         token);
 }
