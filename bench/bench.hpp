@@ -5,10 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <tempio/named_temporary_file.hpp>
 
 namespace bench {
 
@@ -123,6 +126,25 @@ net::awaitable<double> tempio_named(std::string dir, int n);
 double tempio_named_parallel(const std::string& dir, int total, int tasks);
 net::awaitable<double> tempio_writes(std::string dir, std::size_t chunk, int n);
 double floor_fwrite(const config& c, std::size_t chunk, int n);
+// A temporary directory created and cleaned up n times (us/op).
+net::awaitable<double> tempio_dirs(std::string dir, int n);
+// Pieces of streams.cpp likewise. Every side of readline hands over each
+// line as a std::string and counts its bytes (which also keeps the compiler
+// from eliding the strings); expect() throws unless the counts match.
+struct tally {
+    std::size_t lines = 0, bytes = 0;
+};
+void expect(const tally& got, const tally& want, const char* who);
+std::string make_lines(std::size_t n);  // n lines of 38 bytes
+net::awaitable<void> make_file(std::string dir, const std::string& content,
+                               std::optional<tempio::named_temporary_file>& out);
+net::awaitable<double> tempio_readline(tempio::named_temporary_file& f, tally want);  // lines/s
+net::awaitable<void> close_file(tempio::named_temporary_file& f);
+// n times net::async_write of gather_count buffers of gather_size bytes,
+// then a flush (MB/s).
+inline constexpr std::size_t gather_count = 1000, gather_size = 64;
+net::awaitable<double> tempio_gather(std::string dir, const std::vector<net::const_buffer>& bufs,
+                                     int n);
 // The same work through the same mechanism, plainly (mechanism.cpp).
 void mechanism(const config& c, std::vector<row>& out);
 

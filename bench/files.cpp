@@ -83,7 +83,7 @@ double tempio_named_parallel(const std::string& dir, int total, int tasks) {
 
 // ---- temporary directory create + cleanup --------------------------------
 
-static net::awaitable<double> tempio_dirs(std::string dir, int n) {
+net::awaitable<double> tempio_dirs(std::string dir, int n) {
     auto t0 = clock::now();
     for (int i = 0; i < n; ++i) {
         auto d = co_await tempio::temporary_directory::async_create({.dir = dir});

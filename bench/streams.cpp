@@ -29,11 +29,10 @@ namespace {
     throw std::system_error(errno, std::generic_category(), what);
 }
 
-// Every side hands over each line as a std::string and counts its bytes
-// (which also keeps the compiler from eliding the strings).
-struct tally {
-    std::size_t lines = 0, bytes = 0;
-};
+}  // namespace
+
+// tally, expect, make_lines, make_file, tempio_readline, close_file and
+// tempio_gather are shared with mechanism.cpp (bench.hpp).
 
 void expect(const tally& got, const tally& want, const char* who) {
     if (got.lines != want.lines || got.bytes != want.bytes)
@@ -80,6 +79,8 @@ net::awaitable<double> tempio_readline(tempio::named_temporary_file& f, tally wa
     co_return static_cast<double>(got.lines) / s;
 }
 
+namespace {
+
 // What an Asio user writes on the same file: async_read_until with a
 // dynamic_buffer over a std::string, the line copied out, then consumed.
 net::awaitable<double> asio_read_until(tempio::named_temporary_file& f, tally want) {
@@ -118,13 +119,13 @@ double floor_getline(const std::string& path, tally want) {
     return static_cast<double>(got.lines) / s;
 }
 
+}  // namespace
+
 net::awaitable<void> close_file(tempio::named_temporary_file& f) {
     co_await f.async_close();
 }
 
 // ---- gathered writes -------------------------------------------------------
-
-constexpr std::size_t gather_count = 1000, gather_size = 64;
 
 // n times net::async_write of the 1,000 buffers, then a flush; MB/s.
 // Creation and close are outside the timed part.
@@ -138,6 +139,8 @@ net::awaitable<double> tempio_gather(std::string dir, const std::vector<net::con
     co_await f.async_close();
     co_return static_cast<double>(gather_count * gather_size) * n / s / 1e6;
 }
+
+namespace {
 
 // The floor: one writev(2) of the same 1,000 buffers, n times.
 double floor_writev(const config& c, const std::vector<iovec>& iov, int n) {
