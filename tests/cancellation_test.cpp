@@ -204,8 +204,11 @@ TEST_F(cancellation, a_cancelled_read_does_nothing) {
     wait_started();
     net::cancellation_signal signal;
     error_code ec;
-    f.async_write("data", net::bind_cancellation_slot(signal.slot(),
-                                                      [&](error_code e, std::size_t) { ec = e; }));
+    // Past the bound of writes made at once on a memory file system (128
+    // KiB), so that it waits for a worker even when the directory is tmpfs.
+    const std::string data(256 << 10, 'd');
+    f.async_write(data, net::bind_cancellation_slot(signal.slot(),
+                                                    [&](error_code e, std::size_t) { ec = e; }));
     signal.emit(net::cancellation_type::terminal);
     g_release = true;
     ctx_.run();

@@ -1,10 +1,14 @@
 // DESIGN section 9: on a memory file system (tmpfs), creations, closes and
 // an empty directory's removal make their system calls on the calling
 // thread (the inline driver), and still complete through a post, never
-// inside the initiating call. Off unless TEMPIO_INLINE=on.
+// inside the initiating call. Off unless TEMPIO_INLINE=on. Bounded writes
+// (buffer + data at most 128 KiB) run at once on a memory file system
+// (learned per directory at creation, or at a spooled file's first flush
+// after its rollover) with TEMPIO_INLINE=writes or on.
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
+#include <cstdlib>
 #include <string_view>
 
 #include <gtest/gtest.h>
@@ -12,6 +16,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/inline_driver.hpp"
+#include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
 #include "support/files.hpp"
 #include "support/test_dir.hpp"
@@ -20,6 +25,7 @@
 namespace fs = std::filesystem;
 namespace net = tempio::net;
 using tempio::error_code;
+using tempio::detail::inline_level;
 using tempio::test::entries;
 
 namespace {
@@ -36,10 +42,11 @@ class inline_dispatch : public ::testing::Test {
         if (!is_tmpfs("/dev/shm")) GTEST_SKIP() << "/dev/shm is not tmpfs here";
         dir_ = fs::path(tempio::mkdtemp({.prefix = "inline-test", .dir = "/dev/shm"}));
         fds_ = tempio::test::open_fds();
-        tempio::detail::set_inline_dispatch_for_testing(true);
+        saved_ = tempio::detail::inline_dispatch_level();
+        tempio::detail::set_inline_dispatch_for_testing(inline_level::on);
     }
     void TearDown() override {
-        tempio::detail::set_inline_dispatch_for_testing(false);
+        tempio::detail::set_inline_dispatch_for_testing(saved_);
         if (dir_.empty()) return;
         EXPECT_EQ(tempio::test::open_fds(), fds_) << "descriptors leaked";
         fs::remove_all(dir_);
@@ -48,6 +55,7 @@ class inline_dispatch : public ::testing::Test {
 
     fs::path dir_;
     std::set<std::string> fds_;
+    inline_level saved_ = inline_level::writes;
 };
 
 }  // namespace
@@ -149,7 +157,7 @@ TEST_F(inline_dispatch, errors_are_still_delivered_through_the_handler) {
 }
 
 TEST_F(inline_dispatch, never_keeps_the_calls_off_the_calling_thread) {
-    tempio::detail::set_inline_dispatch_for_testing(false);
+    tempio::detail::set_inline_dispatch_for_testing(inline_level::never);
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
@@ -160,4 +168,87 @@ TEST_F(inline_dispatch, never_keeps_the_calls_off_the_calling_thread) {
         EXPECT_GE(tempio::detail::jobs_run(), jobs + 2);
     }
     EXPECT_TRUE(entries(dir_).empty());
+}
+
+// Bounded writes (TEMPIO_INLINE=writes, and on).
+namespace {
+net::awaitable<std::string> read_all(tempio::named_temporary_file& f) {
+    co_await f.async_seek(0);
+    co_return co_await f.async_read();
+}
+}  // namespace
+
+TEST_F(inline_dispatch, bounded_writes_run_at_once) {
+    tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
+    const std::string a(65536, 'a'), b(65536, 'b');
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto jobs = tempio::detail::jobs_run();
+        co_await f.async_write(a);    // fills the buffer
+        co_await f.async_write("x");  // 64 KiB + 1 byte: at once
+        co_await f.async_write(b);
+        co_await f.async_write("y");  // 64 KiB + 1 byte: at once
+        co_await f.async_write("z");
+        co_await f.async_flush();  // 1 byte: at once
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "a bounded write went to a worker";
+        EXPECT_EQ(co_await read_all(f), a + "x" + b + "yz");
+        co_await f.async_close();
+    });
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
+    tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
+    const std::string big(tempio::detail::file_core::at_once_write_max + 1, 'B');
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create(
+            {.buffering = 0, .dir = dir_.native()});
+        auto jobs = tempio::detail::jobs_run();
+        co_await f.async_write("learn");  // unbuffered, bounded: at once
+        co_await f.async_write("small");
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs);
+        co_await f.async_write(big);
+        // The pool's job, or with io_uring a ring request (no job).
+        if (pool()) EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        EXPECT_EQ(co_await read_all(f), "learnsmall" + big);
+        co_await f.async_close();
+    });
+}
+
+TEST_F(inline_dispatch, never_keeps_bounded_writes_on_workers) {
+    tempio::detail::set_inline_dispatch_for_testing(inline_level::never);
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create(
+            {.buffering = 0, .dir = dir_.native()});
+        co_await f.async_write("learn");
+        auto jobs = tempio::detail::jobs_run();
+        co_await f.async_write("again");
+        if (pool()) EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        EXPECT_EQ(co_await read_all(f), "learnagain");
+        co_await f.async_close();
+    });
+}
+
+namespace {
+class bounded_writes : public tempio::test::test_dir {};  // TMPDIR or /tmp
+}  // namespace
+
+TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_once) {
+    if (std::getenv("TEMPIO_INLINE") == nullptr)
+        EXPECT_EQ(tempio::detail::inline_dispatch_level(), inline_level::never);
+    if (tempio::detail::on_memory_fs(dir_.native()))
+        GTEST_SKIP() << "the test directory is on a memory file system here";
+    auto saved = tempio::detail::inline_dispatch_level();
+    tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create(
+            {.buffering = 0, .dir = dir_.native()});
+        co_await f.async_write("first");
+        auto jobs = tempio::detail::jobs_run();
+        co_await f.async_write("second");
+        if (std::string_view(tempio::backend_name()) == "threads")
+            EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        co_await f.async_close();
+    });
+    tempio::detail::set_inline_dispatch_for_testing(saved);
 }

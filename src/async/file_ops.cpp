@@ -57,6 +57,12 @@ void dispatch(file_ptr f, handler_of<T> h, bool free, Op op, cancellable c = can
         [f = std::move(f), op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
 }
 
+// A write made on the calling thread: into the buffer or memory, failing at
+// once, or bounded on a memory file system (file_core::writes_at_once).
+bool writes_now(const file_ptr& f, std::size_t n) {
+    return !f || f->write_is_free(n) || (inline_writes_enabled() && f->writes_at_once(n));
+}
+
 bool memory_or_closed(const file_ptr& f) {
     return !f || f->in_memory() || !f->is_open();
 }
@@ -165,18 +171,18 @@ void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handle
 }
 
 void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
-    if (f && f->writes_through(b.size()))
+    bool free = writes_now(f, b.size());
+    if (!free && f->writes_through(b.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
-    bool free = !f || f->write_is_free(b.size());
     dispatch<std::size_t>(std::move(f), std::move(h), free, [b](file_core& c, error_code& ec) {
         return c.write(static_cast<const char*>(b.data()), b.size(), ec);
     });
 }
 
 void start_write_owned(file_ptr f, std::string data, handler<> h) {
-    if (f && f->writes_through(data.size()))
+    bool free = writes_now(f, data.size());
+    if (!free && f->writes_through(data.size()))
         return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
-    bool free = !f || f->write_is_free(data.size());
     dispatch<void>(std::move(f), std::move(h), free,
                    [data = std::move(data)](file_core& c, error_code& ec) {
                        c.write(data.data(), data.size(), ec);
@@ -184,10 +190,10 @@ void start_write_owned(file_ptr f, std::string data, handler<> h) {
 }
 
 void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h) {
-    if (f && f->writes_through(data.size()))
+    bool free = writes_now(f, data.size());
+    if (!free && f->writes_through(data.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
                                                std::move(data));
-    bool free = !f || f->write_is_free(data.size());
     dispatch<std::size_t>(std::move(f), std::move(h), free,
                           [data = std::move(data)](file_core& c, error_code& ec) {
                               return c.write(data.data(), data.size(), ec);
@@ -215,7 +221,7 @@ void start_truncate(file_ptr f, std::optional<std::uint64_t> size, handler<std::
 }
 
 void start_flush(file_ptr f, handler<> h) {
-    bool free = !f || f->flush_is_free();
+    bool free = !f || f->flush_is_free() || (inline_writes_enabled() && f->flushes_at_once());
     dispatch<void>(std::move(f), std::move(h), free,
                    [](file_core& c, error_code& ec) { c.flush(ec); });
 }

@@ -5,7 +5,8 @@
 // posted: never inside the initiating call. Off unless TEMPIO_INLINE=on
 // (inline_dispatch_enabled): DESIGN section 9 ships it on by default only
 // if the loop-lag workload on tmpfs is no worse with it, and its p99 is
-// worse (docs/performance.md).
+// worse (docs/performance.md). Bounded writes (TEMPIO_INLINE=writes) are not
+// operations of this driver but writes the engine completes at once.
 #pragma once
 
 #include <memory>
@@ -15,11 +16,22 @@
 
 namespace tempio::detail {
 
-// TEMPIO_INLINE (read once): "on" allows the inline driver; anything else
-// ("never", unset) keeps every call off the calling thread.
-bool inline_dispatch_enabled() noexcept;
+// TEMPIO_INLINE (read once) says what runs on the calling thread when the
+// file system never waits on a device:
+// - "on": the inline driver's operations (creations, closes, rmdir) and
+//   bounded writes;
+// - "writes": bounded writes only (a write or flush of at most
+//   file_core::at_once_write_max bytes with the buffer: a memory copy
+//   shorter than one hand-off; file_core::writes_at_once);
+// - unset, "never" or anything else: nothing. Both are off by default: they
+//   move the work onto the loop thread, which one stream gains from and many
+//   concurrent ones lose (docs/performance.md, "Bounded writes at once").
+enum class inline_level : unsigned char { never, writes, on };
+inline_level inline_dispatch_level() noexcept;
+bool inline_dispatch_enabled() noexcept;  // level on
+bool inline_writes_enabled() noexcept;    // level writes or on
 #if TEMPIO_TEST_SEAM
-void set_inline_dispatch_for_testing(bool enabled) noexcept;
+void set_inline_dispatch_for_testing(inline_level level) noexcept;
 #endif
 
 template <class Op>

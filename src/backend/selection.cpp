@@ -27,22 +27,31 @@ backend_kind active_backend() noexcept {
 }
 
 namespace {
-std::atomic<bool>& inline_switch() noexcept {
-    static std::atomic<bool> enabled{[] {
+std::atomic<inline_level>& inline_switch() noexcept {
+    static std::atomic<inline_level> level{[] {
         const char* env = std::getenv("TEMPIO_INLINE");
-        return env != nullptr && std::string_view(env) == "on";
+        std::string_view v = env != nullptr ? env : "";
+        if (v == "on") return inline_level::on;
+        if (v == "writes") return inline_level::writes;
+        return inline_level::never;
     }()};
-    return enabled;
+    return level;
 }
 }  // namespace
 
-bool inline_dispatch_enabled() noexcept {
+inline_level inline_dispatch_level() noexcept {
     return inline_switch().load(std::memory_order_relaxed);
+}
+bool inline_dispatch_enabled() noexcept {
+    return inline_dispatch_level() == inline_level::on;
+}
+bool inline_writes_enabled() noexcept {
+    return inline_dispatch_level() != inline_level::never;
 }
 
 #if TEMPIO_TEST_SEAM
-void set_inline_dispatch_for_testing(bool enabled) noexcept {
-    inline_switch().store(enabled);
+void set_inline_dispatch_for_testing(inline_level level) noexcept {
+    inline_switch().store(level);
 }
 #endif
 

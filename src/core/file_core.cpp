@@ -50,6 +50,7 @@ std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, un
     core->set_path(std::move(path));
     // A driver opens anonymous files with O_TMPFILE only (flags from the request).
     core->linkable_ = core->path_.empty() && core->req_.linkable;
+    if (core->req_.on_memory_fs) core->memory_fs_ = memory_fs::yes;
     if (!core->path_.empty() && !core->note_identity(ec)) {
         core->discard();  // just made: nobody else's yet, removed unchecked
         return nullptr;

@@ -84,6 +84,17 @@ class file_core {
     // Whether an operation can complete without a system call (a spooled
     // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
+    // A write of n bytes that may run on the calling thread although it
+    // makes a system call: the file is known to be on a memory file system
+    // (learned at its first flush, or at creation by the inline driver) and
+    // the buffer plus n is at most at_once_write_max bytes (a memory copy of
+    // tens of microseconds, less than one hand-off: DESIGN section 9).
+    static constexpr std::size_t at_once_write_max = std::size_t(128) << 10;
+    bool writes_at_once(std::size_t n) const noexcept {
+        return memory_fs_ == memory_fs::yes && !closed_ && !in_memory_ && mode_.writable &&
+               n <= at_once_write_max && wbuf_.size() + n <= at_once_write_max;
+    }
+    bool flushes_at_once() const noexcept { return writes_at_once(0); }
     // A write of n bytes that will succeed without a system call (try_write):
     // open, writable, into the buffer or memory, no rollover.
     bool accepts_write_now(std::size_t n) const noexcept {
@@ -219,6 +230,9 @@ class file_core {
     bool deleted_ = false;
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process
     // fd mode: bytes not yet written, to go to the kernel offset kpos_.
+    // Whether the file is on a memory file system (writes_at_once).
+    enum class memory_fs : unsigned char { unknown, yes, no };
+    memory_fs memory_fs_ = memory_fs::unknown;
     std::string wbuf_;
     // fd mode, reading: bytes read ahead of the position; the kernel's offset
     // kpos_ is their end, the position kpos_ - read_buffered(). Never both

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/file_core.hpp"
+#include "core/memory_fs.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 
@@ -105,7 +106,10 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
         if (mode_.append) pos_known_ = false;
         return n;
     }
-    // Too big for the buffer: one writev of buffer + data.
+    // Too big for the buffer: one writev of buffer + data. The first time,
+    // also learn whether the file is on a memory file system (writes_at_once).
+    if (memory_fs_ == memory_fs::unknown)
+        memory_fs_ = fd_on_memory_fs(fd_.get()) ? memory_fs::yes : memory_fs::no;
     std::size_t buffered = wbuf_.size();
     write_steps steps(fd_.get(), wbuf_, std::string_view(data, n));
     run_steps(steps);

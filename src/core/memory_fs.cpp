@@ -11,15 +11,23 @@ namespace {
 
 constexpr std::size_t max_remembered = 256;  // beyond: asked each time
 
+bool is_memory(const struct statfs& st) noexcept {
+    return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+}
+
 bool probe(const std::string& dir) noexcept {
     // Not through the system-call seam: a probe whose failure only means
     // "not known to be memory" is no part of any operation's outcome.
     struct statfs st {};
-    if (::statfs(dir.c_str(), &st) != 0) return false;
-    return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+    return ::statfs(dir.c_str(), &st) == 0 && is_memory(st);
 }
 
 }  // namespace
+
+bool fd_on_memory_fs(int fd) noexcept {
+    struct statfs st {};
+    return ::fstatfs(fd, &st) == 0 && is_memory(st);  // as probe: not through the seam
+}
 
 bool on_memory_fs(const std::string& dir) noexcept {
     static std::mutex mutex;

@@ -11,5 +11,7 @@ namespace tempio::detail {
 // noticed: the answer decides only which thread makes a call, never what
 // the call does). False when statfs fails. Thread-safe.
 bool on_memory_fs(const std::string& dir) noexcept;
+// The same for an open file (fstatfs, not cached). False when it fails.
+bool fd_on_memory_fs(int fd) noexcept;
 
 }  // namespace tempio::detail
