@@ -22,9 +22,11 @@
 /// the creations and closes, and the first `rmdir` of a cleanup, make their
 /// system calls on the calling thread (a few microseconds each, less than a
 /// thread hand-off); completions are still posted, never run inside the
-/// initiating call. Off by default (any other value): under heavy churn it
-/// puts the kernel's work on the loop thread, and the loop's p99 timer lag
-/// grows (docs/performance.md).
+/// initiating call. `TEMPIO_INLINE=writes` (also part of `on`): writes and
+/// flushes of at most 128 KiB together with the buffer, likewise. Off by
+/// default (any other value): under heavy churn they put the kernel's work
+/// on the loop thread, and the loop's p99 timer lag grows
+/// (docs/performance.md).
 ///
 /// The worker-pool backend runs each user-visible operation as one job on a
 /// bounded pool of threads, started on demand. Its bound comes from, in order:
