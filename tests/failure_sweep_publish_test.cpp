@@ -132,9 +132,13 @@ class publish_sweep : public tempio::test::sweep_fixture {
             f.path();
         };
         if (done) {
-            if constexpr (has_path) EXPECT_EQ(f.path(), target);
+            if constexpr (has_path) {
+                EXPECT_EQ(f.path(), target);
+            }
             EXPECT_EQ(slurp(target), "new");
-            if (mode) EXPECT_EQ(mode_of(target), *mode);
+            if (mode) {
+                EXPECT_EQ(mode_of(target), *mode);
+            }
             EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"}) << "no stray name";
             co_await expect_usable(f, "new");
             co_await f.async_close();
@@ -161,7 +165,9 @@ class publish_sweep : public tempio::test::sweep_fixture {
                 if (it != found.end()) {
                     hidden = dir_ / *it;
                     expected.push_back(*it);
-                    if constexpr (has_path) EXPECT_EQ(f.path(), hidden);
+                    if constexpr (has_path) {
+                        EXPECT_EQ(f.path(), hidden);
+                    }
                 }
             } else if constexpr (has_path) {
                 EXPECT_EQ(f.path(), temp);

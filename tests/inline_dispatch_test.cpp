@@ -209,7 +209,9 @@ TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
         EXPECT_EQ(tempio::detail::jobs_run(), jobs);
         co_await f.async_write(big);
         // The pool's job, or with io_uring a ring request (no job).
-        if (pool()) EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        if (pool()) {
+            EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        }
         EXPECT_EQ(co_await read_all(f), "learnsmall" + big);
         co_await f.async_close();
     });
@@ -223,7 +225,9 @@ TEST_F(inline_dispatch, never_keeps_bounded_writes_on_workers) {
         co_await f.async_write("learn");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("again");
-        if (pool()) EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        if (pool()) {
+            EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        }
         EXPECT_EQ(co_await read_all(f), "learnagain");
         co_await f.async_close();
     });
@@ -234,8 +238,9 @@ class bounded_writes : public tempio::test::test_dir {};  // TMPDIR or /tmp
 }  // namespace
 
 TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_once) {
-    if (std::getenv("TEMPIO_INLINE") == nullptr)
+    if (std::getenv("TEMPIO_INLINE") == nullptr) {
         EXPECT_EQ(tempio::detail::inline_dispatch_level(), inline_level::never);
+    }
     if (tempio::detail::on_memory_fs(dir_.native()))
         GTEST_SKIP() << "the test directory is on a memory file system here";
     auto saved = tempio::detail::inline_dispatch_level();
@@ -246,8 +251,9 @@ TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_onc
         co_await f.async_write("first");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("second");
-        if (std::string_view(tempio::backend_name()) == "threads")
+        if (std::string_view(tempio::backend_name()) == "threads") {
             EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+        }
         co_await f.async_close();
     });
     tempio::detail::set_inline_dispatch_for_testing(saved);
