@@ -3,9 +3,11 @@
 // system calls. Every iteration replaces the same target, as a program
 // rewriting its state or configuration file does. On a reactor_loop.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <system_error>
 
@@ -13,6 +15,7 @@
 
 #include "bench.hpp"
 #include "loop.hpp"
+#include "mechanism_plain.hpp"
 
 namespace bench {
 namespace {
@@ -66,6 +69,60 @@ double floor_publish(const std::string& target, int n) {
     return seconds(clock::now() - t0) / n * 1e6;
 }
 
+// The mechanism floor: tempio's calls (strace) made plainly through hops on
+// a plain pool (mechanism_plain.hpp): O_TMPFILE in the target's directory;
+// the 4 KiB copied into a buffer (at once); then fstatat of the target for
+// its mode, the write, fchmod, linkat to a hidden name, rename over the
+// target, fstat, close. Two hops, as atomic_file's create and commit; one
+// when `one_hop`, as async_write_file_atomically.
+struct plain_publisher {
+    std::string dir, target, hidden;
+    std::string data = std::string(publish_size, 'x');
+    std::string buffer;
+    int fd = -1;
+
+    void open_tmpfile() {
+        fd = ::open(dir.c_str(), O_RDWR | O_CLOEXEC | O_TMPFILE, 0600);
+        if (fd < 0) fail("open O_TMPFILE");
+    }
+    void commit() {
+        struct stat st {};
+        mode_t mode = ::stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
+        if (::write(fd, buffer.data(), buffer.size()) != static_cast<ssize_t>(buffer.size()))
+            fail("write");
+        if (::fchmod(fd, mode) != 0) fail("fchmod");
+        if (::linkat(fd, "", AT_FDCWD, hidden.c_str(), AT_EMPTY_PATH) != 0) {
+            std::string proc = "/proc/self/fd/" + std::to_string(fd);  // without the capability
+            if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, hidden.c_str(), AT_SYMLINK_FOLLOW) != 0)
+                fail("linkat");
+        }
+        if (::rename(hidden.c_str(), target.c_str()) != 0) fail("rename");
+        if (::fstat(fd, &st) != 0) fail("fstat");
+        if (::close(fd) != 0) fail("close");
+        fd = -1;
+    }
+};
+
+net::awaitable<double> plain_publish(plain_worker_pool& pool, plain_publisher& p, int n,
+                                     bool one_hop) {
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        if (one_hop) {
+            co_await async_run(pool, [&] {
+                p.open_tmpfile();
+                p.buffer = p.data;
+                p.commit();
+            });
+            continue;
+        }
+        co_await async_run(pool, [&] { p.open_tmpfile(); });
+        p.buffer.assign(p.data);
+        co_await at_once(0);
+        co_await async_run(pool, [&] { p.commit(); });
+    }
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
 }  // namespace
 
 void atomic_publish(const config& c, std::vector<row>& out) {
@@ -80,6 +137,19 @@ void atomic_publish(const config& c, std::vector<row>& out) {
     for (const auto& p : {target, one_call, floor}) ::unlink(p.c_str());
     out.push_back(at_most("atomic_publish", m[0], m[1], "us/op", 1.5));
     out.push_back({"atomic_publish_write_file_atomically", m[2], m[1], m[1] > 0 ? m[2] / m[1] : 0,
+                   "us/op", "(info)", "-"});
+    // Against the same calls through the same hops, written plainly.
+    plain_worker_pool pool(tempio::worker_threads());
+    plain_publisher plain{c.root, base + "plain", c.root + "/.plain-hidden"};
+    auto h = interleaved(c, c.reps,
+                         {[&] { return loop.run(tempio_publish(target, n)); },
+                          [&] { return loop.run(plain_publish(pool, plain, n, false)); },
+                          [&] { return loop.run(tempio_write_file_atomically(one_call, n)); },
+                          [&] { return loop.run(plain_publish(pool, plain, n, true)); }});
+    for (const auto& p : {target, one_call, plain.target}) ::unlink(p.c_str());
+    out.push_back({"atomic_publish_vs_plain_hops", h[0], h[1], h[1] > 0 ? h[0] / h[1] : 0, "us/op",
+                   "(info)", "-"});
+    out.push_back({"write_file_atomically_vs_plain_hop", h[2], h[3], h[3] > 0 ? h[2] / h[3] : 0,
                    "us/op", "(info)", "-"});
 }
 
