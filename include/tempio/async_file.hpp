@@ -56,8 +56,10 @@ namespace tempio {
 /// (Asio starts an operation only after the coroutine has suspended, so no
 /// code is re-entered), at most 16 times in a row on a thread; the next one is
 /// posted, so other handlers of the io_context still run between them.
-/// Wrapped handlers (`net::as_tuple(...)`, `net::bind_executor`, composed
-/// operations) are always posted.
+/// `net::async_write` of a file from a coroutine counts as the coroutine's
+/// (its intermediate steps only call `async_write_some` again). Other
+/// wrapped handlers (`net::as_tuple(...)`, `net::bind_executor`, other
+/// composed operations) are always posted.
 ///
 /// @par Where the work runs
 /// - Without a worker hop or a system call (posted at once): every operation on
