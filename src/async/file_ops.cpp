@@ -79,6 +79,7 @@ file_request request_of(const file_spec& s) {
     r.delete_on_close = s.delete_on_close;
     r.max_size = s.max_size;
     r.linkable = s.linkable;
+    r.learns_memory_fs = inline_writes_enabled();
     return r;
 }
 

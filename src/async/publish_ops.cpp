@@ -3,6 +3,7 @@
 // ring would add submissions, not concurrency). Cancellable before the job
 // starts; once it runs it completes, never half-published.
 #include "async/blocking_op.hpp"
+#include "backend/inline_driver.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
 #include "tempio/detail/file_engine.hpp"
@@ -30,6 +31,7 @@ file_request file_request_of(const atomic_spec& s) {
     file_request r;
     r.mode = std::string(s.mode);
     r.buffer_size = s.buffering;
+    r.learns_memory_fs = inline_writes_enabled();
     return r;
 }
 

@@ -42,6 +42,11 @@ struct file_request {
     // Its directory is on a memory file system (core/memory_fs.hpp): its
     // close may run on the calling thread.
     bool on_memory_fs = false;
+    // Bounded writes may run at once on a memory file system
+    // (TEMPIO_INLINE=writes or on): when on_memory_fs was not known at
+    // creation, the first flush learns it (writes_at_once). Otherwise nothing
+    // asks, and no fstatfs is made.
+    bool learns_memory_fs = false;
 };
 
 class file_core;
@@ -86,7 +91,7 @@ class file_core {
     bool write_is_free(std::size_t n) const noexcept;
     // A write of n bytes that may run on the calling thread although it
     // makes a system call: the file is known to be on a memory file system
-    // (learned at its first flush, or at creation by the inline driver) and
+    // (at creation, or learned at its first flush: learns_memory_fs) and
     // the buffer plus n is at most at_once_write_max bytes (a memory copy of
     // tens of microseconds, less than one hand-off: DESIGN section 9).
     static constexpr std::size_t at_once_write_max = std::size_t(128) << 10;
@@ -229,10 +234,10 @@ class file_core {
     bool closed_ = false;
     bool deleted_ = false;
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process
-    // fd mode: bytes not yet written, to go to the kernel offset kpos_.
     // Whether the file is on a memory file system (writes_at_once).
     enum class memory_fs : unsigned char { unknown, yes, no };
     memory_fs memory_fs_ = memory_fs::unknown;
+    // fd mode: bytes not yet written, to go to the kernel offset kpos_.
     std::string wbuf_;
     // fd mode, reading: bytes read ahead of the position; the kernel's offset
     // kpos_ is their end, the position kpos_ - read_buffered(). Never both

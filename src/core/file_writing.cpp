@@ -107,8 +107,9 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
         return n;
     }
     // Too big for the buffer: one writev of buffer + data. The first time,
-    // also learn whether the file is on a memory file system (writes_at_once).
-    if (memory_fs_ == memory_fs::unknown)
+    // also learn whether the file is on a memory file system, when asked
+    // (learns_memory_fs).
+    if (req_.learns_memory_fs && memory_fs_ == memory_fs::unknown)
         memory_fs_ = fd_on_memory_fs(fd_.get()) ? memory_fs::yes : memory_fs::no;
     std::size_t buffered = wbuf_.size();
     write_steps steps(fd_.get(), wbuf_, std::string_view(data, n));

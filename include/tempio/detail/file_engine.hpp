@@ -39,9 +39,10 @@ struct file_spec {
 };
 
 void start_create_file(const file_spec& spec, handler<file_ptr> h);
+file_ptr make_spooled_file(const file_spec& spec, error_code& ec);  // no I/O
+
 // The operations on a file take the core by value: one that completes at
 // once drops it before a coroutine resumes (which may destroy the file).
-file_ptr make_spooled_file(const file_spec& spec, error_code& ec);  // no I/O
 
 void start_read(file_ptr f, std::size_t max, handler<std::string> h);
 void start_readline(file_ptr f, handler<std::string> h);

@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 
-#include "backend/inline_driver.hpp"
 #include "core/create.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
@@ -135,7 +134,7 @@ class create_file_op {
         // something runs at once on a memory file system: the inline
         // driver's creations, or bounded writes (file_core::writes_at_once).
         req_.on_memory_fs = create_.on_memory_fs_found() ||
-                            (inline_writes_enabled() && on_memory_fs(create_.steps().directory()));
+                            (req_.learns_memory_fs && on_memory_fs(create_.steps().directory()));
         return file_core::adopt(req_, mode_, unique_fd(create_.steps().release_fd()),
                                 std::move(path), ec);
     }
