@@ -82,7 +82,7 @@ for pair in static:prefix-static/lib/cmake/tempio shared:prefix-shared/lib/cmake
     || { echo "find_package-${pair%%:*} used $used, not $work/${pair#*:}" >&2; exit 1; }
 done
 # The shared consumer runs on the installed libtempio.so (its RPATH).
-ldd "$work/find_package-shared/app" | grep -q "$work/prefix-shared/lib/libtempio.so.0" \
+ldd "$work/find_package-shared/app" | grep "$work/prefix-shared/lib/libtempio.so.0" >/dev/null \
   || { echo "find_package-shared does not use the installed libtempio.so" >&2; exit 1; }
 check find_package-static "$work/find_package-static/app"
 check find_package-shared "$work/find_package-shared/app"
