@@ -57,9 +57,42 @@ void dispatch(file_ptr f, handler_of<T> h, bool free, Op op, cancellable c = can
         [f = std::move(f), op](error_code& ec, const auto&) mutable { return op(*f, ec); }, c);
 }
 
+// A write-behind's worker job (core/write_behind.hpp): it holds the shared
+// part only, never the file.
+class write_behind_job final : public job {
+  public:
+    std::shared_ptr<write_behind> behind;
+
+    void run() noexcept override {
+        std::unique_ptr<write_behind_job> self(this);
+        behind->run();
+    }
+    void reject(error_code ec) noexcept override {
+        std::unique_ptr<write_behind_job> self(this);
+        behind->reject(ec);
+    }
+};
+
+// A write the buffer cannot take, made without a hop: the full buffer goes
+// to a worker and `data` starts the next one (file_core::start_write_behind).
+// False, nothing changed: not possible now (a write-behind still running,
+// the write bigger than the buffer, ...).
+bool writes_behind(file_core& f, std::string_view data) noexcept {
+    std::unique_ptr<write_behind_job> j;
+    try {
+        j = std::make_unique<write_behind_job>();  // first: once started, it must run
+    } catch (...) {
+        return false;
+    }
+    j->behind = f.start_write_behind(data.data(), data.size());
+    if (!j->behind) return false;
+    submit(std::move(j));
+    return true;
+}
+
 // A write made on the calling thread: into the buffer or memory, failing at
 // once, or bounded on a memory file system (file_core::writes_at_once).
-bool writes_now(const file_ptr& f, std::size_t n) {
+bool writes_now(const file_core* f, std::size_t n) {
     return !f || f->write_is_free(n) || (inline_writes_enabled() && f->writes_at_once(n));
 }
 
@@ -90,7 +123,9 @@ bool is_open(const file_core* f) noexcept {
 }
 
 bool try_write(file_core* f, std::string_view data) noexcept {
-    if (f == nullptr || !f->accepts_write_now(data.size())) return false;
+    if (f == nullptr) return false;
+    if (!f->accepts_write_now(data.size()))  // a bounded write at once comes first
+        return !writes_now(f, data.size()) && writes_behind(*f, data);
     error_code ec;
     std::size_t n = f->write(data.data(), data.size(), ec);
     return !ec && n == data.size();  // a failed buffered write changes nothing
@@ -172,7 +207,11 @@ void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handle
 }
 
 void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
-    bool free = writes_now(f, b.size());
+    bool free = writes_now(f.get(), b.size());
+    if (!free && writes_behind(*f, {static_cast<const char*>(b.data()), b.size()})) {
+        f.reset();  // the resumed coroutine may destroy the file
+        return complete_at_once(std::move(h), error_code(), b.size());
+    }
     if (!free && f->writes_through(b.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
     dispatch<std::size_t>(std::move(f), std::move(h), free, [b](file_core& c, error_code& ec) {
@@ -181,7 +220,11 @@ void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
 }
 
 void start_write_owned(file_ptr f, std::string data, handler<> h) {
-    bool free = writes_now(f, data.size());
+    bool free = writes_now(f.get(), data.size());
+    if (!free && writes_behind(*f, data)) {
+        f.reset();
+        return complete_at_once(std::move(h), error_code());
+    }
     if (!free && f->writes_through(data.size()))
         return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
     dispatch<void>(std::move(f), std::move(h), free,
@@ -191,7 +234,11 @@ void start_write_owned(file_ptr f, std::string data, handler<> h) {
 }
 
 void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h) {
-    bool free = writes_now(f, data.size());
+    bool free = writes_now(f.get(), data.size());
+    if (!free && writes_behind(*f, data)) {
+        f.reset();
+        return complete_at_once(std::move(h), error_code(), data.size());
+    }
     if (!free && f->writes_through(data.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
                                                std::move(data));

@@ -141,6 +141,8 @@ void file_core::destroy() noexcept {
 }
 
 error_code file_core::discard() noexcept {
+    if (behind_outstanding_) behind_->wait();  // its fd closes here
+    behind_outstanding_ = false;
     closed_ = true;
     fd_.reset();
     error_code ec;
@@ -183,7 +185,8 @@ bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
 // ---- closing ------------------------------------------------------------
 
 int file_core::begin_direct_close(std::string& unwritten) noexcept {
-    if (closed_ || in_memory_) return -1;
+    if (closed_ || in_memory_ || !behind_quiet()) return -1;
+    behind_outstanding_ = false;  // written whole, if any
     closed_ = true;
     unwritten.swap(wbuf_);
     std::string().swap(rbuf_);
@@ -194,7 +197,7 @@ int file_core::begin_direct_close(std::string& unwritten) noexcept {
 bool file_core::writes_through(std::size_t n) const noexcept {
     // Not past off_t's limit: write_fd's EFBIG.
     return !closed_ && !in_memory_ && mode_.writable && !mode_.append && wbuf_.empty() &&
-           read_buffered() == 0 && n <= max_offset - kpos_ && !write_is_free(n);
+           read_buffered() == 0 && n <= max_offset - kpos_ && !write_is_free(n) && behind_quiet();
 }
 
 void file_core::close(error_code& ec) {
@@ -208,11 +211,13 @@ void file_core::close(error_code& ec) {
     // The same steps as a driver's close (ops/file_io_ops.hpp): a write
     // error is reported, but the file is closed and removed anyway; a
     // refused unlink is reported, and the destructor tries once more.
+    error_code behind_ec;
+    bool settled = settle_behind(behind_ec);
     std::string unwritten;
     int fd = begin_direct_close(unwritten);
     close_file_steps closing(fd, std::move(unwritten), close_removal());
     run_steps(closing);
-    ec = closing.error();
+    ec = settled ? closing.error() : behind_ec;
     if (closing.removal_finished()) note_name_removed(closing.removal_error());
 }
 

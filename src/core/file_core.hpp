@@ -20,6 +20,7 @@
 #include "core/mode.hpp"
 #include "core/publish.hpp"
 #include "core/steps/remove_name_steps.hpp"
+#include "core/write_behind.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
@@ -97,7 +98,7 @@ class file_core {
     static constexpr std::size_t at_once_write_max = std::size_t(128) << 10;
     bool writes_at_once(std::size_t n) const noexcept {
         return memory_fs_ == memory_fs::yes && !closed_ && !in_memory_ && mode_.writable &&
-               n <= at_once_write_max && wbuf_.size() + n <= at_once_write_max;
+               n <= at_once_write_max && wbuf_.size() + n <= at_once_write_max && behind_quiet();
     }
     bool flushes_at_once() const noexcept { return writes_at_once(0); }
     // A write of n bytes that will succeed without a system call (try_write):
@@ -106,7 +107,9 @@ class file_core {
         return !closed_ && mode_.writable && write_is_free(n);
     }
     bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
-    bool flush_is_free() const noexcept { return closed_ || in_memory_ || wbuf_.empty(); }
+    bool flush_is_free() const noexcept {
+        return closed_ || in_memory_ || (wbuf_.empty() && behind_quiet());
+    }
     // Reads the read buffer can serve whole (readline: a '\n' is buffered).
     bool readline_is_free() const noexcept;
     bool read_is_free(std::size_t max) const noexcept {
@@ -118,6 +121,16 @@ class file_core {
     }
     bool truncate_is_free(const std::uint64_t* size) const noexcept;
     bool sync_is_free() const noexcept { return closed_ || in_memory_; }
+
+    // --- write-behind (core/write_behind.hpp): a write of n bytes the buffer
+    // cannot take, while no earlier full buffer is being written, may hand
+    // the full buffer to a worker and start the next buffer with its bytes;
+    // the write then needs no hop. Every operation that needs the kernel
+    // (flush, close, reads, seek, ...) first waits for that worker and puts
+    // back what it could not write, so its error is the next one's.
+    bool can_write_behind(std::size_t n) const noexcept;
+    // Null (nothing changed) when it cannot; else the job to run on a worker.
+    std::shared_ptr<write_behind> start_write_behind(const char* data, std::size_t n) noexcept;
 
     // --- blocking operations (any may be called on a worker) ---
     std::size_t write(const char* data, std::size_t n, error_code& ec);
@@ -182,7 +195,7 @@ class file_core {
     // buffered to write first, position known.
     bool reads_through() const noexcept {
         return !closed_ && !in_memory_ && mode_.readable && wbuf_.empty() && pos_known_ &&
-               read_buffered() == 0;
+               read_buffered() == 0 && behind_quiet();
     }
     // Direct reads and writes moved the kernel's position by n.
     void advance(std::size_t n) noexcept { kpos_ += n; }
@@ -195,6 +208,16 @@ class file_core {
         return !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
     }
     bool check(bool want_read, bool want_write, error_code& ec) const;
+    // No write-behind outstanding, or one written whole: the fd and kpos_
+    // are as if the bytes had been written here (checked without waiting).
+    bool behind_quiet() const noexcept {
+        return !behind_outstanding_ || (behind_->done() && !behind_->ec);
+    }
+    // Waits for an outstanding write-behind (blocking: only where the file's
+    // operations may block) and puts back the bytes it did not write, in
+    // front of the buffer. False only when they could be neither kept (no
+    // memory) nor written: ec says why, and they are lost.
+    bool settle_behind(error_code& ec);
     // The write buffer to the kernel, and the read buffer given back (the
     // kernel's offset moved to the logical position): what every operation
     // that uses the kernel's offset needs first.
@@ -250,6 +273,10 @@ class file_core {
     // limit), as on a rolled-over file.
     bool in_memory_ = false;
     memory_image mem_;
+    // The write-behind, shared with the worker writing it; outstanding from
+    // its start until settled by the thread using the file.
+    std::shared_ptr<write_behind> behind_;
+    bool behind_outstanding_ = false;
 };
 
 }  // namespace tempio::detail

@@ -64,6 +64,7 @@ bool file_core::drop_read_buffer(error_code& ec) {
 }
 
 bool file_core::flush_writes(error_code& ec) {
+    if (!settle_behind(ec)) return false;
     if (wbuf_.empty()) return sync_position(ec);
     write_steps writing(fd_.get(), std::string_view(), wbuf_);
     run_steps(writing);
@@ -106,9 +107,10 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
         if (mode_.append) pos_known_ = false;
         return n;
     }
-    // Too big for the buffer: one writev of buffer + data. The first time,
-    // also learn whether the file is on a memory file system, when asked
-    // (learns_memory_fs).
+    // Too big for the buffer: one writev of buffer + data, after any
+    // write-behind. The first time, also learn whether the file is on a
+    // memory file system, when asked (learns_memory_fs).
+    if (!settle_behind(ec)) return 0;
     if (req_.learns_memory_fs && memory_fs_ == memory_fs::unknown)
         memory_fs_ = fd_on_memory_fs(fd_.get()) ? memory_fs::yes : memory_fs::no;
     std::size_t buffered = wbuf_.size();
@@ -126,6 +128,70 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
     std::size_t written = done - buffered;
     if (!ec) sync_position(ec);
     return written;
+}
+
+// ---- write-behind ----------------------------------------------------------
+
+bool file_core::can_write_behind(std::size_t n) const noexcept {
+    return !closed_ && !in_memory_ && mode_.writable && req_.buffer_size != 0 &&
+           read_buffered() == 0 && !wbuf_.empty() && n <= req_.buffer_size &&
+           wbuf_.size() + n > req_.buffer_size && behind_quiet() &&
+           (mode_.append || n <= max_offset - (kpos_ + wbuf_.size()));
+}
+
+std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
+                                                            std::size_t n) noexcept {
+    if (!can_write_behind(n)) return nullptr;
+    try {
+        if (!behind_) behind_ = std::make_shared<write_behind>();
+        behind_outstanding_ = false;  // the previous one was written whole
+        // The next buffer is the previous round's string, with its capacity.
+        behind_->bytes.clear();
+        behind_->bytes.append(data, n);
+    } catch (...) {  // no memory: nothing changed but an empty string
+        return nullptr;
+    }
+    wbuf_.swap(behind_->bytes);
+    kpos_ += behind_->bytes.size();  // where the worker leaves the kernel's offset
+    if (mode_.append) pos_known_ = false;
+    behind_->fd = fd_.get();
+    behind_->written = 0;
+    behind_->ec.clear();
+    behind_->running.store(true, std::memory_order_relaxed);  // published by the job's submission
+    behind_outstanding_ = true;
+    return behind_;
+}
+
+bool file_core::settle_behind(error_code& ec) {
+    if (!behind_outstanding_) return true;
+    write_behind& b = *behind_;
+    b.wait();
+    behind_outstanding_ = false;
+    if (!b.ec) {
+        b.bytes.clear();
+        return true;
+    }
+    // The worker stopped early: the kernel's offset is where it stopped, and
+    // the rest is unwritten buffer again, for the next flush to retry and
+    // report (the worker's error is only the first try's).
+    std::string_view rest(b.bytes);
+    rest.remove_prefix(b.written);
+    kpos_ -= rest.size();
+    try {
+        wbuf_.insert(0, rest);
+    } catch (...) {
+        // No memory to keep them: one more try to write them, in order.
+        write_steps again(fd_.get(), rest, std::string_view());
+        run_steps(again);
+        kpos_ += again.written();
+        if (again.error()) {
+            ec = again.error();
+            b.bytes.clear();
+            return false;
+        }
+    }
+    b.bytes.clear();
+    return true;
 }
 
 std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
