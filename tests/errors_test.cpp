@@ -140,6 +140,55 @@ TEST_F(errors, moved_from_file_completes_callbacks_with_bad_descriptor) {
     EXPECT_EQ(file.get_executor(), other.get_executor());
 }
 
+// A deferred operation holds no file: awaited once its file object is gone,
+// it completes with bad_descriptor (the at-once path for coroutines too).
+TEST_F(errors, deferred_write_and_readline_awaited_after_their_file_is_gone_fail_cleanly) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = std::make_unique<tempio::named_temporary_file>(
+            co_await tempio::named_temporary_file::async_create({.dir = dir_}));
+        co_await f->async_write("line\n");
+        co_await f->async_seek(0);
+        co_await f->async_readline();  // the read buffer is filled: readline would be at once
+        co_await f->async_seek(0);
+        auto write = f->async_write("x");
+        auto readline = f->async_readline();
+        f.reset();
+        auto [wec, n] = co_await std::move(write)(net::as_tuple(net::deferred));
+        expect_bad_descriptor(wec, "write");
+        EXPECT_EQ(n, 0u);
+        auto [rec, line] = co_await std::move(readline)(net::as_tuple(net::deferred));
+        expect_bad_descriptor(rec, "readline");
+        // co_await directly (the coroutine's own handler: the at-once path).
+        auto g = std::make_unique<tempio::temporary_file>(
+            co_await tempio::temporary_file::async_create({.dir = dir_}));
+        auto w2 = g->async_write("y");
+        g.reset();
+        bool threw = false;
+        try {
+            co_await std::move(w2);
+        } catch (const boost::system::system_error& e) {
+            threw = true;
+            expect_bad_descriptor(e.code(), "write awaited");
+        }
+        EXPECT_TRUE(threw);
+    });
+    EXPECT_TRUE(tempio::test::entries(dir_).empty());
+}
+
+// Made before the file moved, awaited after: the file is the moved-to
+// object's now, and the write reaches it.
+TEST_F(errors, a_deferred_write_made_before_a_move_writes_to_the_moved_file) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
+        auto write = f.async_write("moved");
+        auto other = std::move(f);
+        co_await std::move(write);
+        co_await other.async_seek(0);
+        EXPECT_EQ(co_await other.async_read(), "moved");
+        co_await other.async_close();
+    });
+}
+
 TEST_F(errors, moved_from_directory_cleanup_completes_with_nothing_to_do) {
     net::io_context ctx;
     auto fut = tempio::temporary_directory::async_create(ctx.get_executor(), {.dir = dir_},

@@ -10,8 +10,11 @@
 /// at most 16 times in a row: no callback ever runs inside the initiating call.
 /// Small writes fill a user-space buffer (`options::buffering` bytes, default
 /// 65536; 0 = unbuffered) and complete without a worker hop; the buffer reaches
-/// the kernel when full, before a read, seek, truncate or fileno, on flush and
-/// on close. Operations that need the kernel run as one job on a worker.
+/// the kernel when full (written behind by a worker while the next one fills),
+/// before a read, seek, truncate or fileno, on flush and on close. An error
+/// writing a full buffer behind is reported by the next flush or close, which
+/// writes those bytes again first. Operations that need the kernel run as one
+/// job on a worker.
 ///
 /// One object is used by one strand at a time: start an operation only after
 /// the previous one on the same object completed (as with Asio sockets).
@@ -66,15 +69,18 @@ namespace tempio {
 ///   a closed or moved-from file; a spooled file's operations while it is in
 ///   memory, except a write or truncate that rolls it over, `async_rollover`
 ///   and `async_fileno`; a write that fits in the user-space buffer (the
-///   options' `buffering`, default 65536 bytes; 0 = unbuffered); `async_tell`
-///   when the position is known; `async_flush` with nothing buffered.
+///   options' `buffering`, default 65536 bytes; 0 = unbuffered), or that
+///   fits in an empty one while the full one is handed to a worker
+///   (write-behind: at most one at a time); `async_tell` when the position is
+///   known; `async_flush` with nothing buffered or being written behind.
 /// - Otherwise as one job on tempio's worker pool (tempio/backend.hpp). With the
 ///   io_uring backend, `async_read`, `async_readinto`, `async_read_some`, writes
 ///   past the buffer and a close with nothing buffered and no name to delete
 ///   are made on the ring of the io_context that runs the completion instead.
 ///
-/// The user-space buffer reaches the kernel when it is full, before a read,
-/// seek, truncate or fileno, and on flush, sync and close.
+/// The user-space buffer reaches the kernel when it is full (written behind),
+/// before a read, seek, truncate or fileno, and on flush, sync and close; each
+/// of those first waits for a buffer being written behind.
 ///
 /// @par Per-operation cancellation
 /// Every operation but `async_close` supports `net::cancellation_type::terminal`,
@@ -174,16 +180,19 @@ class basic_async_file {
     bool is_open() const noexcept { return detail::is_open(core_.get()); }
 
     /// @brief Writes `data` into the user-space buffer (or a spooled file's
-    /// memory) now, when that needs no system call; otherwise writes nothing.
+    /// memory) now, when that needs no wait; otherwise writes nothing.
     ///
     /// The synchronous companion of async_write for many small writes: each
-    /// `co_await f.async_write(s)` costs a post and a resumption even when it
-    /// only fills the buffer; `if (!f.try_write(s)) co_await f.async_write(s);`
-    /// costs a memcpy. Never blocks, never makes a system call, never rolls a
+    /// `co_await f.async_write(s)` costs a resumption even when it only fills
+    /// the buffer; `if (!f.try_write(s)) co_await f.async_write(s);` costs a
+    /// memcpy. When the buffer is full it may be handed to a worker to write
+    /// (write-behind, as async_write does): `data` then starts the next
+    /// buffer. Never blocks, never makes a system call itself, never rolls a
     /// spooled file over. Not while another operation on the object is pending.
-    /// @return True: all of `data` was taken. False: nothing was (the buffer
-    /// is full, the write would roll over, the file is closed or not
-    /// writable): use async_write, which also reports any error.
+    /// @return True: all of `data` was taken. False: nothing was (bigger than
+    /// the buffer, the previous full buffer still being written, the write
+    /// would roll over, the file is closed or not writable): use async_write,
+    /// which also reports any error.
     bool try_write(std::string_view data) noexcept { return detail::try_write(core_.get(), data); }
     /// @brief The file descriptor (-1: closed, or a spooled file still in memory).
     ///
@@ -261,9 +270,9 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_readline(Token&& token = {}) {
         return detail::initiate_on_or_now<std::string>(
-            executor_, std::forward<Token>(token), weak_core(),
-            [](const auto& f) { return detail::try_readline(f.lock().get()); },
-            [](const auto& f, auto h) { detail::start_readline(f.lock(), std::move(h)); });
+            executor_, std::forward<Token>(token), detail::core_ref{weak_core(), core_.get()},
+            [](const auto& f) { return detail::try_readline(f.peek()); },
+            [](const auto& f, auto h) { detail::start_readline(f.weak.lock(), std::move(h)); });
     }
     /// @brief Reads the remaining lines (Python's `readlines()`).
     ///
@@ -342,13 +351,13 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
         return detail::initiate_on_or_now<std::size_t>(
-            executor_, std::forward<Token>(token), weak_core(),
+            executor_, std::forward<Token>(token), detail::core_ref{weak_core(), core_.get()},
             [data](const auto& f) -> std::optional<detail::result_now<std::size_t>> {
-                if (!detail::try_write(f.lock().get(), data)) return std::nullopt;
+                if (!detail::try_write(f.peek(), data)) return std::nullopt;
                 return detail::result_now<std::size_t>{error_code(), data.size()};
             },
             [data](const auto& f, auto h) {
-                detail::start_write(f.lock(), net::buffer(data), std::move(h));
+                detail::start_write(f.weak.lock(), net::buffer(data), std::move(h));
             });
     }
     /// @brief Writes every line of a range, one after the other (Python's

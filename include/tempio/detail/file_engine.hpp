@@ -22,6 +22,19 @@ namespace tempio::detail {
 class file_core;
 using file_ptr = std::shared_ptr<file_core>;
 
+// An operation's reference to its file: the weak pointer, and the core it
+// pointed to when the operation was made. peek() is that core while it is
+// alive, without taking a reference (two atomic operations fewer per call).
+// Sound because an operation starts only after the previous one on the same
+// object completed, and a completed operation holds no reference: then every
+// reference but the object's own is this operation's weak one, and the
+// core cannot go away on another thread during the initiation.
+struct core_ref {
+    std::weak_ptr<file_core> weak;
+    file_core* raw = nullptr;
+    file_core* peek() const noexcept { return weak.expired() ? nullptr : raw; }
+};
+
 enum class file_kind_tag { anonymous, named, spooled };
 
 // What the option structs say, as views; the engine copies what it keeps.

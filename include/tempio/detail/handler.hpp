@@ -194,7 +194,7 @@ struct result_now {
 // resumes the coroutine here, through no type erasure and no scheduler.
 // Otherwise, or when `now` returns nothing (it then did nothing),
 // `start(target, handler)` runs as with initiate_on. `target` (the file's
-// weak pointer) is captured once for both. Nothing of the initiation may be
+// core_ref) is captured once for both. Nothing of the initiation may be
 // touched once the coroutine resumed: it may have destroyed the operation.
 template <class T, class Executor, class Token, class Target, class Now, class Start>
 auto initiate_on_or_now(const Executor& ex, Token&& token, Target target, Now now, Start start) {
