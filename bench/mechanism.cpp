@@ -17,8 +17,12 @@
 // - directory_vs_plain_hops: temporary directory create + cleanup, against
 //   tempio's calls (mkdirat; unlinkat AT_REMOVEDIR) in two hops.
 // - write_64B_vs_plain_mechanism: 64-byte co_await async_write, against a
-//   memcpy into a 64 KiB buffer and co_await at_once; the write that does
+//   memcpy into a 64 KiB buffer and co_await at_once; a full buffer is
+//   written behind by a worker (one at a time), else the write that does
 //   not fit goes with the buffer as one writev in a hop; flush included.
+// - at_once_64B_no_io_vs_fwrite: the ceiling of a co_await per write, no
+//   file at all (memcpy into a 64 KiB buffer reused, co_await at_once),
+//   against fwrite: what any coroutine-per-write API gets on this machine.
 // - write_64B_try_write, _64KiB_buffer: try_write (async_write only when it
 //   declines) against stdio's fwrite, the DESIGN target's floor, with an
 //   8 KiB buffer (Python's) and the default 64 KiB.
@@ -230,16 +234,35 @@ net::awaitable<double> hops_dirs(const config& c, plain_worker_pool& pool, int n
     co_return seconds(clock::now() - t0) / n * 1e6;
 }
 
+// n co_awaits of at_once, each after a 64-byte memcpy into a 64 KiB buffer
+// that starts over when full: no I/O. MB/s.
+net::awaitable<double> at_once_no_io(int n) {
+    std::string data(64, 'x');
+    std::vector<char> buf(65536);
+    std::size_t used = 0;
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        if (used + data.size() > buf.size()) used = 0;
+        std::memcpy(buf.data() + used, data.data(), data.size());
+        used += data.size();
+        co_await at_once(data.size());
+    }
+    double s = seconds(clock::now() - t0);
+    asm volatile("" ::"g"(buf.data()) : "memory");
+    co_return 64.0 * n / s / 1e6;
+}
+
 // n writes of 64 bytes as tempio makes them: copied into the 64 KiB buffer
-// and completed at once, or (not fitting) written with the buffer in one
-// writev on a worker; then the flush, on a worker. MB/s.
+// and completed at once, the full buffer handed to a worker when none is
+// being written, or else written with the buffer in one writev on a
+// worker; then the flush, on a worker. MB/s.
 net::awaitable<double> plain_small_writes(const config& c, plain_worker_pool& pool, int n) {
     std::string data(64, 'x');
     scratch_file f(fresh_path(c, "atonce"));
     write_buffer buf(f.fd);
     auto t0 = clock::now();
     for (int i = 0; i < n; ++i) {
-        if (buf.fits(data.size())) {
+        if (buf.fits(data.size()) || buf.hand_over(pool)) {
             buf.append(data.data(), data.size());
             co_await at_once(data.size());
         } else {
@@ -347,6 +370,12 @@ void mechanism(const config& c, std::vector<row>& out) {
         "write_64B_vs_plain_mechanism", "MB/s",
         [&] { return run_with_reactor([&] { return tempio_writes(c.root, 64, w); }); },
         [&] { return run_with_reactor([&] { return plain_small_writes(c, pool, w); }); });
+    {
+        auto [ts, fs] = paired(
+            c, c.reps, [&] { return run_with_reactor([&] { return at_once_no_io(w); }); },
+            [&] { return floor_fwrite(c, 64, w); });
+        out.push_back(info("at_once_64B_no_io_vs_fwrite", ts, fs, "MB/s"));
+    }
     for (std::size_t buffering : {std::size_t(8192), std::size_t(65536)}) {
         auto [ts, fs] = paired(
             c, c.reps,

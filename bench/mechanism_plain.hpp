@@ -6,8 +6,8 @@
 // - at_once: a result known at once resumes the awaiting coroutine inside
 //   the initiation, at most 16 in a row per thread, else posted (tempio's
 //   inline resumption, detail/handler.hpp).
-// And what tempio's files do with them: a 64 KiB write buffer (write_buffer,
-// plain_stream) and a 64 KiB read buffer for lines (line_reader); and
+// And what tempio's files do with them: a 64 KiB write buffer written
+// behind (write_buffer, plain_stream) and a 64 KiB read buffer for lines (line_reader); and
 // scratch_file, a plain side's own file.
 #pragma once
 
@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
@@ -190,18 +191,42 @@ inline void write_all(int fd, iovec* iov, int count) {
     }
 }
 
-// A 64 KiB write buffer on a file descriptor (tempio's default buffering).
+// A 64 KiB write buffer on a file descriptor (tempio's default buffering),
+// with tempio's write-behind: a full buffer can be handed to a worker while
+// the next one fills (one at a time); what writes the buffer waits first.
 class write_buffer {
   public:
-    explicit write_buffer(int fd) : fd_(fd), buf_(65536) {}
+    explicit write_buffer(int fd) : fd_(fd), buf_(65536), behind_(65536) {}
+    ~write_buffer() { wait_behind(); }
     bool fits(std::size_t n) const { return used_ + n <= buf_.size(); }
     bool empty() const { return used_ == 0; }
     void append(const void* p, std::size_t n) {
         std::memcpy(buf_.data() + used_, p, n);
         used_ += n;
     }
+    // The full buffer to a worker, when none is being written; the next
+    // one is empty then. False: one still is (write_with then, on a worker).
+    bool hand_over(plain_worker_pool& pool) {
+        if (running_.load(std::memory_order_acquire)) return false;
+        if (failed_) throw std::runtime_error("write-behind failed");
+        buf_.swap(behind_);
+        std::size_t n = std::exchange(used_, 0);
+        running_.store(true, std::memory_order_relaxed);
+        pool.submit([this, n] {
+            iovec iov{behind_.data(), n};
+            try {
+                write_all(fd_, &iov, 1);
+            } catch (...) {
+                failed_ = true;
+            }
+            running_.store(false, std::memory_order_release);
+            running_.notify_all();
+        });
+        return true;
+    }
     // The buffer then iov[0, count), in one writev(2): on a worker.
     void write_with(const iovec* iov, int count) {
+        wait_behind();
         std::array<iovec, 65> all{};
         all[0] = {buf_.data(), used_};
         std::copy(iov, iov + count, all.begin() + 1);
@@ -211,9 +236,13 @@ class write_buffer {
     void flush() { write_with(nullptr, 0); }
 
   private:
+    void wait_behind() const { running_.wait(true, std::memory_order_acquire); }
+
     int fd_;
-    std::vector<char> buf_;
+    std::vector<char> buf_, behind_;
     std::size_t used_ = 0;
+    std::atomic<bool> running_{false};
+    bool failed_ = false;  // read after running_ is false
 };
 
 // A plain side's file, made and removed outside the timed part.
@@ -239,9 +268,9 @@ struct scratch_file {
 
 // An AsyncWriteStream over a write_buffer: a write that fits is copied and
 // completes by a post (net::async_write's handler is no coroutine's, so
-// tempio posts it too); one that does not goes with the buffer in one
-// writev on a worker (async_run). At most 64 buffers: Asio's write_op asks
-// for no more.
+// tempio posts it too), also when the full buffer can go behind; one that
+// does not goes with the buffer in one writev on a worker (async_run). At most 64 buffers: Asio's
+// write_op asks for no more.
 class plain_stream {
   public:
     using executor_type = net::any_io_executor;
@@ -273,7 +302,7 @@ class plain_stream {
         auto done = [h = std::move(h), total](error_code ec) mutable {
             std::move(h)(ec, ec ? 0 : total);
         };
-        if (buf_.fits(total)) {
+        if (buf_.fits(total) || (total <= 65536 && buf_.hand_over(pool_))) {
             for (int i = 0; i < count; ++i) buf_.append(iov[i].iov_base, iov[i].iov_len);
             net::post(ex, [done = std::move(done)]() mutable { done(error_code()); });
             return;
