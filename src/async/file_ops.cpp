@@ -124,6 +124,7 @@ bool is_open(const file_core* f) noexcept {
 
 bool try_write(file_core* f, std::string_view data) noexcept {
     if (f == nullptr) return false;
+    if (f->buffer_now(data.data(), data.size())) return true;
     if (!f->accepts_write_now(data.size()))  // a bounded write at once comes first
         return !writes_now(f, data.size()) && writes_behind(*f, data);
     error_code ec;

@@ -106,6 +106,21 @@ class file_core {
     bool accepts_write_now(std::size_t n) const noexcept {
         return !closed_ && mode_.writable && write_is_free(n);
     }
+    // The common case of write() inlined for try_write: an fd's buffer
+    // takes the bytes (nothing read ahead, not append mode, no EFBIG).
+    // False, nothing changed: write() decides.
+    bool buffer_now(const char* data, std::size_t n) noexcept {
+        if (closed_ || in_memory_ || !mode_.writable || mode_.append || read_buffered() != 0 ||
+            req_.buffer_size == 0 || n > req_.buffer_size - wbuf_.size() ||
+            wbuf_.size() > req_.buffer_size || n > max_offset - (kpos_ + wbuf_.size()))
+            return false;
+        try {
+            wbuf_.append(data, n);
+        } catch (...) {
+            return false;
+        }
+        return true;
+    }
     bool tell_is_free() const noexcept { return closed_ || in_memory_ || pos_known_; }
     bool flush_is_free() const noexcept {
         return closed_ || in_memory_ || (wbuf_.empty() && behind_quiet());
