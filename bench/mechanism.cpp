@@ -6,6 +6,8 @@
 // completions that resume a coroutine inside the initiation, 16 deep at most
 // (at_once). Every loop has a reactor (loop.hpp). Rows, tempio first:
 //
+// - hop_vs_plain_hop: one empty job through tempio's pool and back
+//   (async_run_blocking), against one through the plain pool (async_run).
 // - named_vs_two_handoffs: named file create + close + delete, against its
 //   five calls handed twice to one thread (mutex + condvar), caller blocked.
 // - named_vs_plain_hops: the same, against a coroutine making the calls in
@@ -252,6 +254,18 @@ net::awaitable<double> at_once_no_io(int n) {
     co_return 64.0 * n / s / 1e6;
 }
 
+// n empty hops, one after the other: tempio's pool or the plain one. us/hop.
+net::awaitable<double> tempio_hops(int n) {
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) co_await tempio::async_run_blocking([] { return 0; });
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+net::awaitable<double> plain_hops(plain_worker_pool& pool, int n) {
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) co_await async_run(pool, [] {});
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
 // n writes of 64 bytes as tempio makes them: copied into the 64 KiB buffer
 // and completed at once, the full buffer handed to a worker when none is
 // being written, or else written with the buffer in one writev on a
@@ -346,6 +360,10 @@ void mechanism(const config& c, std::vector<row>& out) {
     };
     // Named files: tempio's one measurement against both floors.
     int n = c.quick ? 1000 : 4000;
+    add(
+        "hop_vs_plain_hop", "us/op",
+        [&] { return run_with_reactor([&] { return tempio_hops(n); }); },
+        [&] { return run_with_reactor([&] { return plain_hops(pool, n); }); });
     auto named = interleaved(
         c, c.reps,
         {[&] { return run_with_reactor([&] { return tempio_named(c.root, n); }); },
