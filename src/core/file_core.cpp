@@ -141,7 +141,7 @@ void file_core::destroy() noexcept {
 }
 
 error_code file_core::discard() noexcept {
-    if (behind_outstanding_) behind_->wait();  // its fd closes here
+    if (behind_outstanding_) behind_->finish_here();  // its fd closes here
     behind_outstanding_ = false;
     closed_ = true;
     fd_.reset();

@@ -226,7 +226,7 @@ class file_core {
     // No write-behind outstanding, or one written whole: the fd and kpos_
     // are as if the bytes had been written here (checked without waiting).
     bool behind_quiet() const noexcept {
-        return !behind_outstanding_ || (behind_->done() && !behind_->ec);
+        return !behind_outstanding_ || (behind_->is_done() && !behind_->ec);
     }
     // Waits for an outstanding write-behind (blocking: only where the file's
     // operations may block) and puts back the bytes it did not write, in

@@ -157,7 +157,7 @@ std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
     behind_->fd = fd_.get();
     behind_->written = 0;
     behind_->ec.clear();
-    behind_->running.store(true, std::memory_order_relaxed);  // published by the job's submission
+    behind_->state.store(write_behind::queued, std::memory_order_release);
     behind_outstanding_ = true;
     return behind_;
 }
@@ -165,7 +165,7 @@ std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
 bool file_core::settle_behind(error_code& ec) {
     if (!behind_outstanding_) return true;
     write_behind& b = *behind_;
-    b.wait();
+    b.finish_here();
     behind_outstanding_ = false;
     if (!b.ec) {
         b.bytes.clear();

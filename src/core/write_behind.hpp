@@ -14,25 +14,34 @@
 namespace tempio::detail {
 
 struct write_behind {
-    // Set by the file before it hands the job to a worker; read by the file
-    // again only once `running` is false (acquire).
+    // Set by the file before it hands the job to a worker (state queued);
+    // read by the file again only once the state is done (acquire).
     int fd = -1;
     std::string bytes;
     std::size_t written = 0;
     boost::system::error_code ec;
-    std::atomic<bool> running{false};
 
-    // On a worker: writes `bytes` at the file position (all, or until a
-    // call fails), then clears `running`.
+    enum state_t : unsigned char { idle, queued, writing, done };
+    std::atomic<state_t> state{idle};
+
+    // The job, on a worker: writes `bytes` at the file position (all, or
+    // until a call fails), unless the file took the work back first.
     void run() noexcept;
-    // The worker pool could not take the job: nothing written.
+    // The worker pool could not take the job: nothing written (the file
+    // writes them itself when it settles).
     void reject(boost::system::error_code why) noexcept;
-    // Blocks until the worker is done (a file's blocking operations only).
-    void wait() const noexcept { running.wait(true, std::memory_order_acquire); }
-    bool done() const noexcept { return !running.load(std::memory_order_acquire); }
+    // The file, where it may block: the work done. Still queued, it takes
+    // the work back and writes here (never waits for a busy pool's queue);
+    // being written, it waits for the worker.
+    void finish_here() noexcept;
+    bool is_done() const noexcept {
+        state_t s = state.load(std::memory_order_acquire);
+        return s == done || s == idle;
+    }
 
   private:
-    void finish() noexcept;
+    void write_all() noexcept;
+    void publish_done() noexcept;
 };
 
 }  // namespace tempio::detail
