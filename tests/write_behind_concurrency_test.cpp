@@ -17,6 +17,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "backend/backend.hpp"
+#include "backend/inline_driver.hpp"
 #include "core/sys.hpp"
 #include "support/files.hpp"
 #include "support/test_dir.hpp"
@@ -86,7 +87,23 @@ net::awaitable<std::string> read_all(tempio::temporary_file& f) {
     co_return co_await f.async_read();
 }
 
-class write_behind : public tempio::test::test_dir {};
+// Bounded writes at once (TEMPIO_INLINE=writes or on, on tmpfs) come
+// before write-behind: these tests turn them off, whatever the run asks.
+class write_behind : public tempio::test::test_dir {
+  protected:
+    void SetUp() override {
+        test_dir::SetUp();
+        saved_ = tempio::detail::inline_dispatch_level();
+        tempio::detail::set_inline_dispatch_for_testing(tempio::detail::inline_level::never);
+    }
+    void TearDown() override {
+        tempio::detail::set_inline_dispatch_for_testing(saved_);
+        test_dir::TearDown();
+    }
+
+  private:
+    tempio::detail::inline_level saved_ = tempio::detail::inline_level::never;
+};
 
 TEST_F(write_behind, a_write_the_full_buffer_cannot_take_completes_without_a_worker) {
     net::io_context io;
