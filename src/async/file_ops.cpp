@@ -90,6 +90,19 @@ bool writes_behind(file_core& f, std::string_view data) noexcept {
     return true;
 }
 
+// A write of `data` completed at once by writes_behind; false: not possible
+// (nothing done).
+template <class T>
+bool completes_behind(file_ptr& f, std::string_view data, handler_of<T>& h) {
+    if (!writes_behind(*f, data)) return false;
+    f.reset();  // the resumed coroutine may destroy the file
+    if constexpr (std::is_void_v<T>)
+        complete_at_once(std::move(h), error_code());
+    else
+        complete_at_once(std::move(h), error_code(), data.size());
+    return true;
+}
+
 // A write made on the calling thread: into the buffer or memory, failing at
 // once, or bounded on a memory file system (file_core::writes_at_once).
 bool writes_now(const file_core* f, std::size_t n) {
@@ -209,10 +222,9 @@ void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handle
 
 void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
     bool free = writes_now(f.get(), b.size());
-    if (!free && writes_behind(*f, {static_cast<const char*>(b.data()), b.size()})) {
-        f.reset();  // the resumed coroutine may destroy the file
-        return complete_at_once(std::move(h), error_code(), b.size());
-    }
+    if (!free &&
+        completes_behind<std::size_t>(f, {static_cast<const char*>(b.data()), b.size()}, h))
+        return;
     if (!free && f->writes_through(b.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
     dispatch<std::size_t>(std::move(f), std::move(h), free, [b](file_core& c, error_code& ec) {
@@ -222,10 +234,7 @@ void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
 
 void start_write_owned(file_ptr f, std::string data, handler<> h) {
     bool free = writes_now(f.get(), data.size());
-    if (!free && writes_behind(*f, data)) {
-        f.reset();
-        return complete_at_once(std::move(h), error_code());
-    }
+    if (!free && completes_behind<void>(f, data, h)) return;
     if (!free && f->writes_through(data.size()))
         return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
     dispatch<void>(std::move(f), std::move(h), free,
@@ -236,10 +245,7 @@ void start_write_owned(file_ptr f, std::string data, handler<> h) {
 
 void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h) {
     bool free = writes_now(f.get(), data.size());
-    if (!free && writes_behind(*f, data)) {
-        f.reset();
-        return complete_at_once(std::move(h), error_code(), data.size());
-    }
+    if (!free && completes_behind<std::size_t>(f, data, h)) return;
     if (!free && f->writes_through(data.size()))
         return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
                                                std::move(data));

@@ -141,8 +141,7 @@ void file_core::destroy() noexcept {
 }
 
 error_code file_core::discard() noexcept {
-    if (behind_outstanding_) behind_->finish_here();  // its fd closes here
-    behind_outstanding_ = false;
+    if (behind_) behind_->finish_here();  // its fd closes here
     behind_.reset();
     closed_ = true;
     fd_.reset();
@@ -187,8 +186,7 @@ bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
 
 int file_core::begin_direct_close(std::string& unwritten) noexcept {
     if (closed_ || in_memory_ || !behind_quiet()) return -1;
-    behind_outstanding_ = false;  // written whole, if any
-    behind_.reset();              // and its buffer's memory with it
+    behind_.reset();  // written whole, if any; its buffer's memory goes too
     closed_ = true;
     unwritten.swap(wbuf_);
     std::string().swap(rbuf_);

@@ -141,9 +141,8 @@ class file_core {
     // cannot take, while no earlier full buffer is being written, may hand
     // the full buffer to a worker and start the next buffer with its bytes;
     // the write then needs no hop. Every operation that needs the kernel
-    // (flush, close, reads, seek, ...) first waits for that worker and puts
-    // back what it could not write, so its error is the next one's.
-    bool can_write_behind(std::size_t n) const noexcept;
+    // (flush, close, reads, seek, ...) first settles it and puts back what
+    // it could not write, so its error is the next one's.
     // Null (nothing changed) when it cannot; else the job to run on a worker.
     std::shared_ptr<write_behind> start_write_behind(const char* data, std::size_t n) noexcept;
 
@@ -223,11 +222,10 @@ class file_core {
         return !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
     }
     bool check(bool want_read, bool want_write, error_code& ec) const;
+    bool can_write_behind(std::size_t n) const noexcept;
     // No write-behind outstanding, or one written whole: the fd and kpos_
     // are as if the bytes had been written here (checked without waiting).
-    bool behind_quiet() const noexcept {
-        return !behind_outstanding_ || (behind_->is_done() && !behind_->ec);
-    }
+    bool behind_quiet() const noexcept { return !behind_ || behind_->quiet(); }
     // Waits for an outstanding write-behind (blocking: only where the file's
     // operations may block) and puts back the bytes it did not write, in
     // front of the buffer. False only when they could be neither kept (no
@@ -288,10 +286,10 @@ class file_core {
     // limit), as on a rolled-over file.
     bool in_memory_ = false;
     memory_image mem_;
-    // The write-behind, shared with the worker writing it; outstanding from
-    // its start until settled by the thread using the file.
+    // The write-behind, shared with the worker writing it (made at the
+    // first, dropped at close); outstanding from its start until settled by
+    // the thread using the file (its state idle again).
     std::shared_ptr<write_behind> behind_;
-    bool behind_outstanding_ = false;
 };
 
 }  // namespace tempio::detail

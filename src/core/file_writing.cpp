@@ -144,8 +144,8 @@ std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
     if (!can_write_behind(n)) return nullptr;
     try {
         if (!behind_) behind_ = std::make_shared<write_behind>();
-        behind_outstanding_ = false;  // the previous one was written whole
-        // The next buffer is the previous round's string, with its capacity.
+        // The previous one was written whole (can_write_behind). The next buffer is the previous
+        // round's string, with its capacity.
         behind_->bytes.clear();
         behind_->bytes.append(data, n);
     } catch (...) {  // no memory: nothing changed but an empty string
@@ -158,40 +158,38 @@ std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
     behind_->written = 0;
     behind_->ec.clear();
     behind_->state.store(write_behind::queued, std::memory_order_release);
-    behind_outstanding_ = true;
     return behind_;
 }
 
 bool file_core::settle_behind(error_code& ec) {
-    if (!behind_outstanding_) return true;
+    if (!behind_ || behind_->state.load(std::memory_order_relaxed) == write_behind::idle)
+        return true;
     write_behind& b = *behind_;
     b.finish_here();
-    behind_outstanding_ = false;
-    if (!b.ec) {
-        b.bytes.clear();
-        return true;
-    }
-    // The worker stopped early: the kernel's offset is where it stopped, and
-    // the rest is unwritten buffer again, for the next flush to retry and
-    // report (the worker's error is only the first try's).
-    std::string_view rest(b.bytes);
-    rest.remove_prefix(b.written);
-    kpos_ -= rest.size();
-    try {
-        wbuf_.insert(0, rest);
-    } catch (...) {
-        // No memory to keep them: one more try to write them, in order.
-        write_steps again(fd_.get(), rest, std::string_view());
-        run_steps(again);
-        kpos_ += again.written();
-        if (again.error()) {
-            ec = again.error();
-            b.bytes.clear();
-            return false;
+    bool kept = true;
+    if (b.ec) {
+        // The worker stopped early: the kernel's offset is where it stopped,
+        // and the rest is unwritten buffer again, for the next flush to
+        // retry and report (the worker's error is only the first try's).
+        std::string_view rest(b.bytes);
+        rest.remove_prefix(b.written);
+        kpos_ -= rest.size();
+        try {
+            wbuf_.insert(0, rest);
+        } catch (...) {
+            // No memory to keep them: one more try to write them, in order.
+            write_steps again(fd_.get(), rest, std::string_view());
+            run_steps(again);
+            kpos_ += again.written();
+            if (again.error()) {
+                ec = again.error();
+                kept = false;
+            }
         }
     }
     b.bytes.clear();
-    return true;
+    b.state.store(write_behind::idle, std::memory_order_relaxed);  // settled
+    return kept;
 }
 
 std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {

@@ -16,6 +16,7 @@ namespace tempio::detail {
 struct write_behind {
     // Set by the file before it hands the job to a worker (state queued);
     // read by the file again only once the state is done (acquire).
+    // idle: none outstanding (none yet, or settled by the file).
     int fd = -1;
     std::string bytes;
     std::size_t written = 0;
@@ -34,9 +35,10 @@ struct write_behind {
     // the work back and writes here (never waits for a busy pool's queue);
     // being written, it waits for the worker.
     void finish_here() noexcept;
-    bool is_done() const noexcept {
+    // Nothing outstanding, or written whole (checked without waiting).
+    bool quiet() const noexcept {
         state_t s = state.load(std::memory_order_acquire);
-        return s == done || s == idle;
+        return s == idle || (s == done && !ec);
     }
 
   private:

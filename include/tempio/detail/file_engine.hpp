@@ -56,7 +56,6 @@ file_ptr make_spooled_file(const file_spec& spec, error_code& ec);  // no I/O
 
 // The operations on a file take the core by value: one that completes at
 // once drops it before a coroutine resumes (which may destroy the file).
-
 void start_read(file_ptr f, std::size_t max, handler<std::string> h);
 void start_readline(file_ptr f, handler<std::string> h);
 void start_readlines(file_ptr f, handler<std::vector<std::string>> h);
