@@ -173,7 +173,7 @@ class basic_async_file {
     /// @brief The executor that runs the completions of handlers that have no
     /// associated executor of their own.
     /// @return A copy of the executor.
-    executor_type get_executor() const noexcept { return executor_; }
+    executor_type get_executor() const noexcept { return executor_.get(); }
     /// @brief Whether the object holds an open file.
     /// @return False once `async_close` has completed, and for a moved-from
     /// object or one that never held a file.
@@ -813,7 +813,7 @@ class basic_async_file {
             });
     }
 
-    executor_type executor_;
+    detail::kept_executor<executor_type> executor_;
     detail::file_ptr core_;
 };
 
