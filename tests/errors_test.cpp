@@ -175,6 +175,32 @@ TEST_F(errors, deferred_write_and_readline_awaited_after_their_file_is_gone_fail
     EXPECT_TRUE(tempio::test::entries(dir_).empty());
 }
 
+// Operations find their file through a slot the next file may reuse (one
+// is free: the first file's): the next file's generation is not the one
+// the operation holds, so it neither writes nor reads there.
+TEST_F(errors, an_operation_on_a_file_that_is_gone_never_reaches_the_next_file) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = std::make_unique<tempio::temporary_file>(
+            co_await tempio::temporary_file::async_create({.dir = dir_}));
+        auto write = f->async_write("stale");
+        auto readline = f->async_readline();
+        f.reset();
+        auto g = co_await tempio::temporary_file::async_create({.dir = dir_});
+        co_await g.async_write("next\n");
+        co_await g.async_seek(0);
+        co_await g.async_readline();  // read buffer filled: a readline would be at once
+        co_await g.async_seek(0);
+        auto [wec, n] = co_await std::move(write)(net::as_tuple(net::deferred));
+        expect_bad_descriptor(wec, "write");
+        auto [rec, line] = co_await std::move(readline)(net::as_tuple(net::deferred));
+        expect_bad_descriptor(rec, "readline");
+        EXPECT_EQ(line, "");
+        EXPECT_EQ(co_await g.async_tell(), 0u);
+        EXPECT_EQ(co_await g.async_read(), "next\n");
+        co_await g.async_close();
+    });
+}
+
 // Made before the file moved, awaited after: the file is the moved-to
 // object's now, and the write reaches it.
 TEST_F(errors, a_deferred_write_made_before_a_move_writes_to_the_moved_file) {

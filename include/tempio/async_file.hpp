@@ -30,6 +30,7 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tempio/config.hpp"
@@ -137,7 +138,7 @@ class basic_async_file {
     explicit basic_async_file(const executor_type& ex) : executor_(ex) {}
     /// @cond TEMPIO_INTERNAL
     basic_async_file(detail::adopt_core_t, const executor_type& ex, detail::file_ptr core)
-        : executor_(ex), core_(std::move(core)) {}
+        : executor_(ex), core_(std::move(core)), ref_(detail::ref_of(core_.get())) {}
     /// @endcond
     /// @brief Move constructor.
     ///
@@ -146,7 +147,9 @@ class basic_async_file {
     /// `bad_file_descriptor` through their handler.
     /// @param other The file to move from.
     basic_async_file(basic_async_file&& other) noexcept
-        : executor_(other.executor_), core_(std::move(other.core_)) {}
+        : executor_(other.executor_),
+          core_(std::move(other.core_)),
+          ref_(std::exchange(other.ref_, {})) {}
     /// @brief Move assignment.
     ///
     /// A file `*this` still held is released as by the destructor (closed and
@@ -157,6 +160,7 @@ class basic_async_file {
     basic_async_file& operator=(basic_async_file&& other) noexcept {
         executor_ = other.executor_;
         core_ = std::move(other.core_);
+        ref_ = std::exchange(other.ref_, {});
         return *this;
     }
     /// @brief Destructor: the synchronous fallback of `async_close`.
@@ -270,9 +274,9 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::string)> Token = net::deferred_t>
     auto async_readline(Token&& token = {}) {
         return detail::initiate_on_or_now<std::string>(
-            executor_, std::forward<Token>(token), detail::core_ref{weak_core(), core_.get()},
+            executor_, std::forward<Token>(token), ref_,
             [](const auto& f) { return detail::try_readline(f.peek()); },
-            [](const auto& f, auto h) { detail::start_readline(f.weak.lock(), std::move(h)); });
+            [](const auto& f, auto h) { detail::start_readline(f.lock(), std::move(h)); });
     }
     /// @brief Reads the remaining lines (Python's `readlines()`).
     ///
@@ -351,13 +355,13 @@ class basic_async_file {
     template <net::completion_token_for<void(error_code, std::size_t)> Token = net::deferred_t>
     auto async_write(std::string_view data, Token&& token = {}) {
         return detail::initiate_on_or_now<std::size_t>(
-            executor_, std::forward<Token>(token), detail::core_ref{weak_core(), core_.get()},
+            executor_, std::forward<Token>(token), ref_,
             [data](const auto& f) -> std::optional<detail::result_now<std::size_t>> {
                 if (!detail::try_write(f.peek(), data)) return std::nullopt;
                 return detail::result_now<std::size_t>{error_code(), data.size()};
             },
             [data](const auto& f, auto h) {
-                detail::start_write(f.weak.lock(), net::buffer(data), std::move(h));
+                detail::start_write(f.lock(), net::buffer(data), std::move(h));
             });
     }
     /// @brief Writes every line of a range, one after the other (Python's
@@ -815,6 +819,7 @@ class basic_async_file {
 
     detail::kept_executor<executor_type> executor_;
     detail::file_ptr core_;
+    detail::core_ref ref_;  // core_'s, for the operations that peek
 };
 
 }  // namespace tempio

@@ -131,6 +131,14 @@ file_request request_of(const file_spec& s) {
 
 }  // namespace
 
+core_ref ref_of(const file_core* f) noexcept {
+    return f != nullptr ? f->ref() : core_ref{};
+}
+file_ptr core_ref::lock() const noexcept {
+    file_core* f = peek();
+    return f != nullptr ? f->weak_from_this().lock() : nullptr;
+}
+
 bool is_open(const file_core* f) noexcept {
     return f && f->is_open();
 }

@@ -31,9 +31,13 @@ error_code file_core::last_error() {
 }
 
 file_core::file_core(file_request req, open_mode mode)
-    : req_(std::move(req)), mode_(mode), generation_(fork_generation()) {}
+    : slot_(take_core_slot(this)),
+      req_(std::move(req)),
+      mode_(mode),
+      generation_(fork_generation()) {}
 
 file_core::~file_core() {
+    return_core_slot(slot_);  // operations made on it find it gone from here on
     destroy();
 }
 

@@ -15,6 +15,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/core_slots.hpp"
 #include "core/create.hpp"
 #include "core/memory_image.hpp"
 #include "core/mode.hpp"
@@ -53,7 +54,7 @@ struct file_request {
 class file_core;
 using file_ptr = std::shared_ptr<file_core>;
 
-class file_core {
+class file_core : public std::enable_shared_from_this<file_core> {
   public:
     // Validates the request; creates nothing (spooled) or opens the file.
     static std::shared_ptr<file_core> create(file_request req, error_code& ec);
@@ -80,6 +81,10 @@ class file_core {
     file_core& operator=(const file_core&) = delete;
 
     // --- queries, free of system calls ---
+    // Where operations find this core (detail::core_ref).
+    core_ref ref() const noexcept {
+        return {slot_, slot_->generation.load(std::memory_order_relaxed)};
+    }
     bool is_open() const noexcept { return !closed_; }
     bool in_memory() const noexcept { return in_memory_; }
     bool on_memory_fs() const noexcept { return req_.on_memory_fs; }
@@ -258,6 +263,7 @@ class file_core {
     // Links or renames the open file to r.target (flushed already).
     bool publish_fd(int fd, const std::string& target, const publish_request& r, error_code& ec);
 
+    core_slot* const slot_;  // operations' way to this core (core/core_slots.hpp)
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
