@@ -237,9 +237,10 @@ struct result_now {
 // tried first, and a result resumes the coroutine here if a slot of
 // inline_resumption is free, else through a post; either way through no
 // type erasure. Otherwise, or when `now` returns nothing (it then did
-// nothing), `start(target, handler)` runs as with initiate_on. `target` (the file's
-// core_ref) is captured once for both. Nothing of the initiation may be
-// touched once the coroutine resumed: it may have destroyed the operation.
+// nothing), `start(target, handler)` runs as with initiate_on. `target`
+// (the file's core_ref) is captured once for both. Nothing of the initiation
+// may be touched once the coroutine resumed: it may have destroyed the
+// operation.
 template <class T, class Executor, class Token, class Target, class Now, class Start>
 auto initiate_on_or_now(const Executor& ex, Token&& token, Target target, Now now, Start start) {
     return net::async_initiate<Token, void(error_code, T)>(
