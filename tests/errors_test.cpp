@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "core/core_slots.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -199,6 +200,24 @@ TEST_F(errors, an_operation_on_a_file_that_is_gone_never_reaches_the_next_file) 
         EXPECT_EQ(co_await g.async_read(), "next\n");
         co_await g.async_close();
     });
+}
+
+// Out of memory for a file's state after the file was made (the core that
+// adopts what a driver opened): ENOMEM, and the file is gone, not left
+// behind.
+TEST_F(errors, a_file_made_when_its_state_cannot_be_allocated_is_removed) {
+    tempio::run([&]() -> net::awaitable<void> {
+        tempio::detail::fail_next_core_slot();
+        auto [ec, f] = co_await tempio::named_temporary_file::async_create({.dir = dir_}, tup());
+        EXPECT_EQ(ec, std::errc::not_enough_memory) << ec.to_string();
+        EXPECT_EQ(ec.category(), boost::system::system_category());
+        EXPECT_FALSE(f.is_open());
+        // The next creation is unaffected.
+        auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        EXPECT_TRUE(g.is_open());
+        co_await g.async_close();
+    });
+    EXPECT_TRUE(tempio::test::entries(dir_).empty());
 }
 
 // Made before the file moved, awaited after: the file is the moved-to

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 
 #include "core/fork_generation.hpp"
 
@@ -30,9 +31,22 @@ free_slots& slots() {
     return *fresh;
 }
 
+#if TEMPIO_TEST_SEAM
+std::atomic<bool> g_fail_next{false};
+#endif
+
 }  // namespace
 
+#if TEMPIO_TEST_SEAM
+void fail_next_core_slot() noexcept {
+    g_fail_next.store(true);
+}
+#endif
+
 core_slot* take_core_slot(file_core* core) {
+#if TEMPIO_TEST_SEAM
+    if (g_fail_next.exchange(false)) throw std::bad_alloc();
+#endif
     free_slots& s = slots();
     core_slot* slot = nullptr;
     {

@@ -14,4 +14,9 @@ core_slot* take_core_slot(file_core* core);
 // before sees it gone) and lets the next core have it.
 void return_core_slot(core_slot* slot) noexcept;
 
+#if TEMPIO_TEST_SEAM
+// The next take_core_slot throws std::bad_alloc (a core that cannot be made).
+void fail_next_core_slot() noexcept;
+#endif
+
 }  // namespace tempio::detail

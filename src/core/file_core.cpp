@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 #include <unistd.h>
@@ -49,9 +50,20 @@ error_code file_core::prepare(file_request& req, open_mode& mode) {
 std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
                                             std::string path, error_code& ec) {
     ec.clear();
-    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    std::shared_ptr<file_core> core;
+    try {
+        core.reset(new file_core(std::move(req), mode));
+        core->set_path(std::move(path));
+    } catch (const std::bad_alloc&) {
+        // The file exists already and is nobody else's yet: out of memory
+        // for its core, it goes (fd closed by its owner, the name removed).
+        const std::string& made = core && !core->path_.empty() ? core->path_ : path;
+        if (!made.empty()) remove_file(made);
+        if (core) core->closed_ = core->deleted_ = true;
+        ec = error_code(ENOMEM, system_category());
+        return nullptr;
+    }
     core->fd_ = std::move(fd);
-    core->set_path(std::move(path));
     // A driver opens anonymous files with O_TMPFILE only (flags from the request).
     core->linkable_ = core->path_.empty() && core->req_.linkable;
     if (core->req_.on_memory_fs) core->memory_fs_ = memory_fs::yes;
