@@ -797,7 +797,12 @@ class basic_async_file {
     const detail::file_ptr& core() const noexcept { return core_; }
     // What an initiation holds until it runs: a deferred operation, or an
     // awaitable's frame, may outlive the operation, and must not keep the
-    // file's state alive past the object (destroyed means gone).
+    // file's state alive past the object (destroyed means gone). The
+    // operations that hop keep this weak_ptr: its lock() stays safe even
+    // when a caller breaks the one-operation-at-a-time contract. Only
+    // async_write and async_readline, made millions of times and often done
+    // at once, peek through ref_ instead (detail::core_ref), which relies on
+    // that contract.
     std::weak_ptr<detail::file_core> weak_core() const noexcept { return core_; }
     /// @endcond
 
