@@ -16,6 +16,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "backend/inline_level.hpp"
 #include "core/names.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -53,16 +54,22 @@ class cancellation : public tempio::test::test_dir {
         g_release = false;
         g_names = 0;
         tempio::detail::set_name_source_for_testing(gated_source);
+        // Every call waits for the worker, even on tmpfs (TMPDIR=/dev/shm),
+        // where one alone would run on the calling thread.
+        saved_inline_ = tempio::detail::inline_dispatch_level();
+        tempio::detail::set_inline_dispatch_for_testing(tempio::detail::inline_level::never);
     }
     void TearDown() override {
         g_release = true;
         tempio::detail::set_name_source_for_testing(nullptr);
+        tempio::detail::set_inline_dispatch_for_testing(saved_inline_);
         test_dir::TearDown();
     }
     static void wait_started() {
         while (!g_started.load()) std::this_thread::yield();
     }
     net::io_context ctx_;
+    tempio::detail::inline_level saved_inline_ = tempio::detail::inline_level::never;
 };
 
 }  // namespace

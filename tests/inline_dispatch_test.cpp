@@ -1,17 +1,25 @@
 // DESIGN section 9: on a memory file system (tmpfs), creations, closes and
 // an empty directory's removal make their system calls on the calling
 // thread (the inline driver), and still complete through a post, never
-// inside the initiating call. Off unless TEMPIO_INLINE=on. Bounded writes
+// inside the initiating call. By default only an operation with no other
+// in flight does (one at a time); TEMPIO_INLINE=on: all of them. Bounded writes
 // (buffer + data at most 128 KiB) run at once on a memory file system
 // (learned per directory at creation, or at a spooled file's first flush
 // after its rollover) with TEMPIO_INLINE=writes or on.
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "backend/backend.hpp"
@@ -239,7 +247,7 @@ class bounded_writes : public tempio::test::test_dir {};  // TMPDIR or /tmp
 
 TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_once) {
     if (std::getenv("TEMPIO_INLINE") == nullptr) {
-        EXPECT_EQ(tempio::detail::inline_dispatch_level(), inline_level::never);
+        EXPECT_EQ(tempio::detail::inline_dispatch_level(), inline_level::alone);
     }
     if (tempio::detail::on_memory_fs(dir_.native()))
         GTEST_SKIP() << "the test directory is on a memory file system here";
@@ -257,4 +265,175 @@ TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_onc
         co_await f.async_close();
     });
     tempio::detail::set_inline_dispatch_for_testing(saved);
+}
+
+TEST(inline_level, the_default_is_alone_and_never_or_off_turns_it_off) {
+    using tempio::detail::inline_level_of;
+    EXPECT_EQ(inline_level_of(nullptr), inline_level::alone);
+    EXPECT_EQ(inline_level_of("auto"), inline_level::alone);
+    EXPECT_EQ(inline_level_of("a typo"), inline_level::alone);
+    EXPECT_EQ(inline_level_of("never"), inline_level::never);
+    EXPECT_EQ(inline_level_of("off"), inline_level::never);
+    EXPECT_EQ(inline_level_of("writes"), inline_level::writes);
+    EXPECT_EQ(inline_level_of("on"), inline_level::on);
+}
+
+// The default: inline only when no other operation is in flight.
+namespace {
+class inline_when_alone : public inline_dispatch {
+  protected:
+    void SetUp() override {
+        inline_dispatch::SetUp();
+        if (IsSkipped()) return;
+        tempio::detail::set_inline_dispatch_for_testing(inline_level::alone);
+        // A directory not known yet is learned by a creation on a worker
+        // (no statfs on the calling thread): one first, to learn it.
+        tempio::run([&]() -> net::awaitable<void> {
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            co_await f.async_close();
+        });
+    }
+    static std::size_t in_flight() { return tempio::detail::g_ops_in_flight.load(); }
+};
+}  // namespace
+
+TEST_F(inline_when_alone, one_file_at_a_time_is_made_written_and_deleted_without_a_hop) {
+    auto jobs = tempio::detail::jobs_run();
+    tempio::run([&]() -> net::awaitable<void> {
+        for (int i = 0; i < 3; ++i) {
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            co_await f.async_write("one at a time");
+            co_await f.async_close();
+            auto d = co_await tempio::temporary_directory::async_create({.dir = dir_.native()});
+            co_await d.async_cleanup();
+        }
+    });
+    EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(inline_when_alone, a_creation_started_beside_another_waits_for_a_worker) {
+    net::io_context ctx;
+    auto jobs = tempio::detail::jobs_run();
+    std::vector<tempio::named_temporary_file> made;
+    auto keep = [&](error_code ec, tempio::named_temporary_file f) {
+        EXPECT_FALSE(ec);
+        made.push_back(std::move(f));
+    };
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()}, keep);
+    EXPECT_EQ(entries(dir_).size(), 1u) << "alone: made as the call returns";
+    EXPECT_EQ(in_flight(), 1u) << "in flight until its completion runs";
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()}, keep);
+    ctx.run();
+    ASSERT_EQ(made.size(), 2u);
+    EXPECT_EQ(in_flight(), 0u);
+    // The pool shows it; io_uring makes the second as ring requests instead.
+    if (pool()) {
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs + 1);
+    }
+}
+
+TEST_F(inline_when_alone, of_many_started_at_once_only_the_first_runs_inline) {
+    auto jobs = tempio::detail::jobs_run();
+    int finished = 0;
+    net::io_context ctx;
+    auto churn = [&]() -> net::awaitable<void> {
+        for (int i = 0; i < 4; ++i) {
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            co_await f.async_close();
+        }
+        ++finished;
+    };
+    for (int i = 0; i < 16; ++i) net::co_spawn(ctx, churn(), net::detached);
+    ctx.run();
+    EXPECT_EQ(finished, 16);
+    // 16 tasks x 4 x (create + close) = 128 operations; while the 16 churn
+    // together few find themselves alone (the last ones, as tasks finish).
+    if (pool()) {
+        EXPECT_GE(tempio::detail::jobs_run() - jobs, 100u);
+    }
+    EXPECT_EQ(in_flight(), 0u);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(inline_when_alone, a_completion_never_run_leaves_nothing_in_flight_and_no_file) {
+    {
+        net::io_context ctx;
+        tempio::named_temporary_file::async_create(
+            ctx.get_executor(), {.dir = dir_.native()},
+            [](error_code, tempio::named_temporary_file) { ADD_FAILURE() << "never runs"; });
+        EXPECT_EQ(entries(dir_).size(), 1u) << "made inline";
+        EXPECT_EQ(in_flight(), 1u);
+    }  // destroyed with the completion (and the file) undelivered
+    EXPECT_EQ(in_flight(), 0u);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+TEST_F(inline_when_alone, an_atomic_file_is_made_and_committed_without_a_hop) {
+    const fs::path target = dir_ / "state.json";
+    tempio::run([&]() -> net::awaitable<void> {
+        // The first learns that the directory is on tmpfs (on a worker).
+        co_await tempio::async_write_file_atomically(target.native(), "zero", {.durable = false});
+        auto jobs = tempio::detail::jobs_run();
+        auto f = co_await tempio::atomic_file::async_create(target.native(), {.durable = false});
+        co_await f.async_write("one");
+        co_await f.async_commit();
+        EXPECT_EQ(tempio::test::slurp(target), "one");
+        co_await tempio::async_write_file_atomically(target.native(), "two", {.durable = false});
+        auto g = co_await tempio::atomic_file::async_create(target.native());
+        co_await g.async_write("abandoned");
+        co_await g.async_abandon();
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
+    });
+    EXPECT_EQ(tempio::test::slurp(target), "two");
+    EXPECT_EQ(entries(dir_), std::vector<std::string>{"state.json"}) << "nothing else left";
+}
+
+TEST_F(inline_when_alone, an_inline_commit_that_fails_reports_it_and_leaves_nothing) {
+    const fs::path target = dir_ / "taken";
+    tempio::test::spit(target, "first");
+    tempio::run([&]() -> net::awaitable<void> {
+        co_await tempio::async_write_file_atomically((dir_ / "learn").native(), "x");
+        fs::remove(dir_ / "learn");
+        auto jobs = tempio::detail::jobs_run();
+        auto f = co_await tempio::atomic_file::async_create(target.native(), {.replace = false});
+        co_await f.async_write("second");
+        auto [ec] = co_await f.async_commit(net::as_tuple(net::deferred));
+        EXPECT_EQ(ec, std::errc::file_exists);
+        auto [ec2] = co_await tempio::async_write_file_atomically(
+            target.native(), "third", {.replace = false}, net::as_tuple(net::deferred));
+        EXPECT_EQ(ec2, std::errc::file_exists);
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
+    });
+    EXPECT_EQ(tempio::test::slurp(target), "first");
+    EXPECT_EQ(entries(dir_), std::vector<std::string>{"taken"}) << "no temporary left";
+}
+
+TEST_F(inline_when_alone, a_blocking_job_in_flight_keeps_a_creation_on_a_worker) {
+    net::io_context ctx;
+    auto jobs = tempio::detail::jobs_run();
+    std::atomic<bool> release{false};
+    bool ran = false;
+    tempio::async_run_blocking(
+        [&] {
+            while (!release.load()) std::this_thread::yield();
+        },
+        net::bind_executor(ctx, [&](std::exception_ptr) { ran = true; }));
+    std::optional<tempio::named_temporary_file> file;
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()},
+                                               [&](error_code ec, tempio::named_temporary_file f) {
+                                                   EXPECT_FALSE(ec);
+                                                   file.emplace(std::move(f));
+                                                   release = true;
+                                               });
+    EXPECT_GE(in_flight(), 2u) << "the held job and the creation";
+    ctx.run();
+    EXPECT_TRUE(ran);
+    ASSERT_TRUE(file);
+    EXPECT_EQ(in_flight(), 0u);
+    // Not made inside the call: a worker made it (the pool's bound is at
+    // least 2: the held job leaves one free), or the ring.
+    if (pool()) {
+        EXPECT_EQ(tempio::detail::jobs_run(), jobs + 2);
+    }
 }

@@ -59,7 +59,9 @@ class basic_atomic_file : public basic_async_file<Executor> {
         : basic_async_file<Executor>(detail::adopt_core, ex, std::move(core)) {}
     /// @endcond
 
-    /// @brief Creates the file that will become `target`: one job on a worker.
+    /// @brief Creates the file that will become `target`: one job on a
+    /// worker (on tmpfs with no other operation in flight, the calling
+    /// thread: tempio/backend.hpp).
     /// Completes with `void(error_code, basic_atomic_file)`.
     ///
     /// As `async_create(target, options{}, token)`.

@@ -18,14 +18,22 @@
 /// removing an empty directory, reads, and writes past the buffer.
 /// Everything else runs on the pool. docs/design-decisions.md.
 ///
-/// `TEMPIO_INLINE=on` (read once): on a memory file system (tmpfs, ramfs),
-/// the creations and closes, and the first `rmdir` of a cleanup, make their
-/// system calls on the calling thread (a few microseconds each, less than a
-/// thread hand-off); completions are still posted, never run inside the
-/// initiating call. `TEMPIO_INLINE=writes` (also part of `on`): writes and
-/// flushes of at most 128 KiB together with the buffer, likewise. Off by
-/// default (any other value): under heavy churn they put the kernel's work
-/// on the loop thread, and the loop's p99 timer lag grows
+/// On a memory file system (tmpfs, ramfs), a creation, a close, the first
+/// `rmdir` of a cleanup, and an atomic_file's creation, commit or abandon
+/// make their system calls on the calling thread (a few microseconds each,
+/// less than one thread hand-off) when no other operation of the process
+/// is in flight: one file at a time costs its system calls, not two thread
+/// wake-ups. Completions are still posted, never run inside the initiating
+/// call. With other operations in flight they go to the workers, so that a
+/// loop churning many files never runs a burst of them between two looks at
+/// its timers. A directory is learned to be on a memory file system by an
+/// operation on a worker (no `statfs` on the calling thread), then cached.
+/// `TEMPIO_INLINE` (read once) changes that: `never` (or `off`): nothing
+/// runs on the calling thread; `on`: those operations always do, in flight
+/// or not; `writes`: the default, and writes and flushes of at most 128 KiB
+/// together with the buffer run at once too (`on` includes them). `on` and
+/// `writes` help one stream and cost many concurrent ones: the kernel's
+/// work lands on the loop thread and its p99 timer lag grows
 /// (docs/performance.md).
 ///
 /// The worker-pool backend runs each user-visible operation as one job on a

@@ -7,7 +7,8 @@
 /// is destroyed; keep=true: never deleted. A file someone else deleted first
 /// is no error.
 ///
-/// async_create: one job on a worker (the mkstemp retry loop and open).
+/// async_create: one job on a worker (the mkstemp retry loop and open); on
+/// tmpfs with nothing else in flight, the calling thread (tempio/backend.hpp).
 /// Cancellation (terminal, partial, total): before the job starts nothing is
 /// created; during it, the file is removed again. Both complete with
 /// `operation_aborted`.

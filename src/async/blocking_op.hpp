@@ -24,6 +24,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "backend/backend.hpp"
+#include "backend/in_flight.hpp"
 #include "tempio/detail/handler.hpp"
 
 namespace tempio::detail {
@@ -171,6 +172,7 @@ class blocking_op final : public job {
     decltype(net::prefer(std::declval<net::any_completion_executor>(),
                          net::execution::outstanding_work.tracked)) executor_;
     net::cancellation_slot slot_;
+    in_flight_mark in_flight_;  // until just before the handler runs
     std::atomic<bool> cancelled_{false};
     bool ran_ = false;
     bool delivered_ = false;

@@ -1,11 +1,15 @@
 // Publishing and atomic_file: each operation is one job on the pool, whatever
 // the backend (a few dependent system calls with nothing to overlap: the
-// ring would add submissions, not concurrency). Cancellable before the job
-// starts; once it runs it completes, never half-published.
+// ring would add submissions, not concurrency), or, in a directory on a
+// memory file system and with no other operation in flight, the same calls
+// on the calling thread (backend/inline_driver.hpp). Cancellable before the
+// job starts; once it runs it completes, never half-published.
 #include "async/blocking_op.hpp"
 #include "backend/inline_driver.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
+#include "core/memory_fs.hpp"
+#include "core/publish.hpp"
 #include "tempio/detail/file_engine.hpp"
 #include "tempio/temporary_directory.hpp"
 
@@ -35,6 +39,14 @@ file_request file_request_of(const atomic_spec& s) {
     return r;
 }
 
+// Whether the target's directory is known (no statfs here, on the calling
+// thread) to be on a memory file system; file_core::create_atomic learns it.
+bool target_known_on_memory_fs(const publish_request& to) {
+    std::string target, dir;
+    error_code ec;
+    return resolve_target(to.target, target, dir, ec) && known_on_memory_fs(dir);
+}
+
 publish_request commit_request_of(const atomic_spec& s) {
     return request_of({.target = s.target,
                        .how = s.replace ? publish_how::replace : publish_how::noclobber,
@@ -61,40 +73,47 @@ void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h) {
 }
 
 void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h) {
-    run_blocking<file_ptr>(std::move(h),
-                           [req = file_request_of(spec), to = commit_request_of(spec)](
-                               error_code& ec, const std::atomic<bool>& cancelled) {
-                               auto core = file_core::create_atomic(req, to, ec);
-                               if (core && cancelled.load()) {  // created, but nobody wants it now
-                                   core->discard();
-                                   core.reset();
-                                   ec = net::error::operation_aborted;
-                               }
-                               return core;
-                           });
+    auto to = commit_request_of(spec);
+    bool memory_fs = target_known_on_memory_fs(to);
+    run_blocking_or_inline<file_ptr>(memory_fs, std::move(h),
+                                     [req = file_request_of(spec), to = std::move(to)](
+                                         error_code& ec, const std::atomic<bool>& cancelled) {
+                                         auto core = file_core::create_atomic(req, to, ec);
+                                         if (core && cancelled.load()) {  // nobody wants it now
+                                             core->discard();
+                                             core.reset();
+                                             ec = net::error::operation_aborted;
+                                         }
+                                         return core;
+                                     });
 }
 
 void start_commit(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), ebadf());
-    run_blocking<void>(std::move(h), [f](error_code& ec, const auto&) { f->commit(ec); });
+    run_blocking_or_inline<void>(f->on_memory_fs(), std::move(h),
+                                 [f](error_code& ec, const auto&) { f->commit(ec); });
 }
 
 void start_abandon(const file_ptr& f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());
     // Never cancelled, like close: it is what releases the temporary.
-    run_blocking<void>(
-        std::move(h), [f](error_code& ec, const auto&) { ec = f->discard(); }, cancellable::no);
+    run_blocking_or_inline<void>(
+        f->on_memory_fs(), std::move(h), [f](error_code& ec, const auto&) { ec = f->discard(); },
+        cancellable::no);
 }
 
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h) {
-    run_blocking<void>(std::move(h), [req = file_request_of(spec), to = commit_request_of(spec),
-                                      data = std::move(data)](error_code& ec, const auto&) {
-        auto core = file_core::create_atomic(req, to, ec);
-        if (!core) return;
-        core->write(data.data(), data.size(), ec);
-        if (!ec) core->commit(ec);
-        if (ec) core->discard();
-    });
+    auto to = commit_request_of(spec);
+    bool memory_fs = target_known_on_memory_fs(to);
+    run_blocking_or_inline<void>(memory_fs, std::move(h),
+                                 [req = file_request_of(spec), to = std::move(to),
+                                  data = std::move(data)](error_code& ec, const auto&) {
+                                     auto core = file_core::create_atomic(req, to, ec);
+                                     if (!core) return;
+                                     core->write(data.data(), data.size(), ec);
+                                     if (!ec) core->commit(ec);
+                                     if (ec) core->discard();
+                                 });
 }
 
 // ---- temporary_directory -------------------------------------------------

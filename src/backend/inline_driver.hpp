@@ -2,40 +2,72 @@
 // file or directory is on a memory file system: DESIGN section 9) makes
 // them on the calling thread, as blocking calls that take a few
 // microseconds, less than one thread hand-off. Its completion is still
-// posted: never inside the initiating call. Off unless TEMPIO_INLINE=on
-// (inline_dispatch_enabled): DESIGN section 9 ships it on by default only
-// if the loop-lag workload on tmpfs is no worse with it, and its p99 is
-// worse (docs/performance.md). Bounded writes (TEMPIO_INLINE=writes) are not
-// operations of this driver but writes the engine completes at once.
+// posted: never inside the initiating call.
+//
+// By default only an operation that is alone does so: no other operation
+// of this process in flight (in_flight_mark). One file at a time then costs
+// system calls, not two wake-ups; many at once go to the workers as before,
+// so the loop thread never runs a burst of them between two looks at its
+// timers (all of them inline made the loop-lag p99 on tmpfs 2.4 ms against
+// 0.5: docs/performance.md, "Inline when alone").
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/associated_executor.hpp>
 
 #include "backend/finish_op.hpp"
+#include "backend/in_flight.hpp"
+#include "backend/inline_level.hpp"
 #include "core/steps/syscall.hpp"
 
 namespace tempio::detail {
 
-// TEMPIO_INLINE (read once) says what runs on the calling thread when the
-// file system never waits on a device:
-// - "on": the inline driver's operations (creations, closes, rmdir) and
-//   bounded writes;
-// - "writes": bounded writes only (a write or flush of at most
-//   file_core::at_once_write_max bytes with the buffer: a memory copy
-//   shorter than one hand-off; file_core::writes_at_once);
-// - unset, "never" or anything else: nothing. Both are off by default: they
-//   move the work onto the loop thread, which one stream gains from and many
-//   concurrent ones lose (docs/performance.md, "Bounded writes at once").
-enum class inline_level : unsigned char { never, writes, on };
-inline_level inline_dispatch_level() noexcept;
-bool inline_dispatch_enabled() noexcept;  // level on
-bool inline_writes_enabled() noexcept;    // level writes or on
-#if TEMPIO_TEST_SEAM
-void set_inline_dispatch_for_testing(inline_level level) noexcept;
-#endif
+// An operation (src/async/ops) as start_op makes it: in flight while it
+// lives. Every driver destroys its operation before the completion can run
+// (destroyed means gone), so that is when it stops being in flight, except
+// inline (run_inline).
+template <class Op>
+struct tracked_op : Op {
+    using Op::Op;
+    in_flight_mark in_flight;
+};
+
+// Whether the operation holding `mark` may make its calls here (its own
+// inline_ok() is the other half).
+inline bool may_run_inline(const in_flight_mark& mark) noexcept {
+    switch (inline_dispatch_level()) {
+        case inline_level::never:
+            return false;
+        case inline_level::on:
+            return true;
+        default:
+            return mark.alone();
+    }
+}
+
+// Keeps `mark` (an operation that ran inline) in flight until just before
+// h's completion runs, not only while its calls are made: an operation the
+// same turn of the loop starts next (another task's) is not alone, and goes
+// to a worker. Posted to the completion's executor before the completion,
+// so it runs first. Out of memory posting it, the mark goes now: the
+// operation only counts as done a little early.
+template <class Handler>
+void hold_until_completion(in_flight_mark mark, const Handler& h) noexcept {
+    try {
+        post_to(net::get_associated_executor(h), [mark = std::move(mark)] {});
+    } catch (...) {
+    }
+}
 
 template <class Op>
-void run_inline(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) noexcept {
+void run_inline(std::unique_ptr<tracked_op<Op>> op,
+                handler_of<typename Op::value_type> h) noexcept {
+    hold_until_completion(std::move(op->in_flight), h);
     try {
         run_steps(*op);
     } catch (...) {  // out of memory drawing a name: nothing was made
@@ -45,6 +77,38 @@ void run_inline(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) n
         return complete_with_error<typename Op::value_type>(std::move(h), ec);
     }
     finish_op(std::move(op), std::move(h));
+}
+
+// Blocking work (as run_blocking takes it) whose calls never wait on a
+// device (`memory_fs`): made here when alone, as start_op does with an
+// operation; else on the pool. Never cancelled here: it is done before the
+// call returns, and its completion is posted.
+template <class T, class Work, class Undo = no_undo>
+void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
+                            cancellable c = cancellable::yes, Undo undo = {}) {
+    in_flight_mark mark;
+    if (!memory_fs || !may_run_inline(mark))
+        return run_blocking<T>(std::move(h), std::move(work), c, std::move(undo));
+    hold_until_completion(std::move(mark), h);
+    const std::atomic<bool> never_cancelled{false};
+    error_code ec;
+    if constexpr (std::is_void_v<T>) {
+        try {
+            work(ec, never_cancelled);
+        } catch (...) {
+            ec = error_of_current_exception();
+        }
+        complete_soon(std::move(h), ec);
+    } else {
+        value_or_monostate<T> v = value_on_error<T>();
+        try {
+            v = work(ec, never_cancelled);
+        } catch (...) {
+            ec = error_of_current_exception();
+        }
+        if (ec) return complete_soon(std::move(h), ec, value_on_error<T>());
+        complete_soon_or_undo(std::move(h), std::move(v), std::move(undo));
+    }
 }
 
 }  // namespace tempio::detail

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "backend/backend.hpp"
-#include "backend/inline_driver.hpp"
+#include "backend/inline_level.hpp"
 #include "backend/ring.hpp"
 #include "tempio/backend.hpp"
 
@@ -26,15 +26,17 @@ backend_kind active_backend() noexcept {
     return chosen;
 }
 
+inline_level inline_level_of(const char* env) noexcept {
+    std::string_view v = env != nullptr ? env : "";
+    if (v == "never" || v == "off") return inline_level::never;
+    if (v == "on") return inline_level::on;
+    if (v == "writes") return inline_level::writes;
+    return inline_level::alone;  // unset, "auto", or a typo: the default
+}
+
 namespace {
 std::atomic<inline_level>& inline_switch() noexcept {
-    static std::atomic<inline_level> level{[] {
-        const char* env = std::getenv("TEMPIO_INLINE");
-        std::string_view v = env != nullptr ? env : "";
-        if (v == "on") return inline_level::on;
-        if (v == "writes") return inline_level::writes;
-        return inline_level::never;
-    }()};
+    static std::atomic<inline_level> level{inline_level_of(std::getenv("TEMPIO_INLINE"))};
     return level;
 }
 }  // namespace
@@ -42,11 +44,12 @@ std::atomic<inline_level>& inline_switch() noexcept {
 inline_level inline_dispatch_level() noexcept {
     return inline_switch().load(std::memory_order_relaxed);
 }
-bool inline_dispatch_enabled() noexcept {
-    return inline_dispatch_level() == inline_level::on;
+bool inline_ops_enabled() noexcept {
+    return inline_dispatch_level() != inline_level::never;
 }
 bool inline_writes_enabled() noexcept {
-    return inline_dispatch_level() != inline_level::never;
+    auto level = inline_dispatch_level();
+    return level == inline_level::writes || level == inline_level::on;
 }
 
 #if TEMPIO_TEST_SEAM

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "core/file_core.hpp"
+#include "core/memory_fs.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
@@ -141,6 +142,10 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     req.names = {"." + name + ".", "", dir};  // the fallback's hidden name
     req.linkable = true;
     req.kind = file_kind::anonymous;
+    // Where a memory file system never waits on a device, its commit may run
+    // on the calling thread (async/publish_ops.cpp). One statfs per
+    // directory, cached.
+    req.on_memory_fs = req.on_memory_fs || detail::on_memory_fs(dir);
     std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
     core->commit_to_ = std::move(to);
     int extra = mode.append ? O_APPEND : 0;

@@ -4,6 +4,7 @@
 #include <sys/vfs.h>
 
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 namespace tempio::detail {
@@ -22,6 +23,32 @@ bool probe(const std::string& dir) noexcept {
     return ::statfs(dir.c_str(), &st) == 0 && is_memory(st);
 }
 
+struct remembered_dirs {
+    std::mutex mutex;
+    std::unordered_map<std::string, bool> known;
+};
+
+remembered_dirs& dirs() noexcept {
+    static remembered_dirs d;
+    return d;
+}
+
+std::optional<bool> remembered(const std::string& dir) noexcept {
+    auto& d = dirs();
+    std::lock_guard lock(d.mutex);
+    if (auto it = d.known.find(dir); it != d.known.end()) return it->second;
+    return std::nullopt;
+}
+
+void remember(const std::string& dir, bool memory) noexcept {
+    auto& d = dirs();
+    try {
+        std::lock_guard lock(d.mutex);
+        if (d.known.size() < max_remembered) d.known.emplace(dir, memory);
+    } catch (...) {  // out of memory remembering: asked again next time
+    }
+}
+
 }  // namespace
 
 bool fd_on_memory_fs(int fd) noexcept {
@@ -30,20 +57,15 @@ bool fd_on_memory_fs(int fd) noexcept {
 }
 
 bool on_memory_fs(const std::string& dir) noexcept {
-    static std::mutex mutex;
-    static std::unordered_map<std::string, bool> known;
-    try {
-        {
-            std::lock_guard lock(mutex);
-            if (auto it = known.find(dir); it != known.end()) return it->second;
-        }
-        bool memory = probe(dir);
-        std::lock_guard lock(mutex);
-        if (known.size() < max_remembered) known.emplace(dir, memory);
-        return memory;
-    } catch (...) {  // out of memory remembering: not known
-        return false;
-    }
+    std::optional<bool> known = remembered(dir);
+    if (known) return *known;
+    bool memory = probe(dir);
+    remember(dir, memory);
+    return memory;
+}
+
+bool known_on_memory_fs(const std::string& dir) noexcept {
+    return remembered(dir).value_or(false);
 }
 
 }  // namespace tempio::detail

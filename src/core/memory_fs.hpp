@@ -11,6 +11,10 @@ namespace tempio::detail {
 // noticed: the answer decides only which thread makes a call, never what
 // the call does). False when statfs fails. Thread-safe.
 bool on_memory_fs(const std::string& dir) noexcept;
+// The same when already learned, without a statfs (the loop thread's
+// question: a statfs of a network file system can wait). False when not
+// known yet.
+bool known_on_memory_fs(const std::string& dir) noexcept;
 // The same for an open file (fstatfs, not cached). False when it fails.
 bool fd_on_memory_fs(int fd) noexcept;
 

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "backend/inline_level.hpp"
 #include "core/create.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
@@ -42,14 +43,23 @@ class creation {
     // first gettempdir() search writes a probe file).
     bool ring_ok() const noexcept { return !names_.dir.empty() || tempdir_known(); }
     // On the calling thread when the directory is on a memory file system
-    // (and resolving it blocks on nothing).
+    // (and resolving it blocks on nothing). Only TEMPIO_INLINE=on asks the
+    // file system here; otherwise a directory not yet known is learned by
+    // a creation that went to a worker (on_memory_fs_learned).
     bool inline_ok() {
         if (!ring_ok() || !resolve()) return false;
-        memory_fs_ = on_memory_fs(steps_->directory());
+        const std::string& dir = steps_->directory();
+        memory_fs_ = inline_dispatch_level() == inline_level::on ? on_memory_fs(dir)
+                                                                 : known_on_memory_fs(dir);
         return memory_fs_;
     }
-    // Whether inline_ok() found a memory file system.
-    bool on_memory_fs_found() const noexcept { return memory_fs_; }
+    // Whether the directory is on a memory file system, so that what was
+    // made may close or be removed inline: inline_ok()'s answer, or asked
+    // now (once per directory; on a worker, unless the ring driver finishes
+    // this on the loop thread). Only after the steps made something.
+    bool on_memory_fs_learned() const noexcept {
+        return memory_fs_ || (inline_ops_enabled() && on_memory_fs(steps_->directory()));
+    }
 
     syscall next() {
         if (!steps_ && !resolve()) return {};
@@ -130,11 +140,7 @@ class create_file_op {
             return nullptr;
         }
         std::string path = create_.steps().path();
-        // Known per directory (one statfs per directory, then cached) when
-        // something runs at once on a memory file system: the inline
-        // driver's creations, or bounded writes (file_core::writes_at_once).
-        req_.on_memory_fs = create_.on_memory_fs_found() ||
-                            (req_.learns_memory_fs && on_memory_fs(create_.steps().directory()));
+        req_.on_memory_fs = create_.on_memory_fs_learned();
         return file_core::adopt(req_, mode_, unique_fd(create_.steps().release_fd()),
                                 std::move(path), ec);
     }
@@ -174,7 +180,7 @@ class create_directory_op : public creation {
             ec = error();
             return nullptr;
         }
-        settings_.on_memory_fs = on_memory_fs_found();
+        settings_.on_memory_fs = on_memory_fs_learned();
         return directory_core::adopt(settings_, steps().path());
     }
 
