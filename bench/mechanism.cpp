@@ -12,12 +12,17 @@
 //   five calls handed twice to one thread (mutex + condvar), caller blocked.
 // - named_vs_plain_hops: the same, against a coroutine making the calls in
 //   two async_run hops (open O_EXCL + fstat; close + statx + unlink).
+// - named_vs_plain_inline: the same, against the same calls made on the
+//   loop thread, each step's completion posted (net::post): what tempio's
+//   inline driver does on tmpfs when a file is alone in flight.
 // - named_64_in_flight_vs_threads: 64 tasks on one loop, against the five
 //   calls on as many plain threads as tempio has workers (ops/s).
 // - named_64_in_flight_vs_plain_hops: the same, against 64 coroutines on one
 //   loop making the two hops per file on a pool of that many workers.
 // - directory_vs_plain_hops: temporary directory create + cleanup, against
 //   tempio's calls (mkdirat; unlinkat AT_REMOVEDIR) in two hops.
+// - directory_vs_plain_inline: the same, against those calls on the loop
+//   thread, each completion posted.
 // - write_64B_vs_plain_mechanism: 64-byte co_await async_write, against a
 //   memcpy into a 64 KiB buffer and co_await at_once; a full buffer is
 //   written behind by a worker (one at a time), else the write that does
@@ -55,6 +60,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <tempio/tempio.hpp>
@@ -219,6 +225,41 @@ double hops_named_parallel(const config& c, plain_worker_pool& pool, int total, 
     return (total / tasks) * tasks / seconds(clock::now() - t0);
 }
 
+// hops_named's calls on the loop thread, each step's completion posted.
+net::awaitable<double> inline_named_timed(const config& c, int n) {
+    std::string base = fresh_path(c, "inline");
+    auto ex = co_await net::this_coro::executor;
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        std::string p = base + std::to_string(i);
+        struct stat st {};
+        int fd = ::open(p.c_str(), file_flags, 0600);
+        if (fd < 0 || ::fstat(fd, &st) != 0) fail("open");
+        co_await net::post(ex, net::deferred);
+        if (::close(fd) != 0) fail("close");
+        struct statx sx {};
+        if (::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_INO, &sx) != 0) fail("statx");
+        if (sx.stx_ino == st.st_ino && ::unlinkat(AT_FDCWD, p.c_str(), 0) != 0) fail("unlink");
+        co_await net::post(ex, net::deferred);
+    }
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
+// hops_dirs's calls on the loop thread, each completion posted.
+net::awaitable<double> inline_dirs(const config& c, int n) {
+    std::string base = fresh_path(c, "inlinedir");
+    auto ex = co_await net::this_coro::executor;
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        std::string p = base + std::to_string(i);
+        if (::mkdirat(AT_FDCWD, p.c_str(), 0700) != 0) fail("mkdir");
+        co_await net::post(ex, net::deferred);
+        if (::unlinkat(AT_FDCWD, p.c_str(), AT_REMOVEDIR) != 0) fail("rmdir");
+        co_await net::post(ex, net::deferred);
+    }
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
 // tempio's directory calls (strace): mkdirat on a worker, then unlinkat
 // AT_REMOVEDIR on one (an empty directory needs no listing).
 net::awaitable<double> hops_dirs(const config& c, plain_worker_pool& pool, int n) {
@@ -364,13 +405,15 @@ void mechanism(const config& c, std::vector<row>& out) {
         "hop_vs_plain_hop", "us/op",
         [&] { return run_with_reactor([&] { return tempio_hops(n); }); },
         [&] { return run_with_reactor([&] { return plain_hops(pool, n); }); });
-    auto named = interleaved(
-        c, c.reps,
-        {[&] { return run_with_reactor([&] { return tempio_named(c.root, n); }); },
-         [&] { return two_handoffs_named(c, n); },
-         [&] { return run_with_reactor([&] { return hops_named_timed(c, pool, n); }); }});
+    auto named =
+        interleaved(c, c.reps,
+                    {[&] { return run_with_reactor([&] { return tempio_named(c.root, n); }); },
+                     [&] { return two_handoffs_named(c, n); },
+                     [&] { return run_with_reactor([&] { return hops_named_timed(c, pool, n); }); },
+                     [&] { return run_with_reactor([&] { return inline_named_timed(c, n); }); }});
     out.push_back(info("named_vs_two_handoffs", named[0], named[1], "us/op"));
     out.push_back(info("named_vs_plain_hops", named[0], named[2], "us/op"));
+    out.push_back(info("named_vs_plain_inline", named[0], named[3], "us/op"));
     int total = c.quick ? 2048 : 8192;
     int threads = static_cast<int>(tempio::worker_threads());
     auto parallel = interleaved(c, c.reps,
@@ -383,6 +426,10 @@ void mechanism(const config& c, std::vector<row>& out) {
         "directory_vs_plain_hops", "us/op",
         [&] { return run_with_reactor([&] { return tempio_dirs(c.root, n); }); },
         [&] { return run_with_reactor([&] { return hops_dirs(c, pool, n); }); });
+    add(
+        "directory_vs_plain_inline", "us/op",
+        [&] { return run_with_reactor([&] { return tempio_dirs(c.root, n); }); },
+        [&] { return run_with_reactor([&] { return inline_dirs(c, n); }); });
     int w = c.quick ? 200000 : 1000000;
     add(
         "write_64B_vs_plain_mechanism", "MB/s",

@@ -6,11 +6,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <vector>
 
+#include <boost/asio/post.hpp>
 #include <tempio/tempio.hpp>
 
 #include "bench.hpp"
@@ -103,6 +109,22 @@ struct plain_publisher {
     }
 };
 
+// The same calls on the loop thread, each step's completion posted: what
+// tempio does on tmpfs when the file is alone in flight.
+net::awaitable<double> inline_publish(plain_publisher& p, int n) {
+    auto ex = co_await net::this_coro::executor;
+    auto t0 = clock::now();
+    for (int i = 0; i < n; ++i) {
+        p.open_tmpfile();
+        co_await net::post(ex, net::deferred);
+        p.buffer.assign(p.data);
+        co_await at_once(0);
+        p.commit();
+        co_await net::post(ex, net::deferred);
+    }
+    co_return seconds(clock::now() - t0) / n * 1e6;
+}
+
 net::awaitable<double> plain_publish(plain_worker_pool& pool, plain_publisher& p, int n,
                                      bool one_hop) {
     auto t0 = clock::now();
@@ -123,6 +145,37 @@ net::awaitable<double> plain_publish(plain_worker_pool& pool, plain_publisher& p
     co_return seconds(clock::now() - t0) / n * 1e6;
 }
 
+// One thread wake-up on this machine, now: half the round trip of a turn
+// passed between two threads through a mutex and a condition variable,
+// median of `n`. us. The DESIGN target allows one.
+double wake_up_us(int n) {
+    std::mutex m;
+    std::condition_variable cv;
+    int turn = 0;  // even: main's, odd: the partner's
+    std::thread partner([&] {
+        std::unique_lock lock(m);
+        for (int i = 0; i < n; ++i) {
+            cv.wait(lock, [&] { return turn % 2 == 1; });
+            ++turn;
+            cv.notify_one();
+        }
+    });
+    std::vector<double> trips;
+    {
+        std::unique_lock lock(m);
+        for (int i = 0; i < n; ++i) {
+            auto t0 = clock::now();
+            ++turn;
+            cv.notify_one();
+            cv.wait(lock, [&] { return turn % 2 == 0; });
+            trips.push_back(seconds(clock::now() - t0) * 1e6 / 2);
+        }
+    }
+    partner.join();
+    std::sort(trips.begin(), trips.end());
+    return trips[trips.size() / 2];
+}
+
 }  // namespace
 
 void atomic_publish(const config& c, std::vector<row>& out) {
@@ -135,7 +188,13 @@ void atomic_publish(const config& c, std::vector<row>& out) {
                           [&] { return floor_publish(floor, n); },
                           [&] { return loop.run(tempio_write_file_atomically(one_call, n)); }});
     for (const auto& p : {target, one_call, floor}) ::unlink(p.c_str());
-    out.push_back(at_most("atomic_publish", m[0], m[1], "us/op", 1.5));
+    // <= 1.5x the floor plus one thread wake-up, measured now.
+    double wake = wake_up_us(c.quick ? 200 : 1000);
+    std::printf("# one thread wake-up here, now: %.1f us (median)\n", wake);
+    row r = at_most("atomic_publish", m[0], m[1], "us/op", 1.5);
+    r.target = "<= 1.5x + a wake-up";
+    r.status = m[0] <= 1.5 * m[1] + wake ? "met" : "MISSED";
+    out.push_back(r);
     out.push_back({"atomic_publish_write_file_atomically", m[2], m[1], m[1] > 0 ? m[2] / m[1] : 0,
                    "us/op", "(info)", "-"});
     // Against the same calls through the same hops, written plainly.
@@ -145,11 +204,14 @@ void atomic_publish(const config& c, std::vector<row>& out) {
                          {[&] { return loop.run(tempio_publish(target, n)); },
                           [&] { return loop.run(plain_publish(pool, plain, n, false)); },
                           [&] { return loop.run(tempio_write_file_atomically(one_call, n)); },
-                          [&] { return loop.run(plain_publish(pool, plain, n, true)); }});
+                          [&] { return loop.run(plain_publish(pool, plain, n, true)); },
+                          [&] { return loop.run(inline_publish(plain, n)); }});
     for (const auto& p : {target, one_call, plain.target}) ::unlink(p.c_str());
     out.push_back({"atomic_publish_vs_plain_hops", h[0], h[1], h[1] > 0 ? h[0] / h[1] : 0, "us/op",
                    "(info)", "-"});
     out.push_back({"write_file_atomically_vs_plain_hop", h[2], h[3], h[3] > 0 ? h[2] / h[3] : 0,
+                   "us/op", "(info)", "-"});
+    out.push_back({"atomic_publish_vs_plain_inline", h[0], h[4], h[4] > 0 ? h[0] / h[4] : 0,
                    "us/op", "(info)", "-"});
 }
 
