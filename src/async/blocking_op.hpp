@@ -214,25 +214,37 @@ class undo_unless_taken {
 
 // Completes `h` with a successful result that Undo removes if the completion
 // is destroyed undelivered.
+// `mark` (an operation's share of the count in flight) is kept until just
+// before the handler runs.
 template <class T, class Undo>
-void complete_soon_or_undo(handler<T> h, T value, Undo undo) {
+void complete_soon_or_undo(handler<T> h, T value, Undo undo,
+                           in_flight_mark mark = in_flight_mark::none()) {
     auto ex = net::get_associated_executor(h);
-    post_to(ex, [h = std::move(h),
-                 v = undo_unless_taken<T, Undo>(std::move(value), std::move(undo))]() mutable {
-        auto handler = std::move(h);
-        std::move(handler)(error_code(), v.take());
-    });
+    post_to(ex,
+            [h = std::move(h), v = undo_unless_taken<T, Undo>(std::move(value), std::move(undo)),
+             mark = std::move(mark)]() mutable {
+                auto handler = std::move(h);
+                mark.release();
+                std::move(handler)(error_code(), v.take());
+            });
 }
 
 // Completes `h` with an already known result: posted, so never inline, and
-// no worker hop.
+// no worker hop. `mark`, when given, is kept until just before the handler
+// runs.
 template <class... T, class... V>
-void complete_soon(handler<T...> h, error_code ec, V&&... v) {
+void complete_soon(in_flight_mark mark, handler<T...> h, error_code ec, V&&... v) {
     // No outstanding_work.tracked needed: the posted function is itself work.
     auto ex = net::get_associated_executor(h);
-    post_to(ex, [h = std::move(h), ec, ... v = std::forward<V>(v)]() mutable {
-        std::move(h)(ec, std::move(v)...);
-    });
+    post_to(ex,
+            [mark = std::move(mark), h = std::move(h), ec, ... v = std::forward<V>(v)]() mutable {
+                mark.release();
+                std::move(h)(ec, std::move(v)...);
+            });
+}
+template <class... T, class... V>
+void complete_soon(handler<T...> h, error_code ec, V&&... v) {
+    complete_soon(in_flight_mark::none(), std::move(h), ec, std::forward<V>(v)...);
 }
 
 // Completes `h` with a result known inside its initiation: a coroutine's own

@@ -1,7 +1,8 @@
 // What every driver does once an operation's steps are done: its finish (on
 // the pool when it needs blocking calls, e.g. a refused O_TMPFILE's
 // fallback), then its completion, posted (never inside the call that
-// started it). A result that is never delivered is undone.
+// started it). A result that is never delivered is undone. The operation is
+// a tracked_op (backend/in_flight.hpp): start_op makes every one.
 #pragma once
 
 #include <memory>
@@ -14,13 +15,17 @@ namespace tempio::detail {
 template <class Op>
 void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) noexcept {
     using T = typename Op::value_type;
-    if (op->finish_blocks()) {
+    if (op->finish_blocks()) {  // the operation, and its mark, go with the job
         run_blocking<T>(
             std::move(h),
             [op = std::move(op)](error_code& ec, const auto&) { return op->finish(ec); },
             cancellable::no);
         return;
     }
+    // In flight until just before its completion runs, not only while its
+    // calls are made: an operation the same turn of the loop starts next
+    // (another task's) is not alone (backend/in_flight.hpp).
+    in_flight_mark mark = std::move(op->in_flight);
     error_code ec;
     if constexpr (std::is_void_v<T>) {
         try {
@@ -29,7 +34,7 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) no
             ec = error_of_current_exception();
         }
         op.reset();  // before the completion can run (destroyed means gone)
-        complete_soon(std::move(h), ec);
+        complete_soon(std::move(mark), std::move(h), ec);
     } else {
         T v{};
         try {
@@ -40,10 +45,10 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) no
         op.reset();
         if constexpr (Op::undo_undelivered) {
             if (!ec)
-                return complete_soon_or_undo(std::move(h), std::move(v),
-                                             [](T& made) { Op::undo(made); });
+                return complete_soon_or_undo(
+                    std::move(h), std::move(v), [](T& made) { Op::undo(made); }, std::move(mark));
         }
-        complete_soon(std::move(h), ec, std::move(v));
+        complete_soon(std::move(mark), std::move(h), ec, std::move(v));
     }
 }
 

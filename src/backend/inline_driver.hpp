@@ -27,16 +27,6 @@
 
 namespace tempio::detail {
 
-// An operation (src/async/ops) as start_op makes it: in flight while it
-// lives. Every driver destroys its operation before the completion can run
-// (destroyed means gone), so that is when it stops being in flight, except
-// inline (run_inline).
-template <class Op>
-struct tracked_op : Op {
-    using Op::Op;
-    in_flight_mark in_flight;
-};
-
 // Whether the operation holding `mark` may make its calls here (its own
 // inline_ok() is the other half).
 inline bool may_run_inline(const in_flight_mark& mark) noexcept {
@@ -50,24 +40,9 @@ inline bool may_run_inline(const in_flight_mark& mark) noexcept {
     }
 }
 
-// Keeps `mark` (an operation that ran inline) in flight until just before
-// h's completion runs, not only while its calls are made: an operation the
-// same turn of the loop starts next (another task's) is not alone, and goes
-// to a worker. Posted to the completion's executor before the completion,
-// so it runs first. Out of memory posting it, the mark goes now: the
-// operation only counts as done a little early.
-template <class Handler>
-void hold_until_completion(in_flight_mark mark, const Handler& h) noexcept {
-    try {
-        post_to(net::get_associated_executor(h), [mark = std::move(mark)] {});
-    } catch (...) {
-    }
-}
-
 template <class Op>
 void run_inline(std::unique_ptr<tracked_op<Op>> op,
                 handler_of<typename Op::value_type> h) noexcept {
-    hold_until_completion(std::move(op->in_flight), h);
     try {
         run_steps(*op);
     } catch (...) {  // out of memory drawing a name: nothing was made
@@ -89,7 +64,6 @@ void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
     in_flight_mark mark;
     if (!memory_fs || !may_run_inline(mark))
         return run_blocking<T>(std::move(h), std::move(work), c, std::move(undo));
-    hold_until_completion(std::move(mark), h);
     const std::atomic<bool> never_cancelled{false};
     error_code ec;
     if constexpr (std::is_void_v<T>) {
@@ -98,7 +72,7 @@ void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
         } catch (...) {
             ec = error_of_current_exception();
         }
-        complete_soon(std::move(h), ec);
+        complete_soon(std::move(mark), std::move(h), ec);
     } else {
         value_or_monostate<T> v = value_on_error<T>();
         try {
@@ -106,8 +80,8 @@ void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
         } catch (...) {
             ec = error_of_current_exception();
         }
-        if (ec) return complete_soon(std::move(h), ec, value_on_error<T>());
-        complete_soon_or_undo(std::move(h), std::move(v), std::move(undo));
+        if (ec) return complete_soon(std::move(mark), std::move(h), ec, value_on_error<T>());
+        complete_soon_or_undo(std::move(h), std::move(v), std::move(undo), std::move(mark));
     }
 }
 
