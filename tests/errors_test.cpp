@@ -15,6 +15,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "core/core_slots.hpp"
+#include "core/directory_core.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -216,6 +217,26 @@ TEST_F(errors, a_file_made_when_its_state_cannot_be_allocated_is_removed) {
         auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         EXPECT_TRUE(g.is_open());
         co_await g.async_close();
+    });
+    EXPECT_TRUE(tempio::test::entries(dir_).empty());
+}
+
+// The same for a directory (a driver made it; its state cannot be
+// allocated): ENOMEM, and the directory is removed again, whichever driver
+// made it (the pool, the ring, or inline on tmpfs).
+TEST_F(errors, a_directory_made_when_its_state_cannot_be_allocated_is_removed) {
+    tempio::run([&]() -> net::awaitable<void> {
+        for (int i = 0; i < 2; ++i) {  // the second inline when dir_ is on tmpfs (learned)
+            tempio::detail::fail_next_directory_core();
+            auto [ec, d] = co_await tempio::temporary_directory::async_create({.dir = dir_}, tup());
+            EXPECT_EQ(ec, std::errc::not_enough_memory) << ec.to_string();
+            EXPECT_EQ(ec.category(), boost::system::system_category());
+            EXPECT_TRUE(d.path().empty());
+            EXPECT_TRUE(tempio::test::entries(dir_).empty()) << "the directory made is removed";
+            auto e = co_await tempio::temporary_directory::async_create({.dir = dir_});
+            EXPECT_TRUE(std::filesystem::is_directory(e.path()));
+            co_await e.async_cleanup();
+        }
     });
     EXPECT_TRUE(tempio::test::entries(dir_).empty());
 }

@@ -12,13 +12,39 @@
 
 namespace tempio::detail {
 
+// The operation's finish; when it throws (out of memory making what the
+// caller receives), what its steps made is undone (abandon: a made file or
+// directory is closed and removed) and the error returned instead: nothing
+// is left behind that nobody owns.
+template <class Op>
+value_or_monostate<typename Op::value_type> finish_or_undo(Op& op, error_code& ec) noexcept {
+    using T = typename Op::value_type;
+    try {
+        if constexpr (std::is_void_v<T>) {
+            op.finish(ec);
+            return {};
+        } else {
+            return op.finish(ec);
+        }
+    } catch (...) {
+        ec = error_of_current_exception();
+        op.abandon();
+        return value_on_error<T>();
+    }
+}
+
 template <class Op>
 void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) noexcept {
     using T = typename Op::value_type;
     if (op->finish_blocks()) {  // the operation, and its mark, go with the job
         run_blocking<T>(
             std::move(h),
-            [op = std::move(op)](error_code& ec, const auto&) { return op->finish(ec); },
+            [op = std::move(op)](error_code& ec, const auto&) -> T {
+                if constexpr (std::is_void_v<T>)
+                    finish_or_undo(*op, ec);
+                else
+                    return finish_or_undo(*op, ec);
+            },
             cancellable::no);
         return;
     }
@@ -28,20 +54,11 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) no
     in_flight_mark mark = std::move(op->in_flight);
     error_code ec;
     if constexpr (std::is_void_v<T>) {
-        try {
-            op->finish(ec);
-        } catch (...) {
-            ec = error_of_current_exception();
-        }
+        finish_or_undo(*op, ec);
         op.reset();  // before the completion can run (destroyed means gone)
         complete_soon(std::move(mark), std::move(h), ec);
     } else {
-        T v{};
-        try {
-            v = op->finish(ec);
-        } catch (...) {
-            ec = error_of_current_exception();
-        }
+        T v = finish_or_undo(*op, ec);
         op.reset();
         if constexpr (Op::undo_undelivered) {
             if (!ec)

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "async/blocking_op.hpp"
+#include "backend/finish_op.hpp"
 #include "core/steps/syscall.hpp"
 
 namespace tempio::detail {
@@ -22,7 +23,10 @@ void run_on_pool(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) 
             op->on_result(perform(c));
             if (cancelled.load()) op->cancel();
         }
-        return op->finish(ec);
+        if constexpr (std::is_void_v<T>)
+            finish_or_undo(*op, ec);
+        else
+            return finish_or_undo(*op, ec);
     };
     constexpr auto c = Op::cancellable ? cancellable::yes : cancellable::no;
     if constexpr (Op::undo_undelivered)

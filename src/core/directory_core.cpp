@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <new>
 
@@ -27,7 +28,19 @@ std::shared_ptr<directory_core> directory_core::create(settings s, error_code& e
     return core;
 }
 
+#if TEMPIO_TEST_SEAM
+namespace {
+std::atomic<bool> g_fail_next_adopt{false};
+}
+void fail_next_directory_core() noexcept {
+    g_fail_next_adopt.store(true);
+}
+#endif
+
 std::shared_ptr<directory_core> directory_core::adopt(settings s, std::string path) {
+#if TEMPIO_TEST_SEAM
+    if (g_fail_next_adopt.exchange(false)) throw std::bad_alloc();
+#endif
     std::shared_ptr<directory_core> core(new directory_core(std::move(s)));
     core->set_path(std::move(path));
     return core;

@@ -27,7 +27,8 @@ class directory_core {
     };
 
     static std::shared_ptr<directory_core> create(settings s, error_code& ec);
-    // A directory a backend created itself at `path`.
+    // A directory a backend created itself at `path`. Throws std::bad_alloc
+    // (the caller removes the directory: finish_or_undo).
     static std::shared_ptr<directory_core> adopt(settings s, std::string path);
     // Removes the tree unless keep or already cleaned; never throws. Only in
     // the creating process: a forked child's copy leaves it alone.
@@ -79,5 +80,11 @@ class directory_core {
     unsigned generation_;  // fork_generation() of the creating process
     std::string where_;    // the first cleanup error's entry, relative to the root
 };
+
+#if TEMPIO_TEST_SEAM
+// The next directory_core::adopt throws std::bad_alloc (a directory made
+// whose state cannot be).
+void fail_next_directory_core() noexcept;
+#endif
 
 }  // namespace tempio::detail
