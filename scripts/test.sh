@@ -5,7 +5,8 @@
 # (tmpfs: by default a creation, close or commit with no other operation in
 # flight runs on the calling thread, DESIGN section 9; TEMPIO_INLINE=on has
 # its own tests in inline_dispatch_test); asan preset (ASan + UBSan,
-# examples included); tsan preset on the tests labelled "concurrency".
+# examples included); tsan preset on the tests labelled "concurrency", on
+# each backend and once more on /dev/shm.
 # TEMPIO_TEST_PRESETS chooses a subset, e.g. TEMPIO_TEST_PRESETS=dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +33,17 @@ for preset in $presets; do
         TEMPIO_BACKEND=$backend ctest --preset "$preset" -j "$jobs" ;;
     esac
   done
-  if [ "$preset" = dev ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
-    echo "== preset dev on /dev/shm (TMPDIR on tmpfs) =="
-    TMPDIR=/dev/shm ctest --preset dev -j "$jobs"
+  if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+    # On tmpfs an operation alone in flight runs on the calling thread: the
+    # whole suite there, and the concurrency tests under TSan there too.
+    case "$preset" in
+      dev)
+        echo "== preset dev on /dev/shm (TMPDIR on tmpfs) =="
+        TMPDIR=/dev/shm ctest --preset dev -j "$jobs" ;;
+      tsan)
+        echo "== preset tsan on /dev/shm (TMPDIR on tmpfs) =="
+        TMPDIR=/dev/shm TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+          ctest --preset tsan -j "$jobs" -L concurrency ;;
+    esac
   fi
 done
