@@ -17,19 +17,14 @@ namespace tempio::detail {
 // directory is closed and removed) and the error returned instead: nothing
 // is left behind that nobody owns.
 template <class Op>
-value_or_monostate<typename Op::value_type> finish_or_undo(Op& op, error_code& ec) noexcept {
+typename Op::value_type finish_or_undo(Op& op, error_code& ec) noexcept {
     using T = typename Op::value_type;
     try {
-        if constexpr (std::is_void_v<T>) {
-            op.finish(ec);
-            return {};
-        } else {
-            return op.finish(ec);
-        }
+        return op.finish(ec);
     } catch (...) {
         ec = error_of_current_exception();
         op.abandon();
-        return value_on_error<T>();
+        if constexpr (!std::is_void_v<T>) return value_on_error<T>();
     }
 }
 
@@ -39,12 +34,7 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) no
     if (op->finish_blocks()) {  // the operation, and its mark, go with the job
         run_blocking<T>(
             std::move(h),
-            [op = std::move(op)](error_code& ec, const auto&) -> T {
-                if constexpr (std::is_void_v<T>)
-                    finish_or_undo(*op, ec);
-                else
-                    return finish_or_undo(*op, ec);
-            },
+            [op = std::move(op)](error_code& ec, const auto&) { return finish_or_undo(*op, ec); },
             cancellable::no);
         return;
     }

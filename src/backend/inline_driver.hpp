@@ -13,12 +13,9 @@
 #pragma once
 
 #include <atomic>
-#include <cstddef>
 #include <memory>
 #include <type_traits>
 #include <utility>
-
-#include <boost/asio/associated_executor.hpp>
 
 #include "backend/finish_op.hpp"
 #include "backend/in_flight.hpp"

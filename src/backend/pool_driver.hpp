@@ -23,10 +23,7 @@ void run_on_pool(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) 
             op->on_result(perform(c));
             if (cancelled.load()) op->cancel();
         }
-        if constexpr (std::is_void_v<T>)
-            finish_or_undo(*op, ec);
-        else
-            return finish_or_undo(*op, ec);
+        return finish_or_undo(*op, ec);
     };
     constexpr auto c = Op::cancellable ? cancellable::yes : cancellable::no;
     if constexpr (Op::undo_undelivered)
