@@ -121,7 +121,7 @@ requires(std::is_void_v<R> ||
     using signature = typename detail::run_blocking_signature<R>::type;
     return net::async_initiate<Token, signature>(
         [](auto h, Fn fn) {
-            auto hex = detail::never_blocking(net::get_associated_executor(h));
+            auto ex = net::get_associated_executor(h);
             auto slot = net::get_associated_cancellation_slot(h);
             auto deliver = [h = std::move(h)](error_code ec, detail::user_work_ptr w) mutable {
                 auto* work = static_cast<detail::user_work_of<Fn>*>(w.get());
@@ -142,9 +142,10 @@ requires(std::is_void_v<R> ||
             };
             detail::start_user_work(
                 std::make_unique<detail::user_work_of<Fn>>(std::move(fn)),
-                detail::handler<detail::user_work_ptr>(
-                    net::bind_cancellation_slot(slot, net::bind_executor(hex, std::move(deliver))),
-                    detail::io_context_of(hex)));
+                detail::handler_on<detail::user_work_ptr>(ex, false, [&](const auto& hex) {
+                    return net::bind_cancellation_slot(slot,
+                                                       net::bind_executor(hex, std::move(deliver)));
+                }));
         },
         token, Fn(std::forward<F>(f)));
 }

@@ -37,6 +37,29 @@ void post_to(const Executor& ex, F&& f) {
     ex.execute(std::forward<F>(f));
 }
 
+// Where `h`'s completion is posted: its io_context itself when the handler
+// runs there (handler_on unwrapped its executor), else its executor.
+class completion_target {
+  public:
+    template <class... T>
+    explicit completion_target(const handler<T...>& h)
+        : io_(h.posts_to_io_context() ? h.io_context() : nullptr) {
+        if (!io_) ex_.emplace(net::get_associated_executor(h));
+    }
+    // `f` runs there, never inside this call.
+    template <class F>
+    void post(F&& f) const {
+        if (io_)
+            net::post(*io_, std::forward<F>(f));
+        else
+            post_to(*ex_, std::forward<F>(f));
+    }
+
+  private:
+    net::io_context* io_;
+    std::optional<net::any_completion_executor> ex_;
+};
+
 // Whether the operation may be cancelled before its work starts. Close and
 // cleanup never are.
 enum class cancellable : bool { no = false, yes = true };
@@ -219,14 +242,14 @@ class undo_unless_taken {
 template <class T, class Undo>
 void complete_soon_or_undo(handler<T> h, T value, Undo undo,
                            in_flight_mark mark = in_flight_mark::none()) {
-    auto ex = net::get_associated_executor(h);
-    post_to(ex,
-            [h = std::move(h), v = undo_unless_taken<T, Undo>(std::move(value), std::move(undo)),
-             mark = std::move(mark)]() mutable {
-                auto handler = std::move(h);
-                mark.release();
-                std::move(handler)(error_code(), v.take());
-            });
+    completion_target target(h);
+    target.post([h = std::move(h),
+                 v = undo_unless_taken<T, Undo>(std::move(value), std::move(undo)),
+                 mark = std::move(mark)]() mutable {
+        auto handler = std::move(h);
+        mark.release();
+        std::move(handler)(error_code(), v.take());
+    });
 }
 
 // Completes `h` with an already known result: posted, so never inline, and
@@ -235,12 +258,12 @@ void complete_soon_or_undo(handler<T> h, T value, Undo undo,
 template <class... T, class... V>
 void complete_soon(in_flight_mark mark, handler<T...> h, error_code ec, V&&... v) {
     // No outstanding_work.tracked needed: the posted function is itself work.
-    auto ex = net::get_associated_executor(h);
-    post_to(ex,
-            [mark = std::move(mark), h = std::move(h), ec, ... v = std::forward<V>(v)]() mutable {
-                mark.release();
-                std::move(h)(ec, std::move(v)...);
-            });
+    completion_target target(h);
+    target.post(
+        [mark = std::move(mark), h = std::move(h), ec, ... v = std::forward<V>(v)]() mutable {
+            mark.release();
+            std::move(h)(ec, std::move(v)...);
+        });
 }
 template <class... T, class... V>
 void complete_soon(handler<T...> h, error_code ec, V&&... v) {

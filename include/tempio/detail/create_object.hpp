@@ -30,14 +30,12 @@ auto initiate_create(Token&& token, Start start) {
             using executor_type = typename Object::executor_type;
             auto assoc = net::get_associated_executor(h);
             executor_type object_ex(assoc);
-            auto hex = never_blocking(assoc);
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler<Core>(
-                net::bind_cancellation_slot(
-                    slot,
-                    net::bind_executor(
-                        hex, object_maker<Object, Core, decltype(h)>{std::move(h), object_ex})),
-                io_context_of(hex)));
+            start(handler_on<Core>(assoc, false, [&](const auto& hex) {
+                return net::bind_cancellation_slot(
+                    slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
+                                                      std::move(h), object_ex}));
+            }));
         },
         token);
 }
@@ -46,13 +44,13 @@ template <class Object, class Core, class Token, class Start>
 auto initiate_create_on(const typename Object::executor_type& ex, Token&& token, Start start) {
     return net::async_initiate<Token, void(error_code, Object)>(
         [start, ex](auto h) mutable {
-            auto hex = never_blocking(net::get_associated_executor(h, ex));
+            auto hex = net::get_associated_executor(h, ex);
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler<Core>(
-                net::bind_cancellation_slot(
+            start(handler_on<Core>(hex, false, [&](const auto& bound) {
+                return net::bind_cancellation_slot(
                     slot, net::bind_executor(
-                              hex, object_maker<Object, Core, decltype(h)>{std::move(h), ex})),
-                io_context_of(hex)));
+                              bound, object_maker<Object, Core, decltype(h)>{std::move(h), ex}));
+            }));
         },
         token);
 }

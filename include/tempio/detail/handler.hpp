@@ -126,8 +126,9 @@ class handler {
     using allocator_type = typename erased_type::allocator_type;
 
     handler() = default;
-    handler(erased_type h, net::io_context* io, bool coroutine = false) noexcept
-        : h_(std::move(h)), io_(io), coroutine_(coroutine) {}
+    handler(erased_type h, net::io_context* io, bool coroutine = false,
+            bool posts_to_io = false) noexcept
+        : h_(std::move(h)), io_(io), coroutine_(coroutine), posts_to_io_(posts_to_io) {}
 
     executor_type get_executor() const noexcept { return net::get_associated_executor(h_); }
     cancellation_slot_type get_cancellation_slot() const noexcept {
@@ -138,6 +139,9 @@ class handler {
     // A coroutine's own handler (is_coroutine_handler): a result known inside
     // the initiation may resume it there.
     bool resumes_coroutine() const noexcept { return coroutine_; }
+    // The handler's executor is io_context()'s own, never blocking: a
+    // completion may be posted to the io_context directly (handler_on).
+    bool posts_to_io_context() const noexcept { return posts_to_io_; }
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
     template <class... A>
@@ -149,7 +153,29 @@ class handler {
     erased_type h_;
     net::io_context* io_ = nullptr;
     bool coroutine_ = false;
+    bool posts_to_io_ = false;
 };
+
+// The engine's handler for a handler whose associated executor is `ex`:
+// `bind(hex)` binds it to `hex`, `ex` made never-blocking. A coroutine on an
+// io_context (co_spawn on one: an any_io_executor around the context's own
+// executor) is bound to that executor itself, unwrapped. Bound to an
+// any_io_executor, every completion would convert it to the engine's
+// any_completion_executor, which allocates (a shared target) and calls
+// through two tables; unwrapped, the completion is posted to the io_context
+// directly (posts_to_io_context). Where it runs is the same: that
+// io_context, never inside the initiating call.
+template <class... T, class Executor, class Bind>
+handler<T...> handler_on(const Executor& ex, bool coroutine, Bind bind) {
+    if constexpr (std::is_same_v<Executor, net::any_io_executor>) {
+        if (const auto* plain = ex.template target<net::io_context::executor_type>()) {
+            auto hex = net::require(*plain, net::execution::blocking.never);
+            return handler<T...>(bind(hex), &plain->context(), coroutine, true);
+        }
+    }
+    auto hex = never_blocking(ex);
+    return handler<T...>(bind(hex), io_context_of(hex), coroutine);
+}
 
 // An I/O object's executor as its operations keep it, for the one case that
 // needs it: a handler without an executor of its own. Copying, moving and
@@ -192,11 +218,13 @@ const kept_executor<Executor>& keep(const kept_executor<Executor>& kept) {
     return kept;
 }
 
-// The engine's handler for a completion handler `h` about to run on `hex`.
+// The engine's handler for a completion handler `h` whose associated
+// executor is `ex`.
 template <class... T, class H, class Executor>
-handler<T...> make_handler(H&& h, const Executor& hex) {
-    return handler<T...>(net::bind_executor(hex, std::forward<H>(h)), io_context_of(hex),
-                         is_coroutine_handler<std::decay_t<H>>);
+handler<T...> make_handler(H&& h, const Executor& ex) {
+    return handler_on<T...>(ex, is_coroutine_handler<std::decay_t<H>>, [&](const auto& hex) {
+        return net::bind_executor(hex, std::forward<H>(h));
+    });
 }
 
 // Starts an operation without an I/O object: the handler's associated
@@ -205,8 +233,8 @@ template <class... T, class Token, class Start, class... Args>
 auto initiate(Token&& token, Start start, Args&&... args) {
     return net::async_initiate<Token, void(error_code, T...)>(
         [start](auto h, auto&&... a) mutable {
-            auto hex = never_blocking(net::get_associated_executor(h));
-            start(std::move(a)..., make_handler<T...>(std::move(h), hex));
+            auto ex = net::get_associated_executor(h);
+            start(std::move(a)..., make_handler<T...>(std::move(h), ex));
         },
         token, std::forward<Args>(args)...);
 }
@@ -218,7 +246,7 @@ template <class... T, class Executor, class Token, class Start, class... Args>
 auto initiate_on(const Executor& ex, Token&& token, Start start, Args&&... args) {
     return net::async_initiate<Token, void(error_code, T...)>(
         [ex = keep(ex), start](auto h, auto&&... a) mutable {
-            auto hex = never_blocking(net::get_associated_executor(h, ex.get()));
+            auto hex = net::get_associated_executor(h, ex.get());
             start(std::move(a)..., make_handler<T...>(std::move(h), hex));
         },
         token, std::forward<Args>(args)...);
@@ -259,7 +287,7 @@ auto initiate_on_or_now(const Executor& ex, Token&& token, Target target, Now no
                     return;
                 }
             }
-            auto hex = never_blocking(net::get_associated_executor(h, ex.get()));
+            auto hex = net::get_associated_executor(h, ex.get());
             start(target, make_handler<T>(std::move(h), hex));
         },
         token);
