@@ -48,7 +48,6 @@ std::shared_ptr<directory_core> directory_core::adopt(settings s, std::string pa
 
 void directory_core::set_path(std::string path) {
     path_ = std::move(path);
-    public_path_ = path_;
 }
 
 namespace {
@@ -99,19 +98,20 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
     }
     std::string target, dir;
     if (!resolve_target(r.target, target, dir, ec)) return;
-    if (!prepare_directory(path_, r, ec)) return;
-    if ((ec = rename_into_place(path_, target, r.how, true))) return;
+    if (!prepare_directory(path_.native(), r, ec)) return;
+    if ((ec = rename_into_place(path_.native(), target, r.how, true))) return;
     if (r.how == publish_mode::exchange) {
         // RENAME_EXCHANGE swaps any two entries. Unless what came back is a
         // directory (not a file, not a symlink; or its type cannot be
         // learned), swap back and refuse, rather than remove it.
-        if (int err = directory_type_error(path_); err != 0) {
-            error_code back = rename_into_place(path_, target, publish_mode::exchange, true);
+        if (int err = directory_type_error(path_.native()); err != 0) {
+            error_code back =
+                rename_into_place(path_.native(), target, publish_mode::exchange, true);
             ec = back ? back : error_code(err, boost::system::system_category());
             return;
         }
     }
-    std::string old_place = path_;
+    std::string old_place = path_.native();
     set_path(target);
     settings_.keep = true;
     published_ = true;  // no temporary of ours left: cleanup has nothing to do
@@ -137,7 +137,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
 directory_core::~directory_core() {
     if (cleaned_ || settings_.keep || fork_generation() != generation_) return;
     try {
-        remove_tree(path_);
+        remove_tree(path_.native());
     } catch (...) {
     }
 }
@@ -149,8 +149,8 @@ void directory_core::cleanup(error_code& ec) {
 void directory_core::cleanup_after_rmdir(int rmdir_errno, error_code& ec) {
     ec.clear();
     if (cleaned_ || published_) return;
-    auto result =
-        rmdir_errno == 0 ? remove_tree(path_) : remove_tree_after_rmdir(path_, rmdir_errno);
+    auto result = rmdir_errno == 0 ? remove_tree(path_.native())
+                                   : remove_tree_after_rmdir(path_.native(), rmdir_errno);
     // A failed cleanup may be retried (as CPython's): by a later cleanup
     // call, else by the destructor.
     cleaned_ = !result.ec;
@@ -164,7 +164,7 @@ void directory_core::discard() noexcept {
     if (cleaned_) return;
     cleaned_ = true;
     try {
-        remove_tree(path_);
+        remove_tree(path_.native());
     } catch (...) {
     }
 }

@@ -34,13 +34,13 @@ class directory_core {
     // the creating process: a forked child's copy leaves it alone.
     ~directory_core();
 
-    const std::string& path() const noexcept { return path_; }
+    const std::string& path() const noexcept { return path_.native(); }
     bool on_memory_fs() const noexcept { return settings_.on_memory_fs; }
-    const std::filesystem::path& public_path() const noexcept { return public_path_; }
+    const std::filesystem::path& public_path() const noexcept { return path_; }
     // Stop removing it (Rust's keep()).
     const std::string& keep() noexcept {
         settings_.keep = true;
-        return path_;
+        return path_.native();
     }
     // Publishing (core/publish.hpp): rename into place (replace: the target
     // absent or an empty directory; noclobber; exchange: swap with an existing
@@ -73,8 +73,7 @@ class directory_core {
     void set_path(std::string path);
 
     settings settings_;
-    std::string path_;
-    std::filesystem::path public_path_;
+    std::filesystem::path path_;  // path() and, for the headers, public_path()
     bool cleaned_ = false;
     bool published_ = false;
     unsigned generation_;  // fork_generation() of the creating process

@@ -31,7 +31,7 @@ error_code file_core::last_error() {
     return error_code(errno ? errno : EIO, system_category());
 }
 
-file_core::file_core(file_request req, open_mode mode)
+file_core::file_core(key, file_request&& req, open_mode mode)
     : slot_(take_core_slot(this)),
       req_(std::move(req)),
       mode_(mode),
@@ -47,17 +47,21 @@ error_code file_core::prepare(file_request& req, open_mode& mode) {
     return validate_affixes(req.names.prefix, req.names.suffix);
 }
 
-std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, unique_fd fd,
+std::shared_ptr<file_core> file_core::make(file_request&& req, open_mode mode) {
+    return std::make_shared<file_core>(key(), std::move(req), mode);
+}
+
+std::shared_ptr<file_core> file_core::adopt(file_request&& req, open_mode mode, unique_fd fd,
                                             std::string path, error_code& ec) {
     ec.clear();
     std::shared_ptr<file_core> core;
     try {
-        core.reset(new file_core(std::move(req), mode));
+        core = make(std::move(req), mode);
         core->set_path(std::move(path));
     } catch (const std::bad_alloc&) {
         // The file exists already and is nobody else's yet: out of memory
         // for its core, it goes (fd closed by its owner, the name removed).
-        const std::string& made = core && !core->path_.empty() ? core->path_ : path;
+        const std::string& made = core && !core->path_.empty() ? core->path_.native() : path;
         if (!made.empty()) remove_file(made);
         if (core) core->closed_ = core->deleted_ = true;
         ec = error_code(ENOMEM, system_category());
@@ -76,7 +80,6 @@ std::shared_ptr<file_core> file_core::adopt(file_request req, open_mode mode, un
 
 void file_core::set_path(std::string path) {
     path_ = std::move(path);
-    public_path_ = path_;
 }
 
 bool file_core::note_identity(error_code& ec) {
@@ -107,7 +110,7 @@ remove_name_steps file_core::name_removal() const noexcept {
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     open_mode mode;
     if ((ec = prepare(req, mode))) return nullptr;
-    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    std::shared_ptr<file_core> core = make(std::move(req), mode);
     int extra = mode.append ? O_APPEND : 0;
     if (core->req_.kind == file_kind::named) {
         std::string path;
@@ -133,7 +136,7 @@ std::shared_ptr<file_core> file_core::create_spooled(file_request req, error_cod
     if ((ec = parse_mode(req.mode, mode))) return nullptr;
     if ((ec = validate_affixes(req.names.prefix, req.names.suffix))) return nullptr;
     req.kind = file_kind::spooled;
-    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    std::shared_ptr<file_core> core = make(std::move(req), mode);
     core->in_memory_ = true;
     return core;
 }

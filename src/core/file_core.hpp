@@ -70,7 +70,7 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // closes the file, removes the name and returns null with the error, as
     // create() does.
     static error_code prepare(file_request& req, open_mode& mode);
-    static std::shared_ptr<file_core> adopt(file_request req, open_mode mode, unique_fd fd,
+    static std::shared_ptr<file_core> adopt(file_request&& req, open_mode mode, unique_fd fd,
                                             std::string path, error_code& ec);
     // Closes and deletes as configured; never throws. In another process (a
     // forked child destroying its copy) it only closes: the name belongs to
@@ -89,9 +89,9 @@ class file_core : public std::enable_shared_from_this<file_core> {
     bool in_memory() const noexcept { return in_memory_; }
     bool on_memory_fs() const noexcept { return req_.on_memory_fs; }
     int native_handle() const noexcept { return fd_.get(); }
-    const std::string& path() const noexcept { return path_; }
+    const std::string& path() const noexcept { return path_.native(); }
     // The same, as the public headers hand it out (path()).
-    const std::filesystem::path& public_path() const noexcept { return public_path_; }
+    const std::filesystem::path& public_path() const noexcept { return path_; }
     // Whether an operation can complete without a system call (a spooled
     // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
@@ -185,7 +185,7 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // Stop deleting (Rust's keep()): returns the path.
     const std::string& keep() noexcept {
         req_.keep = true;
-        return path_;
+        return path_.native();
     }
 
     // --- direct I/O: operations that are nothing but system calls on the fd
@@ -219,8 +219,15 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // Direct reads and writes moved the kernel's position by n.
     void advance(std::size_t n) noexcept { kpos_ += n; }
 
+    // Only file_core makes one (make): one allocation for it and its count.
+    class key {
+        friend class file_core;
+        explicit key() = default;
+    };
+    file_core(key, file_request&& req, open_mode mode);
+
   private:
-    explicit file_core(file_request req, open_mode mode);
+    static std::shared_ptr<file_core> make(file_request&& req, open_mode mode);
     static error_code last_error();  // errno as an error_code (EIO if errno is 0)
     // A named file, to delete at close, not deleted yet.
     bool unlinks_at_close() const noexcept {
@@ -267,8 +274,9 @@ class file_core : public std::enable_shared_from_this<file_core> {
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
-    std::string path_;                          // named files only (and published ones)
-    std::filesystem::path public_path_;         // path_, for the headers
+    // Named files only (and published ones); the public headers hand out
+    // this object itself (public_path): one string, one allocation.
+    std::filesystem::path path_;
     bool linkable_ = false;                     // an O_TMPFILE opened without O_EXCL
     std::optional<publish_request> commit_to_;  // atomic_file only
     // The named file's identity, from an fstat when it was created.

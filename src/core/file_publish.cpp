@@ -52,7 +52,7 @@ bool file_core::publish_fd(int fd, const std::string& target, const publish_requ
                            error_code& ec) {
     if (!prepare_fd(fd, r, ec)) return false;
     if (!path_.empty()) {
-        ec = rename_into_place(path_, target, r.how, false);
+        ec = rename_into_place(path_.native(), target, r.how, false);
         return !ec;
     }
     std::string hidden;
@@ -146,7 +146,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     // on the calling thread (async/publish_ops.cpp). One statfs per
     // directory, cached.
     req.on_memory_fs = req.on_memory_fs || detail::on_memory_fs(dir);
-    std::shared_ptr<file_core> core(new file_core(std::move(req), mode));
+    std::shared_ptr<file_core> core = make(std::move(req), mode);
     core->commit_to_ = std::move(to);
     int extra = mode.append ? O_APPEND : 0;
     bool linkable = false;
@@ -171,7 +171,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     core->set_path(std::move(path));
     if (!ec && !core->note_identity(ec)) {
         core->fd_.reset();
-        remove_file(core->path_);
+        remove_file(core->path_.native());
     }
     if (ec) {
         core->closed_ = core->deleted_ = true;

@@ -36,8 +36,9 @@ class creation {
   public:
     static constexpr bool cancellable = true;
 
-    creation(create_what what, name_request names, int flags)
+    creation(create_what what, name_request&& names, int flags)
         : what_(what), names_(std::move(names)), flags_(flags) {}
+    const name_request& names() const noexcept { return names_; }
 
     // The ring only when resolving the directory makes no system call (the
     // first gettempdir() search writes a probe file).
@@ -113,11 +114,13 @@ class create_file_op {
     using value_type = file_ptr;
     static constexpr bool undo_undelivered = false;  // the core deletes itself
 
-    create_file_op(file_request req, open_mode mode)
+    // The names move to the creation; only the blocking fallback wants them
+    // back (finish).
+    create_file_op(file_request&& req, open_mode mode)
         : req_(std::move(req)),
           mode_(mode),
           create_(req_.kind == file_kind::named ? create_what::file : create_what::tmpfile,
-                  req_.names, flags_of(req_, mode_)) {}
+                  std::move(req_.names), flags_of(req_, mode_)) {}
 
     // An anonymous file where O_TMPFILE is known to be refused goes straight
     // to the blocking fallback (file_core::create).
@@ -134,14 +137,18 @@ class create_file_op {
         return fallback_only() || (!create_.made() && tmpfile_refused_here());
     }
     file_ptr finish(error_code& ec) {
-        if (finish_blocks()) return file_core::create(req_, ec);
+        if (finish_blocks()) {
+            req_.names = create_.names();
+            return file_core::create(std::move(req_), ec);
+        }
         if (!create_.made()) {
             ec = create_.error();
             return nullptr;
         }
-        std::string path = create_.steps().path();
+        // adopt removes the file when it fails (the steps no longer can).
         req_.on_memory_fs = create_.on_memory_fs_learned();
-        return file_core::adopt(req_, mode_, unique_fd(create_.steps().release_fd()),
+        std::string path = create_.steps().take_path();
+        return file_core::adopt(std::move(req_), mode_, unique_fd(create_.steps().release_fd()),
                                 std::move(path), ec);
     }
 
@@ -173,15 +180,17 @@ class create_directory_op : public creation {
     static constexpr bool undo_undelivered = false;  // the core removes itself
 
     explicit create_directory_op(directory_core::settings s)
-        : creation(create_what::directory, s.names, 0), settings_(std::move(s)) {}
+        : creation(create_what::directory, std::move(s.names), 0), settings_(std::move(s)) {}
 
     directory_ptr finish(error_code& ec) {
         if (!made()) {
             ec = error();
             return nullptr;
         }
+        // A copy of the path: when adopt throws, the steps remove the
+        // directory (abandon).
         settings_.on_memory_fs = on_memory_fs_learned();
-        return directory_core::adopt(settings_, steps().path());
+        return directory_core::adopt(std::move(settings_), steps().path());
     }
 
   private:

@@ -26,7 +26,7 @@ class create_steps {
   public:
     // `names` already validated and resolved (make_name_source); `flags`:
     // the open flags (files), ignored for directories.
-    create_steps(create_what what, name_series names, int flags) noexcept
+    create_steps(create_what what, name_series&& names, int flags) noexcept
         : what_(what), names_(std::move(names)), flags_(flags) {}
 
     syscall next() {
@@ -102,6 +102,8 @@ class create_steps {
     // absolute path (empty for a tmpfile).
     int release_fd() noexcept { return std::exchange(fd_, -1); }
     const std::string& path() const noexcept { return path_; }
+    // The path, moved out: whoever takes it removes the entry if it must.
+    std::string take_path() noexcept { return std::move(path_); }
     const std::string& directory() const noexcept { return names_.dir; }
 
   private:
