@@ -105,6 +105,39 @@ TEST_F(tokens, callbacks_run_on_the_bound_executor_never_inline_and_work_is_trac
     EXPECT_EQ(callback_thread, std::this_thread::get_id());
 }
 
+// An any_io_executor around an io_context's own executor (what co_spawn on
+// an io_context and an object made from ctx.get_executor() give) has its
+// completions posted to that io_context directly (detail::handler_on):
+// still never inside the initiating call, still counted as work, still run
+// by that io_context. Four at once: the first may run inline (alone, on
+// tmpfs), the others go to the ring or the pool.
+TEST_F(tokens, a_callback_on_an_any_io_executor_of_an_io_context_is_posted_to_it) {
+    net::io_context ctx;
+    net::any_io_executor ex = ctx.get_executor();
+    int created = 0, closed = 0;
+    for (int i = 0; i < 4; ++i) {
+        tempio::named_temporary_file::async_create(
+            {.dir = dir_},
+            net::bind_executor(ex, [&](error_code ec, tempio::named_temporary_file f) {
+                ASSERT_FALSE(ec);
+                EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
+                ++created;
+                auto file = std::make_shared<tempio::named_temporary_file>(std::move(f));
+                file->async_close(net::bind_executor(ex, [&, file](error_code ec2) {
+                    EXPECT_FALSE(ec2);
+                    EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
+                    ++closed;
+                }));
+                EXPECT_EQ(closed, 0) << "never inline";
+            }));
+        EXPECT_EQ(created, 0) << "never inline";
+    }
+    ctx.run();  // returns only once every completion ran: each one is work
+    EXPECT_EQ(created, 4);
+    EXPECT_EQ(closed, 4);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
 TEST_F(tokens, object_operations_default_to_the_objects_executor) {
     net::io_context ctx;
     tempio::temporary_file file(ctx.get_executor());

@@ -218,12 +218,29 @@ const kept_executor<Executor>& keep(const kept_executor<Executor>& kept) {
     return kept;
 }
 
+template <class H>
+inline constexpr bool is_executor_binder = false;
+template <class H, class Executor>
+inline constexpr bool is_executor_binder<net::executor_binder<H, Executor>> = true;
+
+// What an executor_binder binds (its executor is the associated one, which
+// handler_on binds again): Asio cannot bind a binder to an executor of
+// another type. Its other associations (allocator, cancellation slot) are
+// the target's own.
+template <class H>
+decltype(auto) binder_target(H&& h) {
+    if constexpr (is_executor_binder<std::decay_t<H>>)
+        return binder_target(std::move(h.get()));
+    else
+        return std::forward<H>(h);
+}
+
 // The engine's handler for a completion handler `h` whose associated
 // executor is `ex`.
 template <class... T, class H, class Executor>
 handler<T...> make_handler(H&& h, const Executor& ex) {
     return handler_on<T...>(ex, is_coroutine_handler<std::decay_t<H>>, [&](const auto& hex) {
-        return net::bind_executor(hex, std::forward<H>(h));
+        return net::bind_executor(hex, binder_target(std::forward<H>(h)));
     });
 }
 
