@@ -14,7 +14,7 @@ bash scripts/deps.sh
 presets=${TEMPIO_TEST_PRESETS:-"dev asan tsan"}
 jobs=$(nproc)
 for preset in $presets; do
-  echo "== preset $preset =="
+  echo "== preset $preset == (at ${SECONDS}s)"
   cmake --preset "$preset" >/dev/null
   if [ "$preset" = tsan ]; then
     # Only the concurrency tests run under TSan: build just those.
@@ -24,7 +24,7 @@ for preset in $presets; do
     cmake --build --preset "$preset" -j "$jobs"
   fi
   for backend in io_uring auto; do
-    echo "== preset $preset, TEMPIO_BACKEND=$backend =="
+    echo "== preset $preset, TEMPIO_BACKEND=$backend == (at ${SECONDS}s)"
     case "$preset" in
       tsan)
         TEMPIO_BACKEND=$backend TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
@@ -38,10 +38,10 @@ for preset in $presets; do
     # whole suite there, and the concurrency tests under TSan there too.
     case "$preset" in
       dev)
-        echo "== preset dev on /dev/shm (TMPDIR on tmpfs) =="
+        echo "== preset dev on /dev/shm (TMPDIR on tmpfs) == (at ${SECONDS}s)"
         TMPDIR=/dev/shm ctest --preset dev -j "$jobs" ;;
       tsan)
-        echo "== preset tsan on /dev/shm (TMPDIR on tmpfs) =="
+        echo "== preset tsan on /dev/shm (TMPDIR on tmpfs) == (at ${SECONDS}s)"
         TMPDIR=/dev/shm TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
           ctest --preset tsan -j "$jobs" -L concurrency ;;
     esac
