@@ -109,29 +109,51 @@ TEST_F(tokens, callbacks_run_on_the_bound_executor_never_inline_and_work_is_trac
 // an io_context and an object made from ctx.get_executor() give) has its
 // completions posted to that io_context directly (detail::handler_on):
 // still never inside the initiating call, still counted as work, still run
-// by that io_context. Four at once: the first may run inline (alone, on
-// tmpfs), the others go to the ring or the pool.
+// by that io_context. One file after another, each operation started from
+// the previous one's callback: on tmpfs each is alone and runs inline (its
+// completion posted by the engine), elsewhere on the ring or the pool.
+namespace {
+struct create_then_close {
+    net::io_context& ctx;
+    net::any_io_executor ex;
+    const fs::path& dir;
+    int& created;
+    int& closed;
+
+    void start(int left) {
+        if (left == 0) return;
+        auto returned = std::make_shared<bool>(false);
+        tempio::named_temporary_file::async_create(
+            {.dir = dir},
+            net::bind_executor(
+                ex, [this, left, returned](error_code ec, tempio::named_temporary_file f) {
+                    EXPECT_TRUE(*returned) << "never inside async_create";
+                    ASSERT_FALSE(ec);
+                    EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
+                    ++created;
+                    close(std::make_shared<tempio::named_temporary_file>(std::move(f)), left);
+                }));
+        *returned = true;
+    }
+    void close(std::shared_ptr<tempio::named_temporary_file> file, int left) {
+        auto returned = std::make_shared<bool>(false);
+        file->async_close(net::bind_executor(ex, [this, file, left, returned](error_code ec) {
+            EXPECT_TRUE(*returned) << "never inside async_close";
+            EXPECT_FALSE(ec);
+            EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
+            ++closed;
+            start(left - 1);
+        }));
+        *returned = true;
+    }
+};
+}  // namespace
+
 TEST_F(tokens, a_callback_on_an_any_io_executor_of_an_io_context_is_posted_to_it) {
     net::io_context ctx;
-    net::any_io_executor ex = ctx.get_executor();
     int created = 0, closed = 0;
-    for (int i = 0; i < 4; ++i) {
-        tempio::named_temporary_file::async_create(
-            {.dir = dir_},
-            net::bind_executor(ex, [&](error_code ec, tempio::named_temporary_file f) {
-                ASSERT_FALSE(ec);
-                EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
-                ++created;
-                auto file = std::make_shared<tempio::named_temporary_file>(std::move(f));
-                file->async_close(net::bind_executor(ex, [&, file](error_code ec2) {
-                    EXPECT_FALSE(ec2);
-                    EXPECT_TRUE(ctx.get_executor().running_in_this_thread());
-                    ++closed;
-                }));
-                EXPECT_EQ(closed, 0) << "never inline";
-            }));
-        EXPECT_EQ(created, 0) << "never inline";
-    }
+    create_then_close chain{ctx, ctx.get_executor(), dir_, created, closed};
+    chain.start(4);
     ctx.run();  // returns only once every completion ran: each one is work
     EXPECT_EQ(created, 4);
     EXPECT_EQ(closed, 4);
