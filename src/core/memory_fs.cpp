@@ -33,11 +33,34 @@ remembered_dirs& dirs() noexcept {
     return d;
 }
 
+// The last answer this thread found: a creation asks once per file, almost
+// always about the same directory, and a remembered answer never changes
+// (remember only adds), so the copy cannot go stale.
+struct last_answer {
+    std::string dir;
+    bool memory = false;
+    bool valid = false;
+};
+thread_local last_answer t_last;
+
 std::optional<bool> remembered(const std::string& dir) noexcept {
-    auto& d = dirs();
-    std::lock_guard lock(d.mutex);
-    if (auto it = d.known.find(dir); it != d.known.end()) return it->second;
-    return std::nullopt;
+    if (t_last.valid && t_last.dir == dir) return t_last.memory;
+    std::optional<bool> found;
+    {
+        auto& d = dirs();
+        std::lock_guard lock(d.mutex);
+        if (auto it = d.known.find(dir); it != d.known.end()) found = it->second;
+    }
+    if (found) {
+        t_last.valid = false;
+        try {
+            t_last.dir = dir;
+            t_last.memory = *found;
+            t_last.valid = true;
+        } catch (...) {  // out of memory: the next question takes the mutex again
+        }
+    }
+    return found;
 }
 
 void remember(const std::string& dir, bool memory) noexcept {
