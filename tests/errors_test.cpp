@@ -4,6 +4,7 @@
 #include <atomic>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
@@ -201,6 +202,25 @@ TEST_F(errors, an_operation_on_a_file_that_is_gone_never_reaches_the_next_file) 
         EXPECT_EQ(co_await g.async_read(), "next\n");
         co_await g.async_close();
     });
+}
+
+// A thread keeps a few free slots of its own (a file made and destroyed
+// there takes no mutex) and gives them back when it exits: threads that
+// come and go reuse the same slots instead of stranding theirs.
+TEST_F(errors, the_slots_a_thread_kept_are_reused_after_it_exits) {
+    auto eight_files = [&] {
+        tempio::run([&]() -> net::awaitable<void> {
+            std::vector<tempio::named_temporary_file> files;
+            for (int i = 0; i < 8; ++i)
+                files.push_back(co_await tempio::named_temporary_file::async_create({.dir = dir_}));
+        });
+    };
+    std::thread(eight_files).join();  // the slots this test needs exist from here on
+    std::size_t before = tempio::detail::core_slots_made();
+    for (int i = 0; i < 20; ++i) std::thread(eight_files).join();
+    // Without the return at thread exit: 8 new slots per thread, 160.
+    EXPECT_LE(tempio::detail::core_slots_made() - before, 8u);
+    EXPECT_TRUE(tempio::test::entries(dir_).empty());
 }
 
 // Out of memory for a file's state after the file was made (the core that

@@ -31,8 +31,52 @@ free_slots& slots() {
     return *fresh;
 }
 
+// A few free slots of this thread's own: a file made and destroyed on one
+// thread (the common case) takes no mutex. No lock, so a fork cannot leave
+// it half-changed. Plain data (no destructor), so a core destroyed after
+// this thread's thread_local objects (a static file object at exit) still
+// finds it; `closed` then sends it to the shared list. At thread exit its
+// slots go back to the shared list (thread_flusher).
+struct thread_slots {
+    static constexpr unsigned max = 8;
+    core_slot* head;
+    unsigned count;
+    bool closed;
+
+    core_slot* pop() noexcept {
+        core_slot* slot = head;
+        if (slot != nullptr) {
+            head = slot->next_free;
+            --count;
+        }
+        return slot;
+    }
+    bool push(core_slot* slot) noexcept {
+        if (closed || count == max) return false;
+        slot->next_free = head;
+        head = slot;
+        ++count;
+        return true;
+    }
+};
+thread_local thread_slots t_slots{};
+
+struct thread_flusher {
+    ~thread_flusher() {
+        t_slots.closed = true;
+        while (core_slot* slot = t_slots.pop()) {
+            free_slots& s = slots();
+            std::lock_guard lock(s.mutex);
+            slot->next_free = s.head;
+            s.head = slot;
+        }
+    }
+};
+thread_local thread_flusher t_flusher;
+
 #if TEMPIO_TEST_SEAM
 std::atomic<bool> g_fail_next{false};
+std::atomic<std::size_t> g_made{0};
 #endif
 
 }  // namespace
@@ -41,19 +85,27 @@ std::atomic<bool> g_fail_next{false};
 void fail_next_core_slot() noexcept {
     g_fail_next.store(true);
 }
+std::size_t core_slots_made() noexcept {
+    return g_made.load();
+}
 #endif
 
 core_slot* take_core_slot(file_core* core) {
 #if TEMPIO_TEST_SEAM
     if (g_fail_next.exchange(false)) throw std::bad_alloc();
 #endif
-    free_slots& s = slots();
-    core_slot* slot = nullptr;
-    {
+    core_slot* slot = t_slots.pop();
+    if (slot == nullptr) {
+        free_slots& s = slots();
         std::lock_guard lock(s.mutex);
         if ((slot = s.head) != nullptr) s.head = slot->next_free;
     }
-    if (slot == nullptr) slot = new core_slot;
+    if (slot == nullptr) {
+        slot = new core_slot;
+#if TEMPIO_TEST_SEAM
+        ++g_made;
+#endif
+    }
     slot->next_free = nullptr;
     slot->core.store(core, std::memory_order_relaxed);
     return slot;
@@ -62,6 +114,8 @@ core_slot* take_core_slot(file_core* core) {
 void return_core_slot(core_slot* slot) noexcept {
     slot->core.store(nullptr, std::memory_order_relaxed);
     slot->generation.fetch_add(1, std::memory_order_release);
+    (void)&t_flusher;  // its destructor, at this thread's exit, returns what push kept
+    if (t_slots.push(slot)) return;
     free_slots& s = slots();
     std::lock_guard lock(s.mutex);
     slot->next_free = s.head;

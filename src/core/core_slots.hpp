@@ -4,6 +4,8 @@
 // reads a slot, and finds another generation there.
 #pragma once
 
+#include <cstddef>
+
 #include "tempio/detail/file_engine.hpp"
 
 namespace tempio::detail {
@@ -17,6 +19,8 @@ void return_core_slot(core_slot* slot) noexcept;
 #if TEMPIO_TEST_SEAM
 // The next take_core_slot throws std::bad_alloc (a core that cannot be made).
 void fail_next_core_slot() noexcept;
+// How many slots were ever allocated (not reused).
+std::size_t core_slots_made() noexcept;
 #endif
 
 }  // namespace tempio::detail
