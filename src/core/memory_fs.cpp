@@ -3,6 +3,7 @@
 #include <linux/magic.h>
 #include <sys/vfs.h>
 
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -35,31 +36,36 @@ remembered_dirs& dirs() noexcept {
 
 // The last answer this thread found: a creation asks once per file, almost
 // always about the same directory, and a remembered answer never changes
-// (remember only adds), so the copy cannot go stale.
+// (remember only adds), so the copy cannot go stale. Plain data: usable in
+// any destructor at thread exit; a longer directory is not kept.
 struct last_answer {
-    std::string dir;
-    bool memory = false;
-    bool valid = false;
+    static constexpr std::size_t max = 240;
+    char dir[max];
+    std::size_t size;  // 0: nothing kept
+    bool memory;
+
+    bool is(const std::string& d) const noexcept {
+        return size != 0 && d.size() == size && std::memcmp(dir, d.data(), size) == 0;
+    }
+    void keep(const std::string& d, bool m) noexcept {
+        size = 0;
+        if (d.empty() || d.size() > max) return;
+        std::memcpy(dir, d.data(), d.size());
+        memory = m;
+        size = d.size();
+    }
 };
-thread_local last_answer t_last;
+thread_local last_answer t_last{};
 
 std::optional<bool> remembered(const std::string& dir) noexcept {
-    if (t_last.valid && t_last.dir == dir) return t_last.memory;
+    if (t_last.is(dir)) return t_last.memory;
     std::optional<bool> found;
     {
         auto& d = dirs();
         std::lock_guard lock(d.mutex);
         if (auto it = d.known.find(dir); it != d.known.end()) found = it->second;
     }
-    if (found) {
-        t_last.valid = false;
-        try {
-            t_last.dir = dir;
-            t_last.memory = *found;
-            t_last.valid = true;
-        } catch (...) {  // out of memory: the next question takes the mutex again
-        }
-    }
+    if (found) t_last.keep(dir, *found);
     return found;
 }
 
