@@ -180,15 +180,18 @@ file_ptr make_spooled_file(const file_spec& spec, error_code& ec) {
 }
 
 void start_create_file(const file_spec& spec, handler<file_ptr> h) {
-    file_request req = request_of(spec);
     error_code ec;
-    if (req.kind == file_kind::spooled) {  // no I/O
-        auto core = file_core::create_spooled(std::move(req), ec);
+    if (spec.kind == file_kind_tag::spooled) {  // no I/O
+        auto core = file_core::create_spooled(request_of(spec), ec);
         return complete_soon(std::move(h), ec, std::move(core));
     }
+    // Checked from the views (file_core::prepare's checks): the operation
+    // then builds its request in place.
     open_mode mode;
-    if ((ec = file_core::prepare(req, mode))) return complete_soon(std::move(h), ec, file_ptr());
-    start_op<create_file_op>(std::move(h), std::move(req), mode);
+    if ((ec = parse_mode(spec.mode, mode)) || (ec = validate_affixes(spec.prefix, spec.suffix)))
+        return complete_soon(std::move(h), ec, file_ptr());
+    start_op<create_file_op>(
+        std::move(h), [&spec] { return request_of(spec); }, mode);
 }
 
 void start_read(file_ptr f, std::size_t max, handler<std::string> h) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "backend/inline_level.hpp"
 #include "core/create.hpp"
@@ -114,10 +115,12 @@ class create_file_op {
     using value_type = file_ptr;
     static constexpr bool undo_undelivered = false;  // the core deletes itself
 
-    // The names move to the creation; only the blocking fallback wants them
-    // back (finish).
-    create_file_op(file_request&& req, open_mode mode)
-        : req_(std::move(req)),
+    // `make()` returns the request, built here in place; its names move to
+    // the creation (only the blocking fallback wants them back: finish).
+    template <class MakeRequest>
+    requires std::is_invocable_r_v<file_request, MakeRequest&> create_file_op(MakeRequest make,
+                                                                              open_mode mode)
+        : req_(make()),
           mode_(mode),
           create_(req_.kind == file_kind::named ? create_what::file : create_what::tmpfile,
                   std::move(req_.names), flags_of(req_, mode_)) {}
