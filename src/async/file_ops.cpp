@@ -185,10 +185,9 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
         auto core = file_core::create_spooled(request_of(spec), ec);
         return complete_soon(std::move(h), ec, std::move(core));
     }
-    // Checked from the views (file_core::prepare's checks): the operation
-    // then builds its request in place.
+    // Checked from the views: the operation then builds its request in place.
     open_mode mode;
-    if ((ec = parse_mode(spec.mode, mode)) || (ec = validate_affixes(spec.prefix, spec.suffix)))
+    if ((ec = file_core::prepare(spec.mode, spec.prefix, spec.suffix, mode)))
         return complete_soon(std::move(h), ec, file_ptr());
     start_op<create_file_op>(
         std::move(h), [&spec] { return request_of(spec); }, mode);

@@ -61,15 +61,17 @@ struct thread_slots {
 };
 thread_local thread_slots t_slots{};
 
+void give_to_shared(core_slot* slot) noexcept {
+    free_slots& s = slots();
+    std::lock_guard lock(s.mutex);
+    slot->next_free = s.head;
+    s.head = slot;
+}
+
 struct thread_flusher {
     ~thread_flusher() {
         t_slots.closed = true;
-        while (core_slot* slot = t_slots.pop()) {
-            free_slots& s = slots();
-            std::lock_guard lock(s.mutex);
-            slot->next_free = s.head;
-            s.head = slot;
-        }
+        while (core_slot* slot = t_slots.pop()) give_to_shared(slot);
     }
 };
 thread_local thread_flusher t_flusher;
@@ -115,11 +117,7 @@ void return_core_slot(core_slot* slot) noexcept {
     slot->core.store(nullptr, std::memory_order_relaxed);
     slot->generation.fetch_add(1, std::memory_order_release);
     (void)&t_flusher;  // its destructor, at this thread's exit, returns what push kept
-    if (t_slots.push(slot)) return;
-    free_slots& s = slots();
-    std::lock_guard lock(s.mutex);
-    slot->next_free = s.head;
-    s.head = slot;
+    if (!t_slots.push(slot)) give_to_shared(slot);
 }
 
 }  // namespace tempio::detail

@@ -42,9 +42,10 @@ file_core::~file_core() {
     destroy();
 }
 
-error_code file_core::prepare(file_request& req, open_mode& mode) {
-    if (error_code ec = parse_mode(req.mode, mode)) return ec;
-    return validate_affixes(req.names.prefix, req.names.suffix);
+error_code file_core::prepare(std::string_view mode_text, std::string_view prefix,
+                              std::string_view suffix, open_mode& mode) {
+    if (error_code ec = parse_mode(mode_text, mode)) return ec;
+    return validate_affixes(prefix, suffix);
 }
 
 std::shared_ptr<file_core> file_core::make(file_request&& req, open_mode mode) {
@@ -109,7 +110,7 @@ remove_name_steps file_core::name_removal() const noexcept {
 
 std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
     open_mode mode;
-    if ((ec = prepare(req, mode))) return nullptr;
+    if ((ec = prepare(req.mode, req.names.prefix, req.names.suffix, mode))) return nullptr;
     std::shared_ptr<file_core> core = make(std::move(req), mode);
     int extra = mode.append ? O_APPEND : 0;
     if (core->req_.kind == file_kind::named) {

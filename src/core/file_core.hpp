@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/system/error_code.hpp>
@@ -64,12 +65,14 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // committed. `to` is what commit() publishes.
     static std::shared_ptr<file_core> create_atomic(file_request req, publish_request to,
                                                     error_code& ec);
-    // For a backend that opens the file itself: check the request first, then
+    // For a backend that opens the file itself: check the mode and affixes
+    // first (from the caller's views, before any request is built), then
     // adopt what was opened (`path` empty for an anonymous file). adopt fstats
     // a named file for its identity (see remove_name); when that fails it
     // closes the file, removes the name and returns null with the error, as
     // create() does.
-    static error_code prepare(file_request& req, open_mode& mode);
+    static error_code prepare(std::string_view mode_text, std::string_view prefix,
+                              std::string_view suffix, open_mode& mode);
     static std::shared_ptr<file_core> adopt(file_request&& req, open_mode mode, unique_fd fd,
                                             std::string path, error_code& ec);
     // Closes and deletes as configured; never throws. In another process (a
