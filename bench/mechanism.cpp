@@ -13,8 +13,8 @@
 // - named_vs_plain_hops: the same, against a coroutine making the calls in
 //   two async_run hops (open O_EXCL + fstat; close + statx + unlink).
 // - named_vs_plain_inline: the same, against the same calls made on the
-//   loop thread, each step's completion posted (net::post): what tempio's
-//   inline driver does on tmpfs when a file is alone in flight.
+//   loop thread, each step resuming the coroutine at once (at_once): what
+//   tempio's inline driver does on tmpfs when a file is alone in flight.
 // - named_64_in_flight_vs_threads: 64 tasks on one loop, against the five
 //   calls on as many plain threads as tempio has workers (ops/s).
 // - named_64_in_flight_vs_plain_hops: the same, against 64 coroutines on one
@@ -22,7 +22,7 @@
 // - directory_vs_plain_hops: temporary directory create + cleanup, against
 //   tempio's calls (mkdirat; unlinkat AT_REMOVEDIR) in two hops.
 // - directory_vs_plain_inline: the same, against those calls on the loop
-//   thread, each completion posted.
+//   thread, each resuming the coroutine at once.
 // - write_64B_vs_plain_mechanism: 64-byte co_await async_write, against a
 //   memcpy into a 64 KiB buffer and co_await at_once; a full buffer is
 //   written behind by a worker (one at a time), else the write that does
@@ -225,37 +225,36 @@ double hops_named_parallel(const config& c, plain_worker_pool& pool, int total, 
     return (total / tasks) * tasks / seconds(clock::now() - t0);
 }
 
-// hops_named's calls on the loop thread, each step's completion posted.
+// hops_named's calls on the loop thread, each step resuming the coroutine at
+// once (every 17th posted).
 net::awaitable<double> inline_named_timed(const config& c, int n) {
     std::string base = fresh_path(c, "inline");
-    auto ex = co_await net::this_coro::executor;
     auto t0 = clock::now();
     for (int i = 0; i < n; ++i) {
         std::string p = base + std::to_string(i);
         struct stat st {};
         int fd = ::open(p.c_str(), file_flags, 0600);
         if (fd < 0 || ::fstat(fd, &st) != 0) fail("open");
-        co_await net::post(ex, net::deferred);
+        co_await at_once(0);
         if (::close(fd) != 0) fail("close");
         struct statx sx {};
         if (::statx(AT_FDCWD, p.c_str(), AT_SYMLINK_NOFOLLOW, STATX_INO, &sx) != 0) fail("statx");
         if (sx.stx_ino == st.st_ino && ::unlinkat(AT_FDCWD, p.c_str(), 0) != 0) fail("unlink");
-        co_await net::post(ex, net::deferred);
+        co_await at_once(0);
     }
     co_return seconds(clock::now() - t0) / n * 1e6;
 }
 
-// hops_dirs's calls on the loop thread, each completion posted.
+// hops_dirs's calls on the loop thread, each resuming the coroutine at once.
 net::awaitable<double> inline_dirs(const config& c, int n) {
     std::string base = fresh_path(c, "inlinedir");
-    auto ex = co_await net::this_coro::executor;
     auto t0 = clock::now();
     for (int i = 0; i < n; ++i) {
         std::string p = base + std::to_string(i);
         if (::mkdirat(AT_FDCWD, p.c_str(), 0700) != 0) fail("mkdir");
-        co_await net::post(ex, net::deferred);
+        co_await at_once(0);
         if (::unlinkat(AT_FDCWD, p.c_str(), AT_REMOVEDIR) != 0) fail("rmdir");
-        co_await net::post(ex, net::deferred);
+        co_await at_once(0);
     }
     co_return seconds(clock::now() - t0) / n * 1e6;
 }

@@ -56,7 +56,8 @@ namespace tempio {
 /// from within the initiating function: an operation that needs no system call
 /// is posted. One exception, for coroutines: when the handler is the one Asio
 /// makes for `co_await` of a `net::deferred` operation or for
-/// `net::use_awaitable`, such an operation resumes the coroutine at once
+/// `net::use_awaitable`, such an operation (and one made on the calling
+/// thread on a memory file system: tempio/backend.hpp) resumes the coroutine at once
 /// (Asio starts an operation only after the coroutine has suspended, so no
 /// code is re-entered), at most 16 times in a row on a thread; the next one is
 /// posted, so other handlers of the io_context still run between them.

@@ -36,7 +36,7 @@ struct directory_spec {
     bool keep = false;
 };
 void start_create_directory(const directory_spec& spec, handler<directory_ptr> h);
-void start_cleanup(const directory_ptr& d, handler<> h);
+void start_cleanup(directory_ptr d, handler<> h);
 std::filesystem::path path_of(const directory_core* d);
 std::string cleanup_error_path(const directory_core* d);
 void start_publish_directory(const directory_ptr& d, const publish_spec& spec, handler<> h);

@@ -30,10 +30,10 @@ void start_create_directory(const directory_spec& spec, handler<directory_ptr> h
     start_op<create_directory_op>(std::move(h), std::move(s));
 }
 
-void start_cleanup(const directory_ptr& d, handler<> h) {
+void start_cleanup(directory_ptr d, handler<> h) {
     // Nothing to clean (a moved-from object, or cleaned already): done.
     if (!d || d->cleaned()) return complete_soon(std::move(h), error_code());
-    start_op<cleanup_op>(std::move(h), d);
+    start_op<cleanup_op>(std::move(h), std::move(d));
 }
 
 }  // namespace tempio::detail

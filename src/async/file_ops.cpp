@@ -196,7 +196,7 @@ void start_create_file(const file_spec& spec, handler<file_ptr> h) {
 void start_read(file_ptr f, std::size_t max, handler<std::string> h) {
     // Served from readline's read buffer: no hop.
     bool free = memory_or_closed(f) || f->read_is_free(max);
-    if (!free && f->reads_through()) return start_op<read_op>(std::move(h), f, max);
+    if (!free && f->reads_through()) return start_op<read_op>(std::move(h), std::move(f), max);
     dispatch<std::string>(std::move(f), std::move(h), free,
                           [max](file_core& c, error_code& ec) { return c.read(max, ec); });
 }
@@ -221,7 +221,8 @@ void start_readinto(file_ptr f, net::mutable_buffer b, bool eof_is_error, handle
     // one whenever a line is already buffered, and must not pay a hop.
     bool free =
         memory_or_closed(f) || (b.size() == 0 && f->flush_is_free()) || f->readinto_is_free();
-    if (!free && f->reads_through()) return start_op<readinto_op>(std::move(h), f, b, eof_is_error);
+    if (!free && f->reads_through())
+        return start_op<readinto_op>(std::move(h), std::move(f), b, eof_is_error);
     dispatch<std::size_t>(
         std::move(f), std::move(h), free, [b, eof_is_error](file_core& c, error_code& ec) {
             std::size_t n = c.readinto(static_cast<char*>(b.data()), b.size(), ec);
@@ -236,7 +237,7 @@ void start_write(file_ptr f, net::const_buffer b, handler<std::size_t> h) {
         completes_behind<std::size_t>(f, {static_cast<const char*>(b.data()), b.size()}, h))
         return;
     if (!free && f->writes_through(b.size()))
-        return start_op<write_op<std::size_t>>(std::move(h), f, b, std::string());
+        return start_op<write_op<std::size_t>>(std::move(h), std::move(f), b, std::string());
     dispatch<std::size_t>(std::move(f), std::move(h), free, [b](file_core& c, error_code& ec) {
         return c.write(static_cast<const char*>(b.data()), b.size(), ec);
     });
@@ -246,7 +247,8 @@ void start_write_owned(file_ptr f, std::string data, handler<> h) {
     bool free = writes_now(f.get(), data.size());
     if (!free && completes_behind<void>(f, data, h)) return;
     if (!free && f->writes_through(data.size()))
-        return start_op<write_op<void>>(std::move(h), f, net::const_buffer(), std::move(data));
+        return start_op<write_op<void>>(std::move(h), std::move(f), net::const_buffer(),
+                                        std::move(data));
     dispatch<void>(std::move(f), std::move(h), free,
                    [data = std::move(data)](file_core& c, error_code& ec) {
                        c.write(data.data(), data.size(), ec);
@@ -257,7 +259,7 @@ void start_write_joined(file_ptr f, std::string data, handler<std::size_t> h) {
     bool free = writes_now(f.get(), data.size());
     if (!free && completes_behind<std::size_t>(f, data, h)) return;
     if (!free && f->writes_through(data.size()))
-        return start_op<write_op<std::size_t>>(std::move(h), f, net::const_buffer(),
+        return start_op<write_op<std::size_t>>(std::move(h), std::move(f), net::const_buffer(),
                                                std::move(data));
     dispatch<std::size_t>(std::move(f), std::move(h), free,
                           [data = std::move(data)](file_core& c, error_code& ec) {
@@ -295,7 +297,7 @@ void start_close(file_ptr f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
     std::string unwritten;
     if (int fd = f->begin_direct_close(unwritten); fd >= 0)
-        return start_op<close_op>(std::move(h), f, fd, std::move(unwritten));
+        return start_op<close_op>(std::move(h), std::move(f), fd, std::move(unwritten));
     bool free = memory_or_closed(f);
     dispatch<void>(
         std::move(f), std::move(h), free, [](file_core& c, error_code& ec) { c.close(ec); },

@@ -88,18 +88,23 @@ void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h) {
                                      });
 }
 
-void start_commit(const file_ptr& f, handler<> h) {
+// The file is moved into the work, which is destroyed before a coroutine
+// resumed at once runs (the coroutine may destroy the file).
+void start_commit(file_ptr f, handler<> h) {
     if (!f) return complete_soon(std::move(h), ebadf());
-    run_blocking_or_inline<void>(f->on_memory_fs(), std::move(h),
-                                 [f](error_code& ec, const auto&) { f->commit(ec); });
+    bool memory_fs = f->on_memory_fs();
+    run_blocking_or_inline<void>(
+        memory_fs, std::move(h),
+        [f = std::move(f)](error_code& ec, const auto&) { f->commit(ec); });
 }
 
-void start_abandon(const file_ptr& f, handler<> h) {
+void start_abandon(file_ptr f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());
     // Never cancelled, like close: it is what releases the temporary.
+    bool memory_fs = f->on_memory_fs();
     run_blocking_or_inline<void>(
-        f->on_memory_fs(), std::move(h), [f](error_code& ec, const auto&) { ec = f->discard(); },
-        cancellable::no);
+        memory_fs, std::move(h),
+        [f = std::move(f)](error_code& ec, const auto&) { ec = f->discard(); }, cancellable::no);
 }
 
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h) {

@@ -1,8 +1,10 @@
 // What every driver does once an operation's steps are done: its finish (on
 // the pool when it needs blocking calls, e.g. a refused O_TMPFILE's
 // fallback), then its completion, posted (never inside the call that
-// started it). A result that is never delivered is undone. The operation is
-// a tracked_op (backend/in_flight.hpp): start_op makes every one.
+// started it), except that a coroutine's own handler finished inside its
+// initiation (the inline driver) is resumed there, as complete_at_once
+// does. A result that is never delivered is undone. The operation is a
+// tracked_op (backend/in_flight.hpp): start_op makes every one.
 #pragma once
 
 #include <memory>
@@ -28,8 +30,13 @@ typename Op::value_type finish_or_undo(Op& op, error_code& ec) noexcept {
     }
 }
 
+// Where a driver finishes an operation: inside the initiating call (the
+// inline driver), or anywhere else (a worker, the loop thread's ring).
+enum class finished_in { initiation, elsewhere };
+
 template <class Op>
-void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) noexcept {
+void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h,
+               finished_in where = finished_in::elsewhere) noexcept {
     using T = typename Op::value_type;
     if (op->finish_blocks()) {  // the operation, and its mark, go with the job
         run_blocking<T>(
@@ -46,15 +53,23 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) no
     if constexpr (std::is_void_v<T>) {
         finish_or_undo(*op, ec);
         op.reset();  // before the completion can run (destroyed means gone)
+        if (where == finished_in::initiation)
+            return complete_at_once(std::move(mark), std::move(h), ec);
         complete_soon(std::move(mark), std::move(h), ec);
     } else {
         T v = finish_or_undo(*op, ec);
         op.reset();
         if constexpr (Op::undo_undelivered) {
-            if (!ec)
-                return complete_soon_or_undo(
-                    std::move(h), std::move(v), [](T& made) { Op::undo(made); }, std::move(mark));
+            if (!ec) {
+                auto undo = [](T& made) { Op::undo(made); };
+                if (where == finished_in::initiation)
+                    return complete_at_once_or_undo(std::move(h), std::move(v), undo,
+                                                    std::move(mark));
+                return complete_soon_or_undo(std::move(h), std::move(v), undo, std::move(mark));
+            }
         }
+        if (where == finished_in::initiation)
+            return complete_at_once(std::move(mark), std::move(h), ec, std::move(v));
         complete_soon(std::move(mark), std::move(h), ec, std::move(v));
     }
 }

@@ -2,7 +2,9 @@
 // file or directory is on a memory file system: DESIGN section 9) makes
 // them on the calling thread, as blocking calls that take a few
 // microseconds, less than one thread hand-off. Its completion is still
-// posted: never inside the initiating call.
+// posted, never inside the initiating call, except a coroutine's own
+// handler, which is resumed there (complete_at_once: Asio starts the
+// operation only after the coroutine suspended).
 //
 // By default only an operation that is alone does so: no other operation
 // of this process in flight (in_flight_mark). One file at a time then costs
@@ -48,13 +50,13 @@ void run_inline(std::unique_ptr<tracked_op<Op>> op,
         op.reset();
         return complete_with_error<typename Op::value_type>(std::move(h), ec);
     }
-    finish_op(std::move(op), std::move(h));
+    finish_op(std::move(op), std::move(h), finished_in::initiation);
 }
 
 // Blocking work (as run_blocking takes it) whose calls never wait on a
 // device (`memory_fs`): made here when alone, as start_op does with an
 // operation; else on the pool. Never cancelled here: it is done before the
-// call returns, and its completion is posted.
+// call returns; its completion is posted, or resumes a coroutine at once.
 template <class T, class Work, class Undo = no_undo>
 void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
                             cancellable c = cancellable::yes, Undo undo = {}) {
@@ -63,22 +65,23 @@ void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
         return run_blocking<T>(std::move(h), std::move(work), c, std::move(undo));
     const std::atomic<bool> never_cancelled{false};
     error_code ec;
+    // The work (and the file it holds) is destroyed before the completion,
+    // which may resume a coroutine here: destroyed means gone.
+    auto run = [&](Work w) {
+        try {
+            return w(ec, never_cancelled);
+        } catch (...) {
+            ec = error_of_current_exception();
+            if constexpr (!std::is_void_v<T>) return value_on_error<T>();
+        }
+    };
     if constexpr (std::is_void_v<T>) {
-        try {
-            work(ec, never_cancelled);
-        } catch (...) {
-            ec = error_of_current_exception();
-        }
-        complete_soon(std::move(mark), std::move(h), ec);
+        run(std::move(work));
+        complete_at_once(std::move(mark), std::move(h), ec);
     } else {
-        value_or_monostate<T> v = value_on_error<T>();
-        try {
-            v = work(ec, never_cancelled);
-        } catch (...) {
-            ec = error_of_current_exception();
-        }
-        if (ec) return complete_soon(std::move(mark), std::move(h), ec, value_on_error<T>());
-        complete_soon_or_undo(std::move(h), std::move(v), std::move(undo), std::move(mark));
+        value_or_monostate<T> v = run(std::move(work));
+        if (ec) return complete_at_once(std::move(mark), std::move(h), ec, value_on_error<T>());
+        complete_at_once_or_undo(std::move(h), std::move(v), std::move(undo), std::move(mark));
     }
 }
 

@@ -22,7 +22,9 @@ struct object_maker {
 };
 
 // `start(handler<Core>)` runs the creation. With no executor given, the
-// object's executor is the handler's associated executor.
+// object's executor is the handler's associated executor. object_maker only
+// builds the object and calls the handler it wraps: wrapping a coroutine's
+// own handler, it may be resumed inside the initiation as that handler may.
 template <class Object, class Core, class Token, class Start>
 auto initiate_create(Token&& token, Start start) {
     return net::async_initiate<Token, void(error_code, Object)>(
@@ -31,7 +33,8 @@ auto initiate_create(Token&& token, Start start) {
             auto assoc = net::get_associated_executor(h);
             executor_type object_ex(assoc);
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler_on<Core>(assoc, false, [&](const auto& hex) {
+            constexpr bool coroutine = is_coroutine_handler<decltype(h)>;
+            start(handler_on<Core>(assoc, coroutine, [&](const auto& hex) {
                 return net::bind_cancellation_slot(
                     slot, net::bind_executor(hex, object_maker<Object, Core, decltype(h)>{
                                                       std::move(h), object_ex}));
@@ -46,7 +49,8 @@ auto initiate_create_on(const typename Object::executor_type& ex, Token&& token,
         [start, ex](auto h) mutable {
             auto hex = net::get_associated_executor(h, ex);
             auto slot = net::get_associated_cancellation_slot(h);
-            start(handler_on<Core>(hex, false, [&](const auto& bound) {
+            constexpr bool coroutine = is_coroutine_handler<decltype(h)>;
+            start(handler_on<Core>(hex, coroutine, [&](const auto& bound) {
                 return net::bind_cancellation_slot(
                     slot, net::bind_executor(
                               bound, object_maker<Object, Core, decltype(h)>{std::move(h), ex}));

@@ -104,8 +104,8 @@ struct atomic_spec {
     std::optional<std::filesystem::perms> permissions{};
 };
 void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h);
-void start_commit(const file_ptr& f, handler<> h);
-void start_abandon(const file_ptr& f, handler<> h);
+void start_commit(file_ptr f, handler<> h);
+void start_abandon(file_ptr f, handler<> h);
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h);
 // The path as the headers hand it out (a reference into the core: it changes
 // when the file is published); empty for a null core.
