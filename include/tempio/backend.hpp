@@ -25,9 +25,10 @@
 /// is in flight: one file at a time costs its system calls, not two thread
 /// wake-ups. Completions are still posted, never run inside the initiating
 /// call, except that a coroutine's `co_await` resumes there, as for any
-/// operation that completes at once (async_file.hpp). With other operations in flight they go to the workers, so that a
-/// loop churning many files never runs a burst of them between two looks at
-/// its timers. A directory is learned to be on a memory file system by an
+/// operation that completes at once (async_file.hpp). With other
+/// operations in flight they go to the workers, so that a loop churning
+/// many files never runs a burst of them between two looks at its timers.
+/// A directory is learned to be on a memory file system by an
 /// operation on a worker (no `statfs` on the calling thread), then cached.
 /// `TEMPIO_INLINE` (read once) changes that: `never` (or `off`): nothing
 /// runs on the calling thread; `on`: those operations always do, in flight
