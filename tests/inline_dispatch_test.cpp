@@ -11,7 +11,9 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -487,4 +489,25 @@ TEST_F(inline_when_alone, an_atomic_file_destroyed_right_after_an_inline_commit_
         EXPECT_EQ(tempio::test::open_fds(), fds) << "its descriptor is closed";
         EXPECT_EQ(entries(dir_), std::vector<std::string>{"taken"}) << "the temporary is gone";
     });
+}
+
+TEST_F(inline_when_alone, a_task_that_throws_after_resuming_at_once_throws_from_run) {
+    auto jobs = tempio::detail::jobs_run();
+    net::io_context ctx;
+    net::co_spawn(
+        ctx,
+        [&]() -> net::awaitable<void> {
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            co_await f.async_close();
+            auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            // Resumed inside the creation: the exception leaves the
+            // coroutine there, and reaches run() through co_spawn's handler.
+            throw std::runtime_error("the task's own error");
+        },
+        [](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+        });
+    EXPECT_THROW(ctx.run(), std::runtime_error);
+    EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "all inline";
+    EXPECT_TRUE(entries(dir_).empty());
 }
