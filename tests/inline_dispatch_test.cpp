@@ -298,6 +298,12 @@ class inline_when_alone : public inline_dispatch {
         });
     }
     static std::size_t in_flight() { return tempio::detail::g_ops_in_flight.load(); }
+    // An atomic_file's directory is learned (on a worker) by the first
+    // publish there: one, then gone.
+    net::awaitable<void> learn_for_atomic_files() {
+        co_await tempio::async_write_file_atomically((dir_ / "learn").native(), "x");
+        fs::remove(dir_ / "learn");
+    }
 };
 }  // namespace
 
@@ -400,8 +406,7 @@ TEST_F(inline_when_alone, an_inline_commit_that_fails_reports_it_and_leaves_noth
     const fs::path target = dir_ / "taken";
     tempio::test::spit(target, "first");
     tempio::run([&]() -> net::awaitable<void> {
-        co_await tempio::async_write_file_atomically((dir_ / "learn").native(), "x");
-        fs::remove(dir_ / "learn");
+        co_await learn_for_atomic_files();
         auto jobs = tempio::detail::jobs_run();
         auto f = co_await tempio::atomic_file::async_create(target.native(), {.replace = false});
         co_await f.async_write("second");
@@ -472,8 +477,7 @@ TEST_F(inline_when_alone, an_atomic_file_destroyed_right_after_an_inline_commit_
     const fs::path target = dir_ / "taken";
     tempio::test::spit(target, "first");
     tempio::run([&]() -> net::awaitable<void> {
-        co_await tempio::async_write_file_atomically((dir_ / "learn").native(), "x");
-        fs::remove(dir_ / "learn");
+        co_await learn_for_atomic_files();
         auto fds = tempio::test::open_fds();
         {
             auto f =
