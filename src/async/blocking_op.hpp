@@ -270,40 +270,31 @@ void complete_soon(handler<T...> h, error_code ec, V&&... v) {
     complete_soon(in_flight_mark::none(), std::move(h), ec, std::forward<V>(v)...);
 }
 
-// Completes `h` with a result known inside its initiation: a coroutine's own
-// handler is resumed here (within inline_resumption's bound), any other is
-// posted (complete_soon). Only for a call made from the initiating function.
-// `mark`, when given, is kept until just before the handler runs.
+// Resumes a coroutine's own handler here, within inline_resumption's bound,
+// `mark` released just before; false, nothing touched (not a coroutine's
+// handler, or the bound reached): the caller posts it instead. Only for a
+// call made from the initiating function.
+template <class... T, class... V>
+bool resumed_here(handler<T...>& h, in_flight_mark& mark, error_code ec, V&&... v) {
+    if (!h.resumes_coroutine()) return false;
+    inline_resumption slot;
+    if (!slot) return false;
+    mark.release();
+    std::move(h)(ec, std::forward<V>(v)...);
+    return true;
+}
+
+// Completes `h` with a result known inside its initiation: resumed here
+// (resumed_here), else posted (complete_soon). `mark`, when given, is kept
+// until just before the handler runs.
 template <class... T, class... V>
 void complete_at_once(in_flight_mark mark, handler<T...> h, error_code ec, V&&... v) {
-    if (h.resumes_coroutine()) {
-        if (inline_resumption slot; slot) {
-            mark.release();
-            std::move(h)(ec, std::forward<V>(v)...);
-            return;
-        }
-    }
-    complete_soon(std::move(mark), std::move(h), ec, std::forward<V>(v)...);
+    if (!resumed_here(h, mark, ec, std::forward<V>(v)...))
+        complete_soon(std::move(mark), std::move(h), ec, std::forward<V>(v)...);
 }
 template <class... T, class... V>
 void complete_at_once(handler<T...> h, error_code ec, V&&... v) {
     complete_at_once(in_flight_mark::none(), std::move(h), ec, std::forward<V>(v)...);
-}
-
-// As complete_at_once, for a successful result that Undo removes if it is
-// posted and the completion is destroyed undelivered (resumed here, it is
-// delivered).
-template <class T, class Undo>
-void complete_at_once_or_undo(handler<T> h, T value, Undo undo,
-                              in_flight_mark mark = in_flight_mark::none()) {
-    if (h.resumes_coroutine()) {
-        if (inline_resumption slot; slot) {
-            mark.release();
-            std::move(h)(error_code(), std::move(value));
-            return;
-        }
-    }
-    complete_soon_or_undo(std::move(h), std::move(value), std::move(undo), std::move(mark));
 }
 
 }  // namespace tempio::detail

@@ -2,9 +2,9 @@
 // the pool when it needs blocking calls, e.g. a refused O_TMPFILE's
 // fallback), then its completion, posted (never inside the call that
 // started it), except that a coroutine's own handler finished inside its
-// initiation (the inline driver) is resumed there, as complete_at_once
-// does. A result that is never delivered is undone. The operation is a
-// tracked_op (backend/in_flight.hpp): start_op makes every one.
+// initiation (the inline driver) is resumed there (resumed_here). A result
+// that is never delivered is undone. The operation is a tracked_op
+// (backend/in_flight.hpp): start_op makes every one.
 #pragma once
 
 #include <memory>
@@ -50,26 +50,21 @@ void finish_op(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h,
     // (another task's) is not alone (backend/in_flight.hpp).
     in_flight_mark mark = std::move(op->in_flight);
     error_code ec;
+    const bool here = where == finished_in::initiation;
     if constexpr (std::is_void_v<T>) {
         finish_or_undo(*op, ec);
         op.reset();  // before the completion can run (destroyed means gone)
-        if (where == finished_in::initiation)
-            return complete_at_once(std::move(mark), std::move(h), ec);
+        if (here && resumed_here(h, mark, ec)) return;
         complete_soon(std::move(mark), std::move(h), ec);
     } else {
         T v = finish_or_undo(*op, ec);
         op.reset();
+        if (here && resumed_here(h, mark, ec, std::move(v))) return;  // delivered: no undo
         if constexpr (Op::undo_undelivered) {
-            if (!ec) {
-                auto undo = [](T& made) { Op::undo(made); };
-                if (where == finished_in::initiation)
-                    return complete_at_once_or_undo(std::move(h), std::move(v), undo,
-                                                    std::move(mark));
-                return complete_soon_or_undo(std::move(h), std::move(v), undo, std::move(mark));
-            }
+            if (!ec)
+                return complete_soon_or_undo(
+                    std::move(h), std::move(v), [](T& made) { Op::undo(made); }, std::move(mark));
         }
-        if (where == finished_in::initiation)
-            return complete_at_once(std::move(mark), std::move(h), ec, std::move(v));
         complete_soon(std::move(mark), std::move(h), ec, std::move(v));
     }
 }

@@ -81,7 +81,8 @@ void run_blocking_or_inline(bool memory_fs, handler_of<T> h, Work work,
     } else {
         value_or_monostate<T> v = run(std::move(work));
         if (ec) return complete_at_once(std::move(mark), std::move(h), ec, value_on_error<T>());
-        complete_at_once_or_undo(std::move(h), std::move(v), std::move(undo), std::move(mark));
+        if (resumed_here(h, mark, ec, std::move(v))) return;  // delivered: no undo
+        complete_soon_or_undo(std::move(h), std::move(v), std::move(undo), std::move(mark));
     }
 }
 
