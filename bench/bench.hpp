@@ -122,7 +122,8 @@ void atomic_publish(const config& c, std::vector<row>& out);
 // Pieces of files.cpp that mechanism.cpp measures against its floors: a
 // named file created and closed n times (us/op), 64 tasks doing it on one
 // loop (ops/s), n writes of `chunk` bytes (MB/s), fwrite's floor (MB/s).
-net::awaitable<double> tempio_named(std::string dir, int n);
+// ask_path: also asks each file its path() (files.cpp).
+net::awaitable<double> tempio_named(std::string dir, int n, bool ask_path = false);
 double tempio_named_parallel(const std::string& dir, int total, int tasks);
 net::awaitable<double> tempio_writes(std::string dir, std::size_t chunk, int n);
 double floor_fwrite(const config& c, std::size_t chunk, int n);

@@ -1,11 +1,16 @@
 // Many coroutines on many threads creating at once: all names distinct,
 // everything cleaned. Runs under ThreadSanitizer in CI.
+#include <atomic>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "support/test_dir.hpp"
@@ -79,5 +84,51 @@ TEST_F(concurrency, objects_on_different_threads_do_not_interfere) {
     }
     loop.join();
     EXPECT_EQ(ok.load(), 8);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
+// path() is made on its first call (core/on_demand_path.hpp); a const member
+// function, so several threads may ask at once: one path, no data race
+// (ThreadSanitizer says so in CI).
+TEST_F(concurrency, path_asked_on_several_threads_at_once_is_one_object) {
+    net::io_context ctx;
+    std::optional<tempio::named_temporary_file> file;
+    std::optional<tempio::temporary_directory> dir;
+    net::co_spawn(
+        ctx,
+        [&]() -> net::awaitable<void> {
+            file.emplace(co_await tempio::named_temporary_file::async_create({.dir = dir_}));
+            dir.emplace(co_await tempio::temporary_directory::async_create({.dir = dir_}));
+        },
+        net::detached);
+    ctx.run();
+    ASSERT_TRUE(file && dir);
+    constexpr int threads = 4;
+    std::vector<const fs::path*> file_paths(threads), dir_paths(threads);
+    std::vector<std::string> file_texts(threads), dir_texts(threads);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> askers;
+    for (int t = 0; t < threads; ++t)
+        askers.emplace_back([&, t] {
+            ++ready;
+            while (ready.load() < threads) {
+            }
+            file_paths[t] = &file->path();
+            dir_paths[t] = &dir->path();
+            file_texts[t] = file->path().native();
+            dir_texts[t] = dir->path().native();
+        });
+    for (auto& t : askers) t.join();
+    for (int t = 0; t < threads; ++t) {
+        EXPECT_EQ(file_paths[t], file_paths[0]);
+        EXPECT_EQ(dir_paths[t], dir_paths[0]);
+        EXPECT_EQ(file_texts[t], file_texts[0]);
+        EXPECT_EQ(dir_texts[t], dir_texts[0]);
+    }
+    EXPECT_EQ(fs::path(file_texts[0]).parent_path(), dir_);
+    EXPECT_EQ(fs::path(dir_texts[0]).parent_path(), dir_);
+    EXPECT_TRUE(fs::exists(file_texts[0]));
+    file.reset();
+    dir.reset();
     EXPECT_TRUE(entries(dir_).empty());
 }

@@ -59,6 +59,36 @@ TEST_F(publishing, named_file_persist_replaces_the_target_and_is_kept) {
     });
 }
 
+// path() is made on its first call (core/on_demand_path.hpp): a reference
+// taken before publishing follows the object to its target, and a path
+// first asked for after publishing is the target.
+TEST_F(publishing, path_names_the_target_whether_asked_before_or_after_persist) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        const fs::path& early = f.path();
+        co_await f.async_persist(dir_ / "file-asked-before");
+        EXPECT_EQ(early, dir_ / "file-asked-before");
+        auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        co_await g.async_persist(dir_ / "file-asked-after");
+        EXPECT_EQ(g.path(), dir_ / "file-asked-after");
+        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
+        const fs::path& early_dir = d.path();
+        co_await d.async_persist(dir_ / "dir-asked-before");
+        EXPECT_EQ(early_dir, dir_ / "dir-asked-before");
+        auto e = co_await tempio::temporary_directory::async_create({.dir = dir_});
+        co_await e.async_persist(dir_ / "dir-asked-after");
+        EXPECT_EQ(e.path(), dir_ / "dir-asked-after");
+        co_await f.async_close();
+        co_await g.async_close();
+    });
+    EXPECT_EQ(entries(dir_), (std::vector<std::string>{"dir-asked-after", "dir-asked-before",
+                                                       "file-asked-after", "file-asked-before"}));
+    fs::remove_all(dir_ / "dir-asked-after");
+    fs::remove_all(dir_ / "dir-asked-before");
+    fs::remove(dir_ / "file-asked-after");
+    fs::remove(dir_ / "file-asked-before");
+}
+
 TEST_F(publishing, noclobber_never_replaces_and_the_object_still_owns_its_file) {
     tempio::run([&]() -> net::awaitable<void> {
         auto target = dir_ / "taken";

@@ -78,11 +78,12 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
     ///
     /// Set at creation; unchanged by close or deletion; the target once
     /// published (async_persist). Empty for an object that never held a file.
-    /// Not to be called while an operation on the object is pending.
+    /// Not to be called while an operation on the object is pending. Made
+    /// on the first call (a file nobody asks about costs no
+    /// std::filesystem::path).
     /// @return The path.
-    const std::filesystem::path& path() const noexcept {
-        return detail::public_path_of(this->core().get());
-    }
+    /// @throws std::bad_alloc On the first call, when memory runs out.
+    const std::filesystem::path& path() const { return detail::public_path_of(this->core().get()); }
 
     using basic_async_file<Executor>::async_persist;
     using basic_async_file<Executor>::async_persist_noclobber;

@@ -40,7 +40,7 @@ void start_cleanup(directory_ptr d, handler<> h);
 std::filesystem::path path_of(const directory_core* d);
 std::string cleanup_error_path(const directory_core* d);
 void start_publish_directory(const directory_ptr& d, const publish_spec& spec, handler<> h);
-const std::filesystem::path& public_path_of(const directory_core* d) noexcept;
+const std::filesystem::path& public_path_of(const directory_core* d);
 std::filesystem::path keep_directory(directory_core* d);
 bool directory_kept(const directory_core* d) noexcept;
 }  // namespace detail
@@ -130,11 +130,12 @@ class basic_temporary_directory {
     /// @brief The absolute path of the directory (Python's `.name`).
     ///
     /// Unchanged by cleanup; after a successful publish (async_persist & co),
-    /// the target. Empty for an object that never held a directory.
+    /// the target. Empty for an object that never held a directory. Made on
+    /// the first call (a directory nobody asks about costs no
+    /// std::filesystem::path).
     /// @return The path.
-    const std::filesystem::path& path() const noexcept {
-        return detail::public_path_of(core_.get());
-    }
+    /// @throws std::bad_alloc On the first call, when memory runs out.
+    const std::filesystem::path& path() const { return detail::public_path_of(core_.get()); }
 
     /// @brief Stops removing the directory (Rust's `keep()`), after
     /// creation. No I/O.

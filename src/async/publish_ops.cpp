@@ -56,7 +56,7 @@ publish_request commit_request_of(const atomic_spec& s) {
 
 }  // namespace
 
-const std::filesystem::path& public_path_of(const file_core* f) noexcept {
+const std::filesystem::path& public_path_of(const file_core* f) {
     static const std::filesystem::path none;
     return f ? f->public_path() : none;
 }
@@ -123,7 +123,7 @@ void start_write_file_atomically(const atomic_spec& spec, std::string data, hand
 
 // ---- temporary_directory -------------------------------------------------
 
-const std::filesystem::path& public_path_of(const directory_core* d) noexcept {
+const std::filesystem::path& public_path_of(const directory_core* d) {
     static const std::filesystem::path none;
     return d ? d->public_path() : none;
 }

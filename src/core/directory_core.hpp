@@ -8,6 +8,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "core/create.hpp"
+#include "core/on_demand_path.hpp"
 #include "core/publish.hpp"
 
 namespace tempio::detail {
@@ -36,7 +37,9 @@ class directory_core {
 
     const std::string& path() const noexcept { return path_.native(); }
     bool on_memory_fs() const noexcept { return settings_.on_memory_fs; }
-    const std::filesystem::path& public_path() const noexcept { return path_; }
+    // path() as the public headers hand it out (made on first request).
+    // Throws std::bad_alloc.
+    const std::filesystem::path& public_path() const { return path_.public_path(); }
     // Stop removing it (Rust's keep()).
     const std::string& keep() noexcept {
         settings_.keep = true;
@@ -73,7 +76,7 @@ class directory_core {
     void set_path(std::string path);
 
     settings settings_;
-    std::filesystem::path path_;  // path() and, for the headers, public_path()
+    on_demand_path path_;  // path() and, for the headers, public_path()
     bool cleaned_ = false;
     bool published_ = false;
     unsigned generation_;  // fork_generation() of the creating process

@@ -119,7 +119,7 @@ std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
         core->set_path(std::move(path));
         if (!ec && !core->note_identity(ec)) {
             core->fd_.reset();
-            remove_file(core->path_);  // just made: nobody else's yet
+            remove_file(core->path_.native());  // just made: nobody else's yet
         }
     } else {
         core->fd_ = create_anonymous_file(core->req_.names, extra, ec,

@@ -20,6 +20,7 @@
 #include "core/create.hpp"
 #include "core/memory_image.hpp"
 #include "core/mode.hpp"
+#include "core/on_demand_path.hpp"
 #include "core/publish.hpp"
 #include "core/steps/remove_name_steps.hpp"
 #include "core/write_behind.hpp"
@@ -93,8 +94,9 @@ class file_core : public std::enable_shared_from_this<file_core> {
     bool on_memory_fs() const noexcept { return req_.on_memory_fs; }
     int native_handle() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_.native(); }
-    // The same, as the public headers hand it out (path()).
-    const std::filesystem::path& public_path() const noexcept { return path_; }
+    // The same, as the public headers hand it out (path(); made on first
+    // request). Throws std::bad_alloc.
+    const std::filesystem::path& public_path() const { return path_.public_path(); }
     // Whether an operation can complete without a system call (a spooled
     // file's rollover is never free: it runs on a worker).
     bool write_is_free(std::size_t n) const noexcept;
@@ -277,9 +279,8 @@ class file_core : public std::enable_shared_from_this<file_core> {
     file_request req_;
     open_mode mode_;
     unique_fd fd_;
-    // Named files only (and published ones); the public headers hand out
-    // this object itself (public_path): one string, one allocation.
-    std::filesystem::path path_;
+    // Named files only (and published ones).
+    on_demand_path path_;
     bool linkable_ = false;                     // an O_TMPFILE opened without O_EXCL
     std::optional<publish_request> commit_to_;  // atomic_file only
     // The named file's identity, from an fstat when it was created.

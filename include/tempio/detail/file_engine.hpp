@@ -108,8 +108,8 @@ void start_commit(file_ptr f, handler<> h);
 void start_abandon(file_ptr f, handler<> h);
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h);
 // The path as the headers hand it out (a reference into the core: it changes
-// when the file is published); empty for a null core.
-const std::filesystem::path& public_path_of(const file_core* f) noexcept;
+// when the file is published; made on first request); empty for a null core.
+const std::filesystem::path& public_path_of(const file_core* f);
 // Stop deleting (keep()); returns the path.
 std::filesystem::path keep_file(file_core* f);
 
