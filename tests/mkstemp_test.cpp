@@ -86,6 +86,41 @@ TEST_F(mkstemp, relative_dir_gives_an_absolute_path) {
     EXPECT_EQ(path.parent_path(), dir_);
 }
 
+// A thread reuses the names it resolved last (core/create.cpp), but never
+// for a relative dir: the working directory may have changed.
+TEST_F(mkstemp, a_relative_dir_follows_the_working_directory) {
+    fs::create_directories(dir_ / "one" / "sub");
+    fs::create_directories(dir_ / "two" / "sub");
+    auto cwd = fs::current_path();
+    fs::current_path(dir_ / "one");
+    auto [fd1, first] = tempio::mkstemp({.dir = "sub"});
+    fs::current_path(dir_ / "two");
+    auto [fd2, second] = tempio::mkstemp({.dir = "sub"});
+    fs::current_path(cwd);
+    EXPECT_EQ(first.parent_path(), dir_ / "one" / "sub");
+    EXPECT_EQ(second.parent_path(), dir_ / "two" / "sub");
+    fs::remove_all(dir_ / "one");
+    fs::remove_all(dir_ / "two");
+}
+
+// Nor is a request checked less for following one that succeeded.
+TEST_F(mkstemp, each_creation_uses_and_checks_its_own_affixes) {
+    auto [fd1, plain] = tempio::mkstemp({.suffix = ".s", .prefix = "p", .dir = dir_});
+    auto [fd2, other] = tempio::mkstemp({.suffix = ".t", .prefix = "q", .dir = dir_});
+    EXPECT_TRUE(plain.filename().string().starts_with("p"));
+    EXPECT_TRUE(plain.filename().string().ends_with(".s"));
+    EXPECT_TRUE(other.filename().string().starts_with("q"));
+    EXPECT_TRUE(other.filename().string().ends_with(".t"));
+    tempio::error_code ec;
+    tempio::mkstemp({.suffix = ".s", .prefix = "p/", .dir = dir_}, ec);
+    EXPECT_EQ(ec, std::errc::invalid_argument);
+    tempio::mkstemp({.suffix = "/.s", .prefix = "p", .dir = dir_}, ec);
+    EXPECT_EQ(ec, std::errc::invalid_argument);
+    fs::remove(plain);
+    fs::remove(other);
+    EXPECT_TRUE(entries(dir_).empty());
+}
+
 TEST_F(mkstemp, mode_0600_cloexec_and_read_write) {
     auto [fd, path] = tempio::mkstemp({.dir = dir_});
     EXPECT_EQ(mode_of(path), 0600u);

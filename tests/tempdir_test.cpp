@@ -12,6 +12,7 @@
 #include "core/sys.hpp"
 #include "core/tempdir.hpp"
 #include "support/test_dir.hpp"
+#include "tempio/mkstemp.hpp"
 #include "tempio/tempdir.hpp"
 
 namespace fs = std::filesystem;
@@ -99,6 +100,27 @@ TEST_F(tempdir, set_tempdir_overrides_and_is_made_absolute) {
     tempio::set_tempdir(dir_);
     EXPECT_EQ(tempio::gettempdir(), dir_);
     EXPECT_EQ(tempio::gettempdirb(), dir_.native());
+}
+
+// A thread reuses the names it resolved last (core/create.cpp): a change of
+// gettempdir(), by set_tempdir or by a new search, still reaches the very
+// next creation.
+TEST_F(tempdir, the_next_creation_follows_a_changed_tempdir) {
+    fs::create_directory(dir_ / "a");
+    fs::create_directory(dir_ / "b");
+    tempio::set_tempdir(dir_ / "a");
+    auto [fd1, in_a] = tempio::mkstemp();
+    tempio::set_tempdir(dir_ / "b");
+    auto [fd2, in_b] = tempio::mkstemp();
+    scoped_env env("TMPDIR", (dir_ / "a").c_str());
+    tempio::set_tempdir({});  // the next creation searches again
+    auto [fd3, in_a_again] = tempio::mkstemp();
+    EXPECT_EQ(in_a.parent_path(), dir_ / "a");
+    EXPECT_EQ(in_b.parent_path(), dir_ / "b");
+    EXPECT_EQ(in_a_again.parent_path(), dir_ / "a");
+    for (const auto& p : {in_a, in_b, in_a_again}) fs::remove(p);
+    fs::remove(dir_ / "a");
+    fs::remove(dir_ / "b");
 }
 
 TEST_F(tempdir, unusable_candidates_are_skipped) {

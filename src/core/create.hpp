@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -59,12 +60,25 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
                                 bool* linkable = nullptr);
 
 // The name loop for a backend that makes the create call itself: where names
-// go (prefix included) and how to draw the next one.
-struct name_series {
-    std::string base;  // dir + "/" + prefix
-    std::string suffix;
-    std::string dir;
+// go (prefix included) and how to draw the next one. Shared, immutable once
+// made: a thread's next request with the same options reuses it.
+class name_series {
+  public:
+    name_series() = default;
+    // Only a directory (O_TMPFILE: no names to draw).
+    explicit name_series(std::string dir);
+
     void next(std::string& path) const;
+    const std::string& dir() const noexcept;
+
+  private:
+    friend bool make_name_source(const name_request& req, name_series& out, error_code& ec);
+    struct resolved {
+        std::string base;  // dir + "/" + prefix
+        std::string suffix;
+        std::string dir;
+    };
+    std::shared_ptr<const resolved> names_;
 };
 // Validates and resolves `req` as create_unique_file would (no system call
 // unless the directory is relative: getcwd).

@@ -5,6 +5,10 @@
 namespace tempio::detail {
 
 boost::system::error_code parse_mode(std::string_view mode, open_mode& out) {
+    if (mode == "w+b") {  // every class's default: no letter-by-letter parse per file
+        out = {.readable = true, .writable = true, .append = false};
+        return {};
+    }
     const boost::system::error_code bad(EINVAL, boost::system::system_category());
     constexpr std::string_view letters = "rwax+bt";
     unsigned seen = 0;

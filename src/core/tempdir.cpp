@@ -23,6 +23,7 @@ std::string g_cached;  // empty = not yet searched
 // mutex while it probes (blocking), and the loop thread asks whether the
 // directory is known before choosing a driver that would not block.
 std::atomic<bool> g_known{false};
+std::atomic<unsigned> g_generation{0};  // tempdir_generation()
 
 using boost::system::system_category;
 
@@ -96,6 +97,7 @@ std::string tempdir(error_code& ec) {
         if (dir.empty()) continue;
         if (probe_tempdir(dir, ec)) {
             g_cached = dir;
+            g_generation.fetch_add(1, std::memory_order_release);
             g_known.store(true, std::memory_order_release);
             return g_cached;
         }
@@ -106,6 +108,10 @@ std::string tempdir(error_code& ec) {
 
 bool tempdir_known() noexcept {
     return g_known.load(std::memory_order_acquire);
+}
+
+unsigned tempdir_generation() noexcept {
+    return g_generation.load(std::memory_order_acquire);
 }
 
 void override_tempdir(std::string dir) {
@@ -119,6 +125,7 @@ void override_tempdir(std::string dir) {
                                           "set_tempdir");
     std::lock_guard lock(g_mutex);
     g_cached = std::move(value);
+    g_generation.fetch_add(1, std::memory_order_release);
     g_known.store(!g_cached.empty(), std::memory_order_release);
 }
 

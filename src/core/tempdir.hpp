@@ -21,6 +21,8 @@ bool probe_tempdir(const std::string& dir, error_code& ec);
 std::string tempdir(error_code& ec);
 // Whether tempdir() would answer without a system call (already searched).
 bool tempdir_known() noexcept;
+// Changes whenever tempdir()'s answer may have (set_tempdir, a new search).
+unsigned tempdir_generation() noexcept;
 // Throws system_error: EINVAL for an embedded NUL (as the dir option), the
 // getcwd error for a relative dir that cannot be made absolute. Nothing
 // changes then.

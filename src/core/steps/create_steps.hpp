@@ -104,7 +104,7 @@ class create_steps {
     const std::string& path() const noexcept { return path_; }
     // The path, moved out: whoever takes it removes the entry if it must.
     std::string take_path() noexcept { return std::move(path_); }
-    const std::string& directory() const noexcept { return names_.dir; }
+    const std::string& directory() const noexcept { return names_.dir(); }
 
   private:
     enum class state { start, creating, made, failed, undo_close, undo_unlink, undone };
@@ -127,7 +127,7 @@ class create_steps {
         }
         return {.what = syscall::kind::openat,
                 .fd = AT_FDCWD,
-                .path = names_.dir.c_str(),
+                .path = names_.dir().c_str(),
                 .flags = flags_,
                 .mode = 0600};
     }
