@@ -126,23 +126,23 @@ bool create_unique_directory(const name_request& req, std::string& path, error_c
 unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_code& ec,
                                 bool* linkable) {
     if (linkable != nullptr) *linkable = false;
-    if ((ec = validate_affixes(req.prefix, req.suffix))) return {};
-    name_request here{req.prefix, req.suffix, resolve_dir(req, ec)};
-    if (ec) return {};
+    name_series names;  // checked and resolved (reused: make_name_source)
+    if (!make_name_source(req, names, ec)) return {};
+    const std::string& dir = names.dir();
     dir_facts facts;
     bool facts_known = false;
     int refused = 0;  // O_TMPFILE's errno, when it was tried and refused
     bool try_tmpfile = !g_tmpfile_off.load(std::memory_order_relaxed);
     // Only once some file system refused it does a creation stat its directory.
     if (try_tmpfile && !g_tmpfile_refused.empty()) {
-        if (!stat_dir(here.dir, facts, ec)) return {};
+        if (!stat_dir(dir, facts, ec)) return {};
         facts_known = true;
         try_tmpfile = !(facts.dev_known && g_tmpfile_refused.contains(facts.dev));
     }
     if (try_tmpfile) {
         int flags =
             (linkable != nullptr ? linkable_file_flags : anonymous_file_flags) | extra_flags;
-        create_steps steps(create_what::tmpfile, name_series(here.dir), flags);
+        create_steps steps(create_what::tmpfile, name_series(names), flags);
         run_steps(steps);
         if (steps.made()) {
             if (linkable != nullptr) *linkable = true;
@@ -159,13 +159,14 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
         }
     }
     // Create, then unlink. Never where the name could not be removed again.
-    if (!facts_known && !stat_dir(here.dir, facts, ec)) return {};
+    if (!facts_known && !stat_dir(dir, facts, ec)) return {};
     if (refused != 0 && facts.dev_known) g_tmpfile_refused.add(facts.dev);
     if (facts.append_only) {
         ec.assign(EPERM, system_category());  // what the unlink would say
         return {};
     }
     std::string path;
+    const name_request here{req.prefix, req.suffix, dir};  // as resolved above
     unique_fd fd = create_unique_file(here, extra_flags, path, ec);
     if (!fd) {
         // The directory exists (stat_dir): ENOENT only says this file system
@@ -183,9 +184,6 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     }
     return fd;
 }
-
-name_series::name_series(std::string dir)
-    : names_(std::make_shared<const resolved>(resolved{{}, {}, std::move(dir)})) {}
 
 void name_series::next(std::string& path) const {
     path.reserve(names_->base.size() + name_length + names_->suffix.size());

@@ -65,8 +65,6 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
 class name_series {
   public:
     name_series() = default;
-    // Only a directory (O_TMPFILE: no names to draw).
-    explicit name_series(std::string dir);
 
     void next(std::string& path) const;
     const std::string& dir() const noexcept;
