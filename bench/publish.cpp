@@ -79,7 +79,7 @@ double floor_publish(const std::string& target, int n) {
 // a plain pool (mechanism_plain.hpp): O_TMPFILE in the target's directory;
 // the 4 KiB copied into a buffer (at once); then fstatat of the target for
 // its mode, the write, fchmod, linkat to a hidden name, rename over the
-// target, fstat, close. Two hops, as atomic_file's create and commit; one
+// target, close. Two hops, as atomic_file's create and commit; one
 // when `one_hop`, as async_write_file_atomically.
 struct plain_publisher {
     std::string dir, target, hidden;
@@ -103,7 +103,6 @@ struct plain_publisher {
                 fail("linkat");
         }
         if (::rename(hidden.c_str(), target.c_str()) != 0) fail("rename");
-        if (::fstat(fd, &st) != 0) fail("fstat");
         if (::close(fd) != 0) fail("close");
         fd = -1;
     }

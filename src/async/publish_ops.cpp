@@ -39,12 +39,12 @@ file_request file_request_of(const atomic_spec& s) {
     return r;
 }
 
-// Whether the target's directory is known (no statfs here, on the calling
+// Resolves the target once, here (create_atomic and the commit reuse it),
+// and says whether its directory is known (no statfs here, on the calling
 // thread) to be on a memory file system; file_core::create_atomic learns it.
-bool target_known_on_memory_fs(const publish_request& to) {
-    std::string target, dir;
-    error_code ec;
-    return resolve_target(to.target, target, dir, ec) && known_on_memory_fs(dir);
+bool target_known_on_memory_fs(publish_request& to) {
+    error_code ec;  // left unresolved: create_atomic resolves again and reports
+    return resolve_target(to, ec) && known_on_memory_fs(to.dir);
 }
 
 publish_request commit_request_of(const atomic_spec& s) {
@@ -75,17 +75,18 @@ void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h) {
 void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h) {
     auto to = commit_request_of(spec);
     bool memory_fs = target_known_on_memory_fs(to);
-    run_blocking_or_inline<file_ptr>(memory_fs, std::move(h),
-                                     [req = file_request_of(spec), to = std::move(to)](
-                                         error_code& ec, const std::atomic<bool>& cancelled) {
-                                         auto core = file_core::create_atomic(req, to, ec);
-                                         if (core && cancelled.load()) {  // nobody wants it now
-                                             core->discard();
-                                             core.reset();
-                                             ec = net::error::operation_aborted;
-                                         }
-                                         return core;
-                                     });
+    run_blocking_or_inline<file_ptr>(
+        memory_fs, std::move(h),
+        [req = file_request_of(spec), to = std::move(to)](
+            error_code& ec, const std::atomic<bool>& cancelled) mutable {
+            auto core = file_core::create_atomic(std::move(req), std::move(to), ec);
+            if (core && cancelled.load()) {  // nobody wants it now
+                core->discard();
+                core.reset();
+                ec = net::error::operation_aborted;
+            }
+            return core;
+        });
 }
 
 // The file is moved into the work, which is destroyed before a coroutine
@@ -112,8 +113,9 @@ void start_write_file_atomically(const atomic_spec& spec, std::string data, hand
     bool memory_fs = target_known_on_memory_fs(to);
     run_blocking_or_inline<void>(memory_fs, std::move(h),
                                  [req = file_request_of(spec), to = std::move(to),
-                                  data = std::move(data)](error_code& ec, const auto&) {
-                                     auto core = file_core::create_atomic(req, to, ec);
+                                  data = std::move(data)](error_code& ec, const auto&) mutable {
+                                     auto core = file_core::create_atomic(std::move(req),
+                                                                          std::move(to), ec);
                                      if (!core) return;
                                      core->write(data.data(), data.size(), ec);
                                      if (!ec) core->commit(ec);

@@ -77,8 +77,11 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
         ec.assign(EBADF, system_category());
         return;
     }
-    std::string target, dir;
-    if (!resolve_target(r.target, target, dir, ec)) return;
+    // Resolved already (an atomic_file's commit), or now.
+    std::string abs, abs_dir;
+    if (r.dir.empty() && !resolve_target(r.target, abs, abs_dir, ec)) return;
+    const std::string& target = r.dir.empty() ? abs : r.target;
+    const std::string& dir = r.dir.empty() ? abs_dir : r.dir;
     if (r.how == publish_mode::exchange) {
         ec.assign(EINVAL, system_category());  // directories only
         return;
@@ -116,13 +119,11 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
     // of ours is left to delete: discard() (an abandon after a commit that
     // reported a late error, async_write_file_atomically's cleanup) must not
     // take the published file away.
+    // No fstat for its identity: that only guards the removal of a name of
+    // ours, and a published file is never removed (keep, deleted_).
     set_path(target);
     req_.keep = true;
     deleted_ = true;
-    {
-        error_code ignored;  // the same inode: known already, or learned now
-        if (!identity_) note_identity(ignored);
-    }
     if (r.durable) ec = sync_directory(dir);  // published; durability reported
     if (close_after) {
         error_code closing;
@@ -135,9 +136,9 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
                                                     error_code& ec) {
     open_mode mode;
     if ((ec = parse_mode(req.mode, mode))) return nullptr;
-    std::string target, dir;
-    if (!resolve_target(to.target, target, dir, ec)) return nullptr;
-    to.target = target;
+    if (!resolve_target(to, ec)) return nullptr;  // kept resolved for the commit
+    const std::string& target = to.target;
+    const std::string& dir = to.dir;
     std::string name = target.substr(target.rfind('/') + 1);
     req.names = {"." + name + ".", "", dir};  // the fallback's hidden name
     req.linkable = true;

@@ -76,6 +76,15 @@ bool resolve_target(const std::string& target, std::string& abs, std::string& di
     return true;
 }
 
+bool resolve_target(publish_request& r, error_code& ec) {
+    if (!r.dir.empty()) return true;
+    std::string abs, dir;
+    if (!resolve_target(r.target, abs, dir, ec)) return false;
+    r.target = std::move(abs);
+    r.dir = std::move(dir);
+    return true;
+}
+
 error_code rename_into_place(const std::string& from, const std::string& to, publish_mode how,
                              bool is_directory) {
     unsigned flags = how == publish_mode::noclobber  ? RENAME_NOREPLACE

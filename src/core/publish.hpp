@@ -22,6 +22,9 @@ enum class publish_mode {
 
 struct publish_request {
     std::string target;  // as the user gave it; made absolute by the core
+    // Empty, or target's directory once target was resolved (resolve_target):
+    // then neither is resolved again.
+    std::string dir;
     publish_mode how = publish_mode::replace;
     bool durable = false;          // fdatasync before, fsync(directory) after
     std::optional<mode_t> mode{};  // fchmod before publishing
@@ -30,6 +33,9 @@ struct publish_request {
 // The absolute, normalised target and its directory; EINVAL for an empty
 // target, a NUL in it, or one that names a directory ("/", "..").
 bool resolve_target(const std::string& target, std::string& abs, std::string& dir, error_code& ec);
+// Resolves r.target in place (absolute) and sets r.dir, unless r.dir says
+// it was done already.
+bool resolve_target(publish_request& r, error_code& ec);
 
 // `from` (a named file or a directory, absolute) renamed to `to` as `how`
 // says. No check-then-rename: RENAME_NOREPLACE, or where the file system
