@@ -502,10 +502,9 @@ TEST_F(publish_sweep, atomic_file_create) {
 
 TEST_F(publish_sweep, atomic_file_commit) {
     // Durable by default; the mode copied from the replaced target (fstatat).
-    const auto calls =
-        cat({{"write", "fstatat", "fchmod", "fdatasync"},
-             link_hidden(),
-             {"rename", "open_dir", "fsync", "close_dir", "close"}});
+    const auto calls = cat({{"write", "fstatat", "fchmod", "fdatasync"},
+                            link_hidden(),
+                            {"rename", "open_dir", "fsync", "close_dir", "close"}});
     const auto at = position(calls, "rename");
     sweep("atomic_file: async_commit", calls, [&] {
         auto target = dir_ / "target";
@@ -603,10 +602,9 @@ TEST_F(publish_sweep, atomic_file_abandon) {
 }
 
 TEST_F(publish_sweep, async_write_file_atomically) {
-    const auto calls =
-        cat({{"open_tmpfile", "write", "fstatat", "fchmod", "fdatasync"},
-             link_hidden(),
-             {"rename", "open_dir", "fsync", "close_dir", "close"}});
+    const auto calls = cat({{"open_tmpfile", "write", "fstatat", "fchmod", "fdatasync"},
+                            link_hidden(),
+                            {"rename", "open_dir", "fsync", "close_dir", "close"}});
     const auto at = position(calls, "rename");
     sweep("async_write_file_atomically", calls, [&] {
         auto target = dir_ / "target";
