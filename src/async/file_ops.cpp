@@ -153,17 +153,20 @@ bool try_write(file_core* f, std::string_view data) noexcept {
     return !ec && n == data.size();  // a failed buffered write changes nothing
 }
 std::optional<result_now<std::string>> try_readline(file_core* f) noexcept {
-    if (f == nullptr || !f->is_open()) return std::nullopt;
+    std::optional<result_now<std::string>> r;  // one object: returned as is
+    if (f == nullptr || !f->is_open()) return r;
     try {
-        result_now<std::string> r;
-        if (f->in_memory())
-            r.value = f->readline(r.ec);
-        else if (!f->take_buffered_line(r.value))
-            return std::nullopt;
-        return r;
+        if (f->in_memory()) {
+            r.emplace();
+            r->value = f->readline(r->ec);
+        } else if (std::string_view line = f->buffered_line(); !line.empty()) {
+            r.emplace(error_code(), std::string(line));
+            f->consume_buffered(line.size());  // only once the string is made
+        }
     } catch (...) {  // out of memory for the result: the slow path reports it
-        return std::nullopt;
+        r.reset();
     }
+    return r;
 }
 int native_handle(const file_core* f) noexcept {
     return f ? f->native_handle() : -1;

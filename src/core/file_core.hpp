@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -136,7 +137,7 @@ class file_core : public std::enable_shared_from_this<file_core> {
         return closed_ || in_memory_ || (wbuf_.empty() && behind_quiet());
     }
     // Reads the read buffer can serve whole (readline: a '\n' is buffered).
-    bool readline_is_free() const noexcept;
+    bool readline_is_free() const noexcept { return !buffered_line().empty(); }
     bool read_is_free(std::size_t max) const noexcept {
         return !closed_ && !in_memory_ && mode_.readable && max != SIZE_MAX &&
                max <= read_buffered();
@@ -160,9 +161,18 @@ class file_core : public std::enable_shared_from_this<file_core> {
     std::size_t write(const char* data, std::size_t n, error_code& ec);
     std::string read(std::size_t max, error_code& ec);  // max == SIZE_MAX: to EOF
     std::string readline(error_code& ec);
-    // A whole line from the read buffer, searched once (no system call);
-    // false, nothing consumed: none buffered, or the file is not read from.
-    bool take_buffered_line(std::string& out);
+    // The next whole line in the read buffer, through its '\n', searched
+    // once and not consumed (consume_buffered does); empty when none is
+    // buffered or the file is not read from. Inline: async_readline's fast
+    // path is this, one std::string and consume_buffered.
+    std::string_view buffered_line() const noexcept {
+        if (closed_ || in_memory_ || !mode_.readable || !wbuf_.empty()) return {};
+        const char* begin = rbuf_.data() + rpos_;
+        auto* nl = static_cast<const char*>(std::memchr(begin, '\n', read_buffered()));
+        return nl ? std::string_view(begin, static_cast<std::size_t>(nl - begin) + 1)
+                  : std::string_view();
+    }
+    void consume_buffered(std::size_t n) noexcept { rpos_ += n; }  // n <= read_buffered()
     std::vector<std::string> readlines(error_code& ec);
     std::size_t readinto(char* data, std::size_t n, error_code& ec);
     std::uint64_t seek(std::int64_t off, int whence, error_code& ec);

@@ -80,22 +80,6 @@ std::size_t file_core::take_buffered(char* out, std::size_t n) noexcept {
     return n;
 }
 
-bool file_core::readline_is_free() const noexcept {
-    if (closed_ || in_memory_ || !mode_.readable || !wbuf_.empty()) return false;
-    return std::memchr(rbuf_.data() + rpos_, '\n', read_buffered()) != nullptr;
-}
-
-bool file_core::take_buffered_line(std::string& out) {
-    if (closed_ || in_memory_ || !mode_.readable || !wbuf_.empty()) return false;
-    const char* begin = rbuf_.data() + rpos_;
-    auto* nl = static_cast<const char*>(std::memchr(begin, '\n', read_buffered()));
-    if (nl == nullptr) return false;
-    std::size_t take = static_cast<std::size_t>(nl - begin) + 1;
-    out.assign(begin, take);  // may throw: nothing consumed yet
-    rpos_ += take;
-    return true;
-}
-
 std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
     if (!check(true, false, ec)) return 0;
     if (in_memory_) return mem_.read_into(data, n);

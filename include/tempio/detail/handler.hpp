@@ -96,6 +96,10 @@ inline constexpr bool
     is_coroutine_handler<net::detail::write_op<Stream, Buffers, Iterator, Condition, Handler>> =
         is_coroutine_handler<Handler>;
 
+// Coroutines resumed inside an initiation and not yet returned, on this
+// thread (async/inline_resumption.cpp). constinit: read without a call.
+extern thread_local constinit unsigned inline_resumptions_nested;
+
 // Bounds the coroutines resumed inside their initiation on this thread:
 // each one nests on the stack until a completion is posted, so after `limit`
 // in a row the next is posted, which unwinds the stack and lets the
@@ -104,8 +108,12 @@ inline constexpr bool
 class inline_resumption {
   public:
     static constexpr unsigned limit = 16;
-    inline_resumption() noexcept;  // takes a slot if one is free
-    ~inline_resumption();
+    inline_resumption() noexcept : taken_(inline_resumptions_nested < limit) {  // a slot if free
+        if (taken_) ++inline_resumptions_nested;
+    }
+    ~inline_resumption() {
+        if (taken_) --inline_resumptions_nested;
+    }
     inline_resumption(const inline_resumption&) = delete;
     inline_resumption& operator=(const inline_resumption&) = delete;
     explicit operator bool() const noexcept { return taken_; }
