@@ -349,7 +349,8 @@ TEST_F(core_hardening, a_direct_close_removes_the_name_only_if_it_is_still_the_f
     ASSERT_FALSE(ec);
     ASSERT_TRUE(f->removes_name_after_close());
     std::string unwritten;
-    int fd = f->begin_direct_close(unwritten);
+    std::int64_t start = 0;
+    int fd = f->begin_direct_close(unwritten, start);
     ASSERT_GE(fd, 0);
     ::close(fd);
     EXPECT_FALSE(f->is_open());
@@ -370,7 +371,7 @@ TEST_F(core_hardening, a_direct_close_removes_the_name_only_if_it_is_still_the_f
     // Still its own name: removed.
     auto g = file_core::create(request(file_kind::named, dir_.string()), ec);
     ASSERT_FALSE(ec);
-    fd = g->begin_direct_close(unwritten);
+    fd = g->begin_direct_close(unwritten, start);
     ASSERT_GE(fd, 0);
     ::close(fd);
     removing = g->name_removal();
@@ -385,7 +386,7 @@ TEST_F(core_hardening, a_direct_close_removes_the_name_only_if_it_is_still_the_f
     auto h = file_core::create(std::move(r), ec);
     ASSERT_FALSE(ec);
     EXPECT_FALSE(h->removes_name_after_close());
-    fd = h->begin_direct_close(unwritten);
+    fd = h->begin_direct_close(unwritten, start);
     ASSERT_GE(fd, 0);
     ::close(fd);
     EXPECT_TRUE(fs::exists(h->path()));

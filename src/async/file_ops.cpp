@@ -299,8 +299,9 @@ void start_flush(file_ptr f, handler<> h) {
 void start_close(file_ptr f, handler<> h) {
     if (!f) return complete_soon(std::move(h), error_code());  // closing nothing: fine
     std::string unwritten;
-    if (int fd = f->begin_direct_close(unwritten); fd >= 0)
-        return start_op<close_op>(std::move(h), std::move(f), fd, std::move(unwritten));
+    std::int64_t start = at_end;
+    if (int fd = f->begin_direct_close(unwritten, start); fd >= 0)
+        return start_op<close_op>(std::move(h), std::move(f), fd, std::move(unwritten), start);
     bool free = memory_or_closed(f);
     dispatch<void>(
         std::move(f), std::move(h), free, [](file_core& c, error_code& ec) { c.close(ec); },

@@ -97,6 +97,7 @@ void prepare(io_uring_sqe* sqe, const syscall& c) {
         case syscall::kind::read:
             io_uring_prep_read(sqe, c.fd, c.buf, c.len, static_cast<__u64>(-1));
             break;
+        case syscall::kind::seek:  // made by the driver itself, never submitted
         case syscall::kind::none:
             io_uring_prep_nop(sqe);
             break;

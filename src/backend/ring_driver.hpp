@@ -51,7 +51,10 @@ class ring_driver final : public ring_op {
     void advance() noexcept {
         syscall c;
         try {
-            c = op_->next();
+            // A seek (after a short result) never waits on a device, and
+            // io_uring has no such request: made here, at once.
+            for (c = op_->next(); c.what == syscall::kind::seek; c = op_->next())
+                op_->on_result(perform(c));
         } catch (...) {
             op_->cancel();
             return deliver_error(error_of_current_exception());

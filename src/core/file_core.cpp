@@ -204,8 +204,9 @@ bool file_core::truncate_is_free(const std::uint64_t* size) const noexcept {
 
 // ---- closing ------------------------------------------------------------
 
-int file_core::begin_direct_close(std::string& unwritten) noexcept {
+int file_core::begin_direct_close(std::string& unwritten, std::int64_t& start) noexcept {
     if (closed_ || in_memory_ || !behind_quiet()) return -1;
+    start = write_start();
     behind_.reset();  // written whole, if any; its buffer's memory goes too
     closed_ = true;
     unwritten.swap(wbuf_);
@@ -234,8 +235,9 @@ void file_core::close(error_code& ec) {
     error_code behind_ec;
     bool settled = settle_behind(behind_ec);
     std::string unwritten;
-    int fd = begin_direct_close(unwritten);
-    close_file_steps closing(fd, std::move(unwritten), close_removal());
+    std::int64_t start = at_end;
+    int fd = begin_direct_close(unwritten, start);
+    close_file_steps closing(fd, std::move(unwritten), start, close_removal());
     run_steps(closing);
     ec = settled ? closing.error() : behind_ec;
     if (closing.removal_finished()) note_name_removed(closing.removal_error());

@@ -23,6 +23,7 @@
 #include "core/mode.hpp"
 #include "core/on_demand_path.hpp"
 #include "core/publish.hpp"
+#include "core/steps/io_steps.hpp"
 #include "core/steps/remove_name_steps.hpp"
 #include "core/write_behind.hpp"
 #include "tempio/unique_fd.hpp"
@@ -208,9 +209,10 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // A close on disk is: the write buffer written out, close(fd), then,
     // for a named file deleted at close, the name's removal
     // (core/steps/close_file_steps.hpp: close_removal, note_name_removed). begin
-    // hands the fd and the unwritten bytes over (the file counts as closed
-    // from now on); -1 when closed already or in memory (close() then).
-    int begin_direct_close(std::string& unwritten) noexcept;
+    // hands the fd, the unwritten bytes and where they go (write_start)
+    // over (the file counts as closed from now on); -1 when closed already
+    // or in memory (close() then).
+    int begin_direct_close(std::string& unwritten, std::int64_t& start) noexcept;
     bool removes_name_after_close() const noexcept { return unlinks_at_close(); }
     // The name removal a close makes: a named file deleted at close.
     std::optional<remove_name_steps> close_removal() const {
@@ -233,6 +235,14 @@ class file_core : public std::enable_shared_from_this<file_core> {
     }
     // Direct reads and writes moved the kernel's position by n.
     void advance(std::size_t n) noexcept { kpos_ += n; }
+    // Where a write to the kernel goes now (core/steps/io_steps.hpp): the
+    // kernel's offset, or at_end in append mode, where it is not known.
+    std::int64_t write_start() const noexcept {
+        return mode_.append ? at_end : static_cast<std::int64_t>(kpos_);
+    }
+    // Where a read from the kernel starts: the kernel's offset (known
+    // whenever one is made: reads_through, or after flush_buffer).
+    std::uint64_t read_start() const noexcept { return kpos_; }
 
     // Only file_core makes one (make): one allocation for it and its count.
     class key {

@@ -62,7 +62,7 @@ std::string file_core::read(std::size_t max, error_code& ec) {
 }
 
 void file_core::read_fd(std::string& out, std::size_t max, error_code& ec) {
-    read_steps steps(fd_.get(), max);
+    read_steps steps(fd_.get(), max, kpos_);
     run_steps(steps);
     kpos_ += steps.bytes_read();
     ec = steps.error();
@@ -86,7 +86,7 @@ std::size_t file_core::readinto(char* data, std::size_t n, error_code& ec) {
     if (n == 0) return 0;  // nothing asked: no system call (Asio's read_until asks)
     if (read_buffered() != 0) return take_buffered(data, n);
     if (!flush_buffer(ec)) return 0;
-    readinto_steps steps(fd_.get(), data, n);
+    readinto_steps steps(fd_.get(), data, n, kpos_);
     run_steps(steps);
     kpos_ += steps.bytes_read();
     ec = steps.error();
@@ -128,7 +128,7 @@ void file_core::readline_fd(std::string& out, error_code& ec) {
         }
         rbuf_.resize(read_steps::read_chunk);  // may throw: the caller gives back
         rpos_ = 0;
-        readinto_steps steps(fd_.get(), rbuf_.data(), rbuf_.size());
+        readinto_steps steps(fd_.get(), rbuf_.data(), rbuf_.size(), kpos_);
         run_steps(steps);
         rbuf_.resize(steps.bytes_read());
         kpos_ += steps.bytes_read();

@@ -66,7 +66,7 @@ bool file_core::drop_read_buffer(error_code& ec) {
 bool file_core::flush_writes(error_code& ec) {
     if (!settle_behind(ec)) return false;
     if (wbuf_.empty()) return sync_position(ec);
-    write_steps writing(fd_.get(), std::string_view(), wbuf_);
+    write_steps writing(fd_.get(), std::string_view(), wbuf_, write_start());
     run_steps(writing);
     kpos_ += writing.written();
     if ((ec = writing.error())) {
@@ -114,7 +114,7 @@ std::size_t file_core::write_fd(const char* data, std::size_t n, error_code& ec)
     if (req_.learns_memory_fs && memory_fs_ == memory_fs::unknown)
         memory_fs_ = fd_on_memory_fs(fd_.get()) ? memory_fs::yes : memory_fs::no;
     std::size_t buffered = wbuf_.size();
-    write_steps steps(fd_.get(), wbuf_, std::string_view(data, n));
+    write_steps steps(fd_.get(), wbuf_, std::string_view(data, n), write_start());
     run_steps(steps);
     std::size_t done = steps.written();
     ec = steps.error();
@@ -152,6 +152,7 @@ std::shared_ptr<write_behind> file_core::start_write_behind(const char* data,
         return nullptr;
     }
     wbuf_.swap(behind_->bytes);
+    behind_->start = write_start();
     kpos_ += behind_->bytes.size();  // where the worker leaves the kernel's offset
     if (mode_.append) pos_known_ = false;
     behind_->fd = fd_.get();
@@ -178,7 +179,7 @@ bool file_core::settle_behind(error_code& ec) {
             wbuf_.insert(0, rest);
         } catch (...) {
             // No memory to keep them: one more try to write them, in order.
-            write_steps again(fd_.get(), rest, std::string_view());
+            write_steps again(fd_.get(), rest, std::string_view(), write_start());
             run_steps(again);
             kpos_ += again.written();
             if (again.error()) {

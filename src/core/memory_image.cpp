@@ -112,7 +112,7 @@ std::string memory_image::readline(error_code& ec) {
 }
 
 bool memory_image::copy_to(int fd, error_code& ec) const {
-    write_steps writing(fd, std::string_view(), bytes_);
+    write_steps writing(fd, std::string_view(), bytes_, 0);  // a new, empty file
     run_steps(writing);
     if ((ec = writing.error())) return false;
     if (sys::lseek(fd, static_cast<off_t>(pos_), SEEK_SET) < 0) {

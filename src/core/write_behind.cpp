@@ -5,7 +5,7 @@
 namespace tempio::detail {
 
 void write_behind::write_all() noexcept {
-    write_steps writing(fd, std::string_view(), bytes);
+    write_steps writing(fd, std::string_view(), bytes, start);
     run_steps(writing);
     written = writing.written();
     ec = writing.error();

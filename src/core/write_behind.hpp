@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <boost/system/error_code.hpp>
@@ -19,6 +20,7 @@ struct write_behind {
     // idle: none outstanding (none yet, or settled by the file).
     int fd = -1;
     std::string bytes;
+    std::int64_t start = -1;  // where they go (core/steps/io_steps.hpp: write_steps)
     std::size_t written = 0;
     boost::system::error_code ec;
 

@@ -23,6 +23,14 @@ inline void eof_as_error(error_code& ec, std::size_t got, std::size_t asked) noe
     if (!ec && got == 0 && asked != 0) ec = net::error::eof;
 }
 
+// An operation abandoned (its io_context destroyed) right after a short
+// result: the seek that follows it is made here, blocking, so that the
+// file's position is where the counts the file is told say.
+template <class Steps>
+void settle_seek(Steps& steps) noexcept {
+    if (steps.seek_pending()) steps.on_result(perform(steps.next()));
+}
+
 // Operations no one undoes: cancellation only applies before they start.
 struct direct_op_base {
     static constexpr bool cancellable = true;
@@ -38,8 +46,8 @@ class close_op : public direct_op_base {
   public:
     static constexpr bool cancellable = false;  // close is never cancelled
     using value_type = void;
-    close_op(file_ptr f, int fd, std::string unwritten)
-        : file_(std::move(f)), steps_(fd, std::move(unwritten), file_->close_removal()) {}
+    close_op(file_ptr f, int fd, std::string unwritten, std::int64_t start)
+        : file_(std::move(f)), steps_(fd, std::move(unwritten), start, file_->close_removal()) {}
     bool inline_ok() const noexcept { return file_->on_memory_fs(); }
     syscall next() noexcept { return steps_.next(); }
     void on_result(int res) noexcept { steps_.on_result(res); }
@@ -105,10 +113,14 @@ class write_op : public direct_op_base {
           steps_(file_->native_handle(), std::string_view(),
                  owned_.empty()
                      ? std::string_view(static_cast<const char*>(data.data()), data.size())
-                     : std::string_view(owned_)) {}
+                     : std::string_view(owned_),
+                 file_->write_start()) {}
     syscall next() noexcept { return steps_.next(); }
     void on_result(int res) noexcept { steps_.on_result(res); }
-    void abandon() noexcept { file_->advance(steps_.written()); }
+    void abandon() noexcept {
+        settle_seek(steps_);
+        file_->advance(steps_.written());
+    }
     Count finish(error_code& ec) noexcept {
         file_->advance(steps_.written());
         ec = steps_.error();
@@ -127,10 +139,13 @@ class read_op : public direct_op_base {
   public:
     using value_type = std::string;
     read_op(file_ptr f, std::size_t max)
-        : file_(std::move(f)), steps_(file_->native_handle(), max) {}
+        : file_(std::move(f)), steps_(file_->native_handle(), max, file_->read_start()) {}
     syscall next() noexcept { return steps_.next(); }
     void on_result(int res) noexcept { steps_.on_result(res); }
-    void abandon() noexcept { file_->advance(steps_.bytes_read()); }
+    void abandon() noexcept {
+        settle_seek(steps_);
+        file_->advance(steps_.bytes_read());
+    }
     std::string finish(error_code& ec) noexcept {
         file_->advance(steps_.bytes_read());
         ec = steps_.error();
@@ -150,12 +165,15 @@ class readinto_op : public direct_op_base {
     using value_type = std::size_t;
     readinto_op(file_ptr f, net::mutable_buffer b, bool eof_is_error)
         : file_(std::move(f)),
-          steps_(file_->native_handle(), b.data(), b.size()),
+          steps_(file_->native_handle(), b.data(), b.size(), file_->read_start()),
           empty_(b.size() == 0),
           eof_is_error_(eof_is_error) {}
     syscall next() noexcept { return steps_.next(); }
     void on_result(int res) noexcept { steps_.on_result(res); }
-    void abandon() noexcept { file_->advance(steps_.bytes_read()); }
+    void abandon() noexcept {
+        settle_seek(steps_);
+        file_->advance(steps_.bytes_read());
+    }
     std::size_t finish(error_code& ec) noexcept {
         file_->advance(steps_.bytes_read());
         ec = steps_.error();

@@ -5,6 +5,7 @@
 // happened before.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,9 +21,11 @@ namespace tempio::detail {
 
 class close_file_steps {
   public:
-    close_file_steps(int fd, std::string unwritten, std::optional<remove_name_steps> removing)
+    // `start`: where the unwritten bytes go (write_steps).
+    close_file_steps(int fd, std::string unwritten, std::int64_t start,
+                     std::optional<remove_name_steps> removing)
         : unwritten_(std::move(unwritten)),
-          writing_(fd, std::string_view(), unwritten_),
+          writing_(fd, std::string_view(), unwritten_, start),
           closing_(fd),
           removing_(std::move(removing)) {}
     // The writes point into unwritten_.

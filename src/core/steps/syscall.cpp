@@ -1,5 +1,7 @@
 #include "core/steps/syscall.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "core/sys.hpp"
@@ -29,6 +31,8 @@ int perform(const syscall& c) noexcept {
             return result(sys::writev(c.fd, c.iov, static_cast<int>(c.iovcnt)));
         case syscall::kind::read:
             return result(sys::read(c.fd, c.buf, c.len));
+        case syscall::kind::seek:  // the new offset does not fit an int
+            return sys::lseek(c.fd, static_cast<off_t>(c.offset), SEEK_SET) < 0 ? result(-1) : 0;
         case syscall::kind::none:
             break;
     }

@@ -10,11 +10,22 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tempio::detail {
 
 struct syscall {
-    enum class kind : unsigned char { none, openat, mkdirat, unlinkat, statx, close, writev, read };
+    enum class kind : unsigned char {
+        none,
+        openat,
+        mkdirat,
+        unlinkat,
+        statx,
+        close,
+        writev,
+        read,
+        seek
+    };
     kind what = kind::none;
     int fd = AT_FDCWD;  // the fd, or the *at calls' directory
     const char* path = nullptr;
@@ -25,6 +36,10 @@ struct syscall {
     unsigned iovcnt = 0;
     void* buf = nullptr;  // read at the file position
     unsigned len = 0;
+    // seek: lseek(fd, offset, SEEK_SET), result 0 or -errno. Never waits on
+    // a device, and io_uring has no such request: every driver makes it at
+    // once, on its own thread.
+    std::int64_t offset = 0;
 
     explicit operator bool() const noexcept { return what != kind::none; }
 };
