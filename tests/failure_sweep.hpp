@@ -10,6 +10,12 @@
 // usable or cleanly closed, and destroys everything. The harness then
 // asserts that the injection happened, that the test directory is empty and
 // that /proc/self/fd is as before.
+//
+// sweep_short does the same with short results instead of errors: every read
+// and write of the sequence in turn does about half of what it asked, in
+// each fault_kind (the position moved, left in place as io_uring leaves it,
+// or left in place and the next read or write failing). The body then
+// checks that what was counted is what is on disk (or was read from it).
 #pragma once
 
 #include <cerrno>
@@ -208,10 +214,12 @@ class sweep_report : public ::testing::Environment {
 
 class sweep_fixture : public test_dir {
   protected:
+    using fault_kind = detail::sys::fault_kind;
     struct injection {
         unsigned long k = 0;  // 0: the counting run
         std::string call;
         int err = 0;
+        fault_kind kind = fault_kind::error;
     };
 
     void SetUp() override {
@@ -232,6 +240,8 @@ class sweep_fixture : public test_dir {
         armed_ = true;
         if (inj_.k == 0)
             detail::sys::arm_fault(0, 0);  // count only
+        else if (inj_.kind != fault_kind::error)
+            detail::sys::arm_short(inj_.k, inj_.kind, inj_.err);
         else
             detail::sys::arm_fault(inj_.k, inj_.err);
     }
@@ -243,9 +253,12 @@ class sweep_fixture : public test_dir {
 
     bool injecting() const { return inj_.k != 0; }
     // The injected error, if any, is absorbed by the core (retried, or
-    // meaning "done"): the operation must succeed.
+    // meaning "done"): the operation must succeed. A short result is not an
+    // error; only the one after short_then_error's short result is.
     bool absorbed() const {
-        return !injecting() || call_kinds().at(inj_.call).absorbed.count(inj_.err) != 0;
+        if (!injecting()) return true;
+        if (inj_.kind != fault_kind::error) return inj_.kind != fault_kind::short_then_error;
+        return call_kinds().at(inj_.call).absorbed.count(inj_.err) != 0;
     }
     bool must_fail() const { return !absorbed(); }
     int err() const { return inj_.err; }
@@ -307,6 +320,72 @@ class sweep_fixture : public test_dir {
         totals().injected += injected;
         std::cout << "[sweep] " << op << ": " << n << " system calls, " << injected
                   << " failures injected" << std::endl;
+    }
+
+    static bool reads_or_writes(const std::string& call) {
+        return call == "read" || call == "pread" || call == "write" || call == "writev";
+    }
+
+    // `calls` as for sweep(); each read or write in it is made short in
+    // turn, in each fault_kind (short_then_error: the next read or write
+    // fails with EIO, a write with ENOSPC). A call that cannot be short (at
+    // the end of the file, under 2 bytes) injects nothing; some call of the
+    // sequence must.
+    template <class Body>
+    void sweep_short(const std::string& op, const std::vector<std::string>& calls, Body body) {
+        SCOPED_TRACE("operation: " + op);
+        const auto fds = open_fds();
+        inj_ = {};
+        body();
+        ASSERT_FALSE(armed_);
+        const unsigned long n = counted_;
+        ASSERT_EQ(n, calls.size()) << op << " made " << n << " system calls";
+        ASSERT_TRUE(entries(dir_).empty()) << op << " (no failure) left something";
+        ASSERT_EQ(open_fds(), fds);
+        unsigned long injected = 0;
+        for (unsigned long k = 1; k <= n; ++k) {
+            const std::string& call = calls[k - 1];
+            if (!reads_or_writes(call)) continue;
+            for (fault_kind kind : {fault_kind::short_moving, fault_kind::short_in_place,
+                                    fault_kind::short_then_error}) {
+                inj_ = {k, call, call.find("read") != std::string::npos ? EIO : ENOSPC, kind};
+                SCOPED_TRACE("call " + std::to_string(k) + " of " + std::to_string(n) + " (" +
+                             call + ") short, " + short_kind_name(kind));
+                const auto before = detail::sys::faults().injected.load();
+                body();
+                EXPECT_FALSE(armed_);
+                const auto made = detail::sys::faults().injected.load() - before;
+                EXPECT_LE(made, 1u) << "more than one short result";
+                EXPECT_EQ(entries(dir_), std::vector<std::string>{}) << "left behind";
+                EXPECT_EQ(open_fds(), fds) << "descriptors leaked";
+                std::error_code ignored;
+                for (const auto& name : entries(dir_))
+                    std::filesystem::remove_all(dir_ / name, ignored);
+                injected += made;
+                ++totals().runs;
+                if (::testing::Test::HasFatalFailure()) return;
+            }
+        }
+        inj_ = {};
+        EXPECT_GT(injected, 0u) << op << ": no call could be made short";
+        totals().operations.insert(op);
+        totals().injected += injected;
+        std::cout << "[sweep] " << op << ": " << n << " system calls, " << injected
+                  << " short results injected" << std::endl;
+    }
+
+    bool short_result() const { return injecting() && inj_.kind != fault_kind::error; }
+    static const char* short_kind_name(fault_kind kind) {
+        switch (kind) {
+            case fault_kind::short_moving:
+                return "the position moved";
+            case fault_kind::short_in_place:
+                return "the position left in place";
+            case fault_kind::short_then_error:
+                return "then the next read or write fails";
+            default:
+                return "an error";
+        }
     }
 
   private:

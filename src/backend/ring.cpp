@@ -143,11 +143,15 @@ class ring final : public net::execution_context::service {
         std::uint64_t data = tag(op);
 #if TEMPIO_TEST_SEAM
         // The same seam as the blocking calls, so the failure sweeps cover
-        // the ring too.
-        if (int err = sys::driver_call_fault()) {
+        // the ring too: an error, or a short result (made here, at once, as
+        // the ring would have: core/sys.hpp fault_kind).
+        if (sys::driver_fault f = sys::driver_call_fault(reads_or_writes(c)); f.err != 0) {
             // As the close wrapper: a failed close still releases the fd.
             if (c.what == syscall::kind::close) ::close(c.fd);
-            injected_.push_back({data, -err});
+            injected_.push_back({data, -f.err});
+            wake = true;
+        } else if (f.partial) {
+            injected_.push_back({data, perform_partial(c)});
             wake = true;
         } else {
             backlog_.push_back({data, c});

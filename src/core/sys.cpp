@@ -5,6 +5,7 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 
@@ -20,12 +21,25 @@ void arm_fault(unsigned long nth_call, int err, bool sticky) noexcept {
     auto& f = faults();
     f.fail_errno = err;
     f.sticky = sticky;
+    f.kind = fault_kind::error;
+    f.then_errno = 0;
+    f.calls = 0;
+    f.fail_at = nth_call;
+}
+
+void arm_short(unsigned long nth_call, fault_kind kind, int err) noexcept {
+    auto& f = faults();
+    f.fail_errno = err;
+    f.sticky = false;
+    f.kind = kind;
+    f.then_errno = 0;
     f.calls = 0;
     f.fail_at = nth_call;
 }
 
 void disarm_fault() noexcept {
     faults().fail_at = 0;
+    faults().then_errno = 0;
 }
 
 unsigned long call_count() noexcept {
@@ -33,23 +47,101 @@ unsigned long call_count() noexcept {
 }
 
 namespace {
+enum class hit : unsigned char { none, fail, partial };
+
+// Counts the call; what the armed fault makes of it (fail: errno set).
+// `io`: a read or a write, which can be made short.
+hit take(bool io) noexcept {
+    constexpr auto relaxed = std::memory_order_relaxed;
+    auto& f = faults();
+    unsigned long n = f.calls.fetch_add(1, relaxed) + 1;
+    if (io) {
+        if (int err = f.then_errno.exchange(0, relaxed); err != 0) {  // part of one injection
+            errno = err;
+            return hit::fail;
+        }
+    }
+    unsigned long at = f.fail_at.load(relaxed);
+    if (at == 0 || (n != at && !(n > at && f.sticky.load(relaxed)))) return hit::none;
+    if (f.kind.load(relaxed) != fault_kind::error) return io ? hit::partial : hit::none;
+    f.injected.fetch_add(1, relaxed);
+    errno = f.fail_errno.load(relaxed);
+    return hit::fail;
+}
+
 // True when this call must fail (errno already set).
 inline bool inject() noexcept {
+    return take(false) == hit::fail;
+}
+
+// Where a short call writes or reads when it leaves the position alone; -1:
+// it moves it (read, writev).
+off_t in_place_offset(int fd) noexcept {
+    if (faults().kind.load(std::memory_order_relaxed) == fault_kind::short_moving) return -1;
+    return ::lseek(fd, 0, SEEK_CUR);  // not counted: the seam's own
+}
+
+// A short result was made (count, of `asked`): counted, and the error that
+// follows it armed.
+ssize_t made_short(ssize_t count, std::size_t asked) noexcept {
     auto& f = faults();
-    unsigned long n = f.calls.fetch_add(1, std::memory_order_relaxed) + 1;
-    unsigned long at = f.fail_at.load(std::memory_order_relaxed);
-    if (at != 0 && (n == at || (n > at && f.sticky.load(std::memory_order_relaxed)))) {
-        f.injected.fetch_add(1, std::memory_order_relaxed);
-        errno = f.fail_errno.load(std::memory_order_relaxed);
-        return true;
-    }
-    return false;
+    if (count <= 0 || static_cast<std::size_t>(count) >= asked) return count;  // not short
+    f.injected.fetch_add(1, std::memory_order_relaxed);
+    if (f.kind.load(std::memory_order_relaxed) == fault_kind::short_then_error)
+        f.then_errno.store(f.fail_errno.load(std::memory_order_relaxed));
+    return count;
 }
 }  // namespace
 
-int driver_call_fault() noexcept {
-    return inject() ? errno : 0;
+driver_fault driver_call_fault(bool read_or_write) noexcept {
+    switch (take(read_or_write)) {
+        case hit::fail:
+            return {.err = errno};
+        case hit::partial:
+            return {.partial = true};
+        case hit::none:
+            break;
+    }
+    return {};
 }
+
+ssize_t partial_writev(int fd, const iovec* iov, int iovcnt) noexcept {
+    std::size_t total = 0;
+    for (int i = 0; i < iovcnt; ++i) total += iov[i].iov_len;
+    constexpr int max_parts = 8;
+    iovec part[max_parts];
+    int count = 0;
+    std::size_t want = total / 2;
+    for (int i = 0; i < iovcnt && want != 0 && count < max_parts; ++i) {
+        std::size_t len = std::min(iov[i].iov_len, want);
+        if (len == 0) continue;
+        part[count++] = {iov[i].iov_base, len};
+        want -= len;
+    }
+    if (count == 0) return ::writev(fd, iov, iovcnt);  // under 2 bytes: cannot be cut
+    off_t at = in_place_offset(fd);
+    // On an O_APPEND file pwritev appends too (Linux), leaving the position.
+    ssize_t r = at >= 0 ? ::pwritev(fd, part, count, at) : ::writev(fd, part, count);
+    return made_short(r, total);
+}
+
+ssize_t partial_read(int fd, void* buf, std::size_t n) noexcept {
+    if (n < 2) return ::read(fd, buf, n);
+    off_t at = in_place_offset(fd);
+    ssize_t r = at >= 0 ? ::pread(fd, buf, n / 2, at) : ::read(fd, buf, n / 2);
+    return made_short(r, n);
+}
+
+namespace {
+ssize_t partial_write(int fd, const void* buf, std::size_t n) noexcept {
+    iovec one{const_cast<void*>(buf), n};
+    return partial_writev(fd, &one, 1);
+}
+ssize_t partial_pread(int fd, void* buf, std::size_t n, off_t off) noexcept {
+    if (n < 2) return ::pread(fd, buf, n, off);
+    return made_short(::pread(fd, buf, n / 2, off), n);  // never moves the position
+}
+}  // namespace
 
 #else
 namespace {
@@ -85,17 +177,35 @@ int close(int fd) noexcept {
     }
     return ::close(fd);
 }
+// Reads and writes: also made short when armed so (fault_kind).
+#if TEMPIO_TEST_SEAM
+#define TEMPIO_IO_CALL(short_form, expr) \
+    do {                                 \
+        switch (take(true)) {            \
+            case hit::fail:              \
+                return -1;               \
+            case hit::partial:           \
+                return short_form;       \
+            case hit::none:              \
+                break;                   \
+        }                                \
+        return expr;                     \
+    } while (0)
+#else
+#define TEMPIO_IO_CALL(short_form, expr) return expr
+#endif
+
 ssize_t read(int fd, void* buf, std::size_t n) noexcept {
-    TEMPIO_SYSCALL(-1, ::read(fd, buf, n));
+    TEMPIO_IO_CALL(partial_read(fd, buf, n), ::read(fd, buf, n));
 }
 ssize_t pread(int fd, void* buf, std::size_t n, off_t off) noexcept {
-    TEMPIO_SYSCALL(-1, ::pread(fd, buf, n, off));
+    TEMPIO_IO_CALL(partial_pread(fd, buf, n, off), ::pread(fd, buf, n, off));
 }
 ssize_t write(int fd, const void* buf, std::size_t n) noexcept {
-    TEMPIO_SYSCALL(-1, ::write(fd, buf, n));
+    TEMPIO_IO_CALL(partial_write(fd, buf, n), ::write(fd, buf, n));
 }
 ssize_t writev(int fd, const iovec* iov, int iovcnt) noexcept {
-    TEMPIO_SYSCALL(-1, ::writev(fd, iov, iovcnt));
+    TEMPIO_IO_CALL(partial_writev(fd, iov, iovcnt), ::writev(fd, iov, iovcnt));
 }
 off_t lseek(int fd, off_t off, int whence) noexcept {
     TEMPIO_SYSCALL(-1, ::lseek(fd, off, whence));
@@ -174,5 +284,6 @@ bool getcwd(std::string& out) noexcept {
 }
 
 #undef TEMPIO_SYSCALL
+#undef TEMPIO_IO_CALL
 
 }  // namespace tempio::detail::sys

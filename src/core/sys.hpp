@@ -20,25 +20,57 @@ namespace tempio::detail::sys {
 // Compiled only with TEMPIO_TEST_SEAM (the tempio-testable library the tests
 // link): a release libtempio has none of it and pays no atomic per call.
 #if TEMPIO_TEST_SEAM
+// What the armed call does instead of its work. Only a read or a write
+// (read, pread, write, writev, and the drivers' own) can be made short: a
+// short kind armed at another call injects nothing.
+enum class fault_kind : unsigned char {
+    error,           // fails with fail_errno, never reaching the kernel
+    short_moving,    // does about half of what it was asked, for real; the
+                     // position moves by that, as read(2) and write(2) do
+    short_in_place,  // the same, the position left where it was: io_uring at
+                     // offset -1 when the kernel's retry of the rest failed
+    // short_in_place, then the next read or write fails with fail_errno (a
+    // disk that filled up during the write)
+    short_then_error,
+};
+
 // Counts every wrapped call; when armed, the call numbered `fail_at` (1-based,
-// counted from arming) fails with `fail_errno` instead of reaching the kernel.
+// counted from arming) fails with `fail_errno` instead of reaching the kernel,
+// or (a short kind) is made short.
 struct fault_state {
     std::atomic<unsigned long> calls{0};
     std::atomic<unsigned long> fail_at{0};  // 0 = never
     std::atomic<bool> sticky{false};        // fail every call from fail_at on
     std::atomic<int> fail_errno{0};
+    std::atomic<fault_kind> kind{fault_kind::error};
+    std::atomic<int> then_errno{0};  // short_then_error: for the next read or write
+    // Errors injected, and short results that really were short (a read at
+    // the end of the file, or of fewer than 2 bytes, cannot be).
     std::atomic<unsigned long> injected{0};
 };
 fault_state& faults() noexcept;
 void arm_fault(unsigned long nth_call, int err,
                bool sticky = false) noexcept;  // resets the counter
+// The call numbered nth_call, a read or a write, is made short; `err`:
+// short_then_error's error.
+void arm_short(unsigned long nth_call, fault_kind kind, int err = 0) noexcept;
 void disarm_fault() noexcept;
 unsigned long call_count() noexcept;
 
 // A system call a driver makes itself (core/steps/syscall.hpp) instead of
-// through a wrapper below: counted like one, and 0 or the errno it must fail
-// with (the call then never reaches the kernel: the driver reports -errno).
-int driver_call_fault() noexcept;
+// through a wrapper below: counted like one (`read_or_write`: one that can be
+// made short). err: the errno it must fail with (the call then never
+// reaches the kernel: the driver reports -errno); partial: the driver makes
+// it with partial_writev or partial_read instead.
+struct driver_fault {
+    int err = 0;
+    bool partial = false;
+};
+driver_fault driver_call_fault(bool read_or_write) noexcept;
+// The short forms of writev and read(2) the armed kind asks for: about half
+// of what was asked (at least a byte), made for real.
+ssize_t partial_writev(int fd, const iovec* iov, int iovcnt) noexcept;
+ssize_t partial_read(int fd, void* buf, std::size_t n) noexcept;
 #endif
 
 // ---- the wrapped calls (same contracts as the libc functions) --------------

@@ -39,4 +39,12 @@ int perform(const syscall& c) noexcept {
     return -EINVAL;
 }
 
+#if TEMPIO_TEST_SEAM
+int perform_partial(const syscall& c) noexcept {
+    if (c.what == syscall::kind::writev)
+        return result(sys::partial_writev(c.fd, c.iov, static_cast<int>(c.iovcnt)));
+    return result(sys::partial_read(c.fd, c.buf, c.len));
+}
+#endif
+
 }  // namespace tempio::detail

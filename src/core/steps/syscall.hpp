@@ -47,6 +47,16 @@ struct syscall {
 // Makes `c` now, through the system-call seam: its result, -errno on failure.
 int perform(const syscall& c) noexcept;
 
+#if TEMPIO_TEST_SEAM
+// A read or writev `c` made short, as the seam's armed fault asks
+// (sys::driver_call_fault): for a driver that makes its calls itself.
+int perform_partial(const syscall& c) noexcept;
+// Whether the seam can make `c` short.
+inline bool reads_or_writes(const syscall& c) noexcept {
+    return c.what == syscall::kind::writev || c.what == syscall::kind::read;
+}
+#endif
+
 // The blocking driver: makes each call the steps ask for until they are done.
 template <class Steps>
 void run_steps(Steps& steps) {
