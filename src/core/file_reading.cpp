@@ -45,7 +45,9 @@ std::string file_core::read(std::size_t max, error_code& ec) {
     if (out.size() == max) return out;
     if (!drop_read_buffer(ec)) return out;  // emptied: no system call
     std::string rest;
-    read_fd(rest, max - out.size(), ec);
+    // To the end stays to the end (SIZE_MAX): a short read is not taken
+    // for the end of the file, which only a read of nothing says.
+    read_fd(rest, max == SIZE_MAX ? max : max - out.size(), ec);
     try {
         if (out.empty())
             out = std::move(rest);
