@@ -26,7 +26,8 @@ inline constexpr std::int64_t at_end = -1;
 // result but leave the position where it was when the kernel's own retry of
 // the rest failed (Linux 6.18: a writev past RLIMIT_FSIZE or a full tmpfs
 // returns its count and lseek says 0). Blocking calls do move it; the seek
-// is then a no-op, and short results are rare, so every driver gets it.
+// is then a no-op, and short results are rare (a write's only before an
+// error, a read's once, at the end of the file), so every driver gets it.
 // Each of these loops therefore knows its start offset.
 
 // Writes `head` then `tail` (one writev for both) from `start` on until all
