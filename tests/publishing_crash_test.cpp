@@ -38,8 +38,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <random>
 #include <regex>
 #include <sstream>
