@@ -176,10 +176,13 @@ class basic_temporary_directory {
     /// target must be absent or an empty directory (replaced atomically).
     ///
     /// One job on a worker, whatever the backend. Failure changes nothing;
-    /// success: the object refers to `target` (path()) and its destructor
-    /// never removes it. `durable`: the directory is fsynced before, its new
-    /// parent after. Note that an explicit async_cleanup afterwards removes
-    /// the published tree (async_cleanup ignores `keep`).
+    /// success: the object refers to `target` (path()), kept() is true, and
+    /// nothing removes the published tree: not the destructor, not
+    /// with_temporary_directory, and not an explicit async_cleanup, which
+    /// then has nothing to do and completes with success (a published
+    /// directory is no temporary; one merely kept, by the `keep` option or
+    /// keep(), is still removed by an explicit async_cleanup). `durable`:
+    /// the directory is fsynced before, its new parent after.
     /// @param target Where the directory goes; made absolute against the
     /// current directory.
     /// @param o Durability and permissions (tempio/publish.hpp).
@@ -307,9 +310,12 @@ class basic_temporary_directory {
     /// `cleanup()`).
     ///
     /// The whole tree in one job on a worker (with io_uring, an empty
-    /// directory is one `rmdir` on the ring). Removes it even with `keep`: an
-    /// explicit request. Idempotent once it succeeded (then, and for an object
-    /// with no directory, it completes at once with success); a failed cleanup
+    /// directory is one `rmdir` on the ring). Removes it even with `keep` or
+    /// after keep(): an explicit request. After a successful publish
+    /// (async_persist, async_persist_noclobber, async_exchange) there is
+    /// nothing of ours left: it completes at once with success, and the
+    /// published tree stays. Idempotent once it succeeded (then, and for an
+    /// object with no directory, it completes at once with success); a failed cleanup
     /// is retried by the next call, or by the destructor. A tree someone
     /// already removed is no error. The remover keeps going after an error and
     /// reports the first one.
