@@ -1,4 +1,4 @@
-// Publishing (DESIGN section 8): a content-addressed upload store.
+// Publishing (docs/publishing.md): a content-addressed upload store.
 //
 // Each upload is spooled in memory (rolled over to an anonymous file once it
 // grows past max_size), hashed while it streams in, and published under the
@@ -8,16 +8,26 @@
 // check-then-write race: two identical uploads racing both try, one wins.
 // Nothing half-written is ever visible under a hash name: an upload in memory
 // is written to an unnamed file in the target's directory, a rolled-over one
-// is one already, and either is linked into place whole.
+// is one already, and either is linked into place whole. Each publish has a
+// deadline (Boost 1.81 has no net::cancel_after: a timer and a cancellation
+// signal, docs/coroutines.md), and the blocking directory listing runs on
+// tempio's pool through a lambda named before the co_await (g++ 12).
 #include <array>
 #include <bit>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <tempio/tempio.hpp>
 
 namespace fs = std::filesystem;
@@ -102,6 +112,30 @@ class sha256 {
     std::uint64_t bits_ = 0;
 };
 
+// Publishes `f` under `target`, never replacing, unless the publish has not
+// started within `limit` (all workers busy on a congested disk, say): then
+// nothing is published and the result is operation_aborted. A publish that
+// had started finishes, and its result is the real one. The co_await itself
+// lasts until a worker reaches the job: a deadline decides whether the work
+// is done, not how long the wait is.
+net::awaitable<tempio::error_code> persist_noclobber_before(tempio::spooled_temporary_file& f,
+                                                            const fs::path& target,
+                                                            std::chrono::milliseconds limit) {
+    net::steady_timer deadline(co_await net::this_coro::executor, limit);
+    // Shared with the timer's handler, which may run after this coroutine
+    // returned (a deadline that expired just as the publish completed).
+    auto cancel = std::make_shared<net::cancellation_signal>();
+    auto on_deadline = [cancel](tempio::error_code ec) {
+        if (!ec) cancel->emit(net::cancellation_type::terminal);
+    };
+    deadline.async_wait(on_deadline);
+    // On Boost 1.81 the slot binds to use_awaitable (not to deferred).
+    auto [ec] = co_await f.async_persist_noclobber(
+        target, net::as_tuple(net::bind_cancellation_slot(cancel->slot(), net::use_awaitable)));
+    deadline.cancel();
+    co_return ec;
+}
+
 // Receives one upload, arriving in chunks, and stores it under its hash.
 net::awaitable<void> store(const fs::path& uploads, std::string_view body) {
     // The rollover file goes in the uploads directory itself: publishing
@@ -117,9 +151,11 @@ net::awaitable<void> store(const fs::path& uploads, std::string_view body) {
     const std::string name = hash.hex();
     const char* where = f.rolled() ? "rolled over" : "in memory";
     const fs::path target = uploads / name;
-    auto [ec] = co_await f.async_persist_noclobber(target, net::as_tuple(net::deferred));
+    const auto ec = co_await persist_noclobber_before(f, target, std::chrono::seconds(5));
     if (ec == std::errc::file_exists)
         std::cout << "duplicate " << name << " (" << where << ")\n";  // f still owns its data
+    else if (ec == net::error::operation_aborted)
+        std::cout << "too slow, not stored " << name << "\n";  // f still owns its data
     else if (ec)
         throw boost::system::system_error(ec, "publishing " + name);
     else
@@ -136,13 +172,16 @@ net::awaitable<void> co_main() {
     co_await store(uploads.path(), big);
     co_await store(uploads.path(), "a small upload\n");  // the same bytes again
 
-    // Blocking calls of our own go to tempio's pool, not the event loop.
-    auto stored = co_await tempio::async_run_blocking([&] {
+    // Blocking calls of our own go to tempio's pool, not the event loop. The
+    // lambda is named first: g++ 12 destroys a capturing lambda written as a
+    // temporary inside co_await twice when a capture has a destructor (this
+    // one captures a path by value). docs/coroutines.md.
+    auto count_files = [dir = uploads.path()] {
         std::size_t n = 0;
-        for (const auto& entry : fs::directory_iterator(uploads.path()))
-            n += entry.is_regular_file();
+        for (const auto& entry : fs::directory_iterator(dir)) n += entry.is_regular_file();
         return n;
-    });
+    };
+    auto stored = co_await tempio::async_run_blocking(std::move(count_files));
     std::cout << stored << " files stored\n";
     co_await uploads.async_cleanup();
 }

@@ -687,8 +687,9 @@ class basic_async_file {
     /// atomically (rename, or linkat for a file that never had a name).
     ///
     /// As `async_persist(target, publish_options{}, token)`.
-    /// @param target Where the file goes; made absolute against the current
-    /// directory.
+    /// @param target Where the file goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -709,17 +710,40 @@ class basic_async_file {
     /// atomically (rename, or linkat for a file that never had a name).
     ///
     /// One job on a worker, whatever the backend: the user-space buffer is
-    /// flushed, the options applied (permissions, then `fdatasync` when
-    /// `durable`), then a named file is renamed, an anonymous or rolled-over
-    /// one linked (it must have been opened linkable: temporary_file's
-    /// `linkable`, or a spooled file's rollover), and a spooled file still in
-    /// memory is first written to a new linkable file in the target's
-    /// directory. A reader of `target` sees its old or its complete new
-    /// content, never a mix. On success the object refers to `target` (path()
-    /// of a named file), stays open, and never deletes it; on failure nothing
-    /// changed (the object still owns, and will delete, its temporary).
-    /// @param target Where the file goes; made absolute against the current
-    /// directory.
+    /// flushed, the options applied (permissions, then, when `durable`,
+    /// `fdatasync`, or `fsync` when `permissions` is given), then a named
+    /// file is renamed, an anonymous or rolled-over one linked (it must have
+    /// been opened linkable: temporary_file's `linkable`, or a spooled file's
+    /// rollover), and a spooled file still in memory is first written to a
+    /// new linkable file in the target's directory. A reader of `target` sees
+    /// its old or its complete new content, never a mix. On success the object
+    /// refers to `target` (path() of a named file), stays open, and never
+    /// deletes it; on failure nothing changed (the object still owns, and
+    /// will delete, its temporary).
+    ///
+    /// The published file has mode 0600, as the temporary was created
+    /// (CPython's and Rust's rule for temporaries): readable by its owner
+    /// only, unless `o.permissions` is given (then exactly those bits, set
+    /// before the publish).
+    ///
+    /// The target is resolved as rename(2) resolves it: its directory part is
+    /// opened (following symbolic links) and the rename or link made relative
+    /// to it; a symbolic link at the final component is replaced, never
+    /// followed. Any name up to the file system's NAME_MAX (255 bytes) can be
+    /// published.
+    ///
+    /// Error latch: once a write, flush, sync or truncate of this object has
+    /// failed (a short write included), every publish fails with that first
+    /// error and changes nothing: a truncated file is never published.
+    ///
+    /// Across file systems the publish fails (`cross_device_link`): create
+    /// the file with `dir` on the target's file system. A spooled file still
+    /// in memory publishes anywhere, but once rolled over into its `dir`
+    /// (default gettempdir()) it fails there: see spooled_temporary_file's
+    /// `dir`.
+    /// @param target Where the file goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
@@ -731,16 +755,22 @@ class basic_async_file {
     /// and the operation completes with `operation_aborted`. Once started it
     /// completes, never half-published.
     /// @par Lifetime
-    /// The characters `target` views, until the initiation has run (with
-    /// `net::deferred`, until the `co_await` completes).
+    /// None past the initiation: what `target` views is copied when the
+    /// operation is initiated (with `net::deferred`, inside the `co_await`
+    /// expression), so the caller's string may be destroyed as soon as the
+    /// initiating call has returned.
     /// @par Errors
-    /// `bad_descriptor` after close; `invalid_argument` for an empty target,
-    /// one with NUL, or one that names a directory (`/`, `..`);
+    /// `bad_descriptor` after close; the first error of an earlier failed
+    /// write, flush, sync or truncate of this object (the error latch);
+    /// `invalid_argument` for an empty target, one with NUL, or a final
+    /// component `.` or `..`; `not_a_directory` for a target that ends with
+    /// `/` (or whose directory part is not a directory);
     /// `cross_device_link` (target on another file system: nothing is
     /// copied); `operation_not_permitted` (a temporary_file not created
     /// `linkable`); `operation_not_supported` (a spooled file in memory whose
-    /// target's file system has no `O_TMPFILE`); the flush's, `fchmod`'s,
-    /// `fdatasync`'s, the rename's or the link's error (`ENOENT`, `EACCES`,
+    /// target's file system has no `O_TMPFILE`); `filename_too_long` (a final
+    /// component longer than NAME_MAX); the flush's, `fchmod`'s, the sync's,
+    /// the rename's or the link's error (`ENOENT`, `EACCES`, `is_a_directory`,
     /// ...). With `durable`, an error of the final directory `fsync` is
     /// reported although the file is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
@@ -753,8 +783,9 @@ class basic_async_file {
     /// check-then-rename).
     ///
     /// As `async_persist_noclobber(target, publish_options{}, token)`.
-    /// @param target Where the file goes; made absolute against the current
-    /// directory.
+    /// @param target Where the file goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -773,8 +804,9 @@ class basic_async_file {
     /// @brief As async_persist, but never replaces: file_exists (EEXIST)
     /// when `target` exists (renameat2 RENAME_NOREPLACE or linkat; never a
     /// check-then-rename).
-    /// @param target Where the file goes; made absolute against the current
-    /// directory.
+    /// @param target Where the file goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an

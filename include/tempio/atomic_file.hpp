@@ -9,6 +9,15 @@
 /// `.<target name>.XXXXXXXX` (8 random characters; recognisable, to sweep).
 /// After a crash or kill -9 at any instant the target holds its old or its
 /// complete new content, never a mix. docs/publishing.md.
+///
+/// The target is copied when async_create (or async_write_file_atomically)
+/// is initiated, a relative one resolved against the current directory then,
+/// and resolved as rename(2) resolves it: its directory part opened
+/// (following symbolic links), the final component checked (`.` and `..`
+/// refused, a trailing `/` is `not_a_directory`), a symbolic link there
+/// replaced, never followed. A failed write, flush, sync or truncate latches:
+/// the commit then fails with that first error and the target keeps its old
+/// content (as Qt's `QSaveFile`).
 #pragma once
 
 #include <filesystem>
@@ -43,13 +52,22 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// initiation has run (with `net::deferred`, until the `co_await`
     /// completes).
     struct options {
-        std::string_view mode = "wb";   ///< as the file classes; must allow writing
+        /// @brief As the file classes' mode, and it must write without
+        /// appending (`"wb"`, the default, `"w"`, `"w+"`, `"w+b"`); an append
+        /// mode (`"a"`, `"ab"`, `"a+"`) or one that cannot write (`"r"`,
+        /// `"rb"`) is refused at async_create with `invalid_argument`.
+        std::string_view mode = "wb";
         std::size_t buffering = 65536;  ///< write buffer; 0 = unbuffered
         bool replace = true;            ///< false: commit never replaces (file_exists)
-        /// fdatasync before the publish, fsync of the directory after it.
+        /// @brief fsync of the file before the publish (fsync, not
+        /// fdatasync: the commit always sets a mode), fsync of the target's
+        /// directory after it.
         bool durable = true;
-        /// Default: the replaced target's mode, else 0666 & ~umask (what a
-        /// plain open(O_CREAT) would give).
+        /// @brief The published file's mode. Default: the mode of the file
+        /// it replaces (through a symbolic link at the target: the mode of
+        /// what the link points to), else, when there is none (or the link
+        /// is dangling or loops), 0666 & ~umask (what a plain open(O_CREAT)
+        /// would give).
         std::optional<std::filesystem::perms> permissions{};
     };
 
@@ -65,8 +83,8 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// Completes with `void(error_code, basic_atomic_file)`.
     ///
     /// As `async_create(target, options{}, token)`.
-    /// @param target The file to write; made absolute against the current
-    /// directory.
+    /// @param target The file to write: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then.
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -76,10 +94,9 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// terminal, partial, total: before the job starts nothing is created;
     /// during it, the file is removed again (operation_aborted).
     /// @par Lifetime
-    /// `target` must stay valid until completion.
+    /// As the other overload: none for `target` past the initiation.
     /// @par Errors
-    /// invalid_argument (bad mode, empty target), the system's error (e.g.
-    /// no_such_file_or_directory for a missing directory).
+    /// As the other overload.
     template <
         net::completion_token_for<void(error_code, basic_atomic_file)> Token = net::deferred_t>
     static auto async_create(path_view target, Token&& token = {}) {
@@ -89,10 +106,13 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// directory; its executor is the handler's associated executor.
     ///
     /// One job on a worker: an `O_TMPFILE` opened linkable where the file
-    /// system has it, else a hidden file `.<target name>.XXXXXXXX`, removed
-    /// unless committed. The target is not touched (nor required to exist).
-    /// @param target The file to write; made absolute against the current
-    /// directory.
+    /// system has it, else a hidden file `.<target name>.XXXXXXXX` (at most
+    /// the first 245 bytes of the name), removed unless committed. The
+    /// target is not touched (nor required to exist). The target resolved
+    /// here is the one the commit publishes.
+    /// @param target The file to write: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param o The options.
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
@@ -105,12 +125,16 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// created; during it, the file is removed again. Both complete with
     /// `operation_aborted`.
     /// @par Lifetime
-    /// The characters `target` and `o.mode` view, until the initiation has run
-    /// (with `net::deferred`, until the `co_await` completes).
+    /// None past the initiation: what `target` and `o.mode` view is copied
+    /// when the operation is initiated (with `net::deferred`, inside the
+    /// `co_await` expression), so the caller's strings may be destroyed as
+    /// soon as the initiating call has returned.
     /// @par Errors
-    /// `invalid_argument` (a bad mode; an empty target, one with NUL, or one
-    /// that names a directory); the system's error (`ENOENT` or `ENOTDIR` for
-    /// a missing directory, `EACCES`, `EMFILE`, ...).
+    /// `invalid_argument` (a bad mode, an append mode, a mode that cannot
+    /// write; an empty target, one with NUL, or a final component `.` or
+    /// `..`); `not_a_directory` (a target ending with `/`); the system's
+    /// error (`ENOENT` or `ENOTDIR` for a missing directory, `EACCES`,
+    /// `EMFILE`, ...). Nothing is created.
     template <
         net::completion_token_for<void(error_code, basic_atomic_file)> Token = net::deferred_t>
     static auto async_create(path_view target, options o, Token&& token = {}) {
@@ -142,11 +166,16 @@ class basic_atomic_file : public basic_async_file<Executor> {
             [s = spec(target, o)](auto h) { detail::start_create_atomic(s, std::move(h)); });
     }
 
-    /// @brief Flushes, (fdatasync,) publishes under the target, (fsyncs the
+    /// @brief Flushes, (fsyncs,) publishes under the target, (fsyncs the
     /// directory,) and closes: one job. Completes with `void(error_code)`.
     ///
-    /// The permissions are the options', else the replaced target's mode,
-    /// else `0666 & ~umask`.
+    /// The permissions are the options', else the replaced file's mode
+    /// (through a symbolic link at the target, the mode of what it points
+    /// to), else `0666 & ~umask`. A mode is always set, so `durable` makes
+    /// `fsync`, not `fdatasync`. The target is the one async_create resolved;
+    /// a symbolic link there is replaced, never followed. Where the target
+    /// does not exist the file is linked straight to it; where it does, it is
+    /// linked to a hidden name, then renamed over it.
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -158,12 +187,14 @@ class basic_atomic_file : public basic_async_file<Executor> {
     /// @par Lifetime
     /// Nothing of the caller's.
     /// @par Errors
-    /// file_exists with `replace = false`; cross_device_link cannot happen
-    /// (same directory); bad_descriptor after commit or abandon; the
+    /// The first error of an earlier failed write, flush, sync or truncate
+    /// (the error latch: a short write counts), and then every commit fails
+    /// with it; file_exists with `replace = false`; cross_device_link cannot
+    /// happen (same directory); bad_descriptor after commit or abandon; the
     /// system's error. On failure the target is untouched and the object
-    /// still owns its data (commit again, or abandon). With `durable`, an
-    /// error of the final directory `fsync` is reported although the target
-    /// is published.
+    /// still owns its data (commit again, unless latched, or abandon). With
+    /// `durable`, an error of the final directory `fsync` is reported
+    /// although the target is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_commit(Token&& token = {}) {
         return detail::initiate_on<>(
@@ -208,13 +239,14 @@ using atomic_file = basic_atomic_file<>;
 
 /// @brief Writes `data` to `target` atomically: create, write, commit in one
 /// job (the options of atomic_file). Completes with `void(error_code)`.
-/// `data` is copied before this call returns; `target` must stay valid until
-/// completion. Cancellation (terminal, partial, total) before the job starts.
+/// `data` is copied before this call returns; `target` when the operation is
+/// initiated. Cancellation (terminal, partial, total) before the job starts.
 ///
 /// The completion runs on the handler's associated executor, never inside
 /// this call. On failure the target is untouched and nothing is left behind.
-/// @param target The file to write; made absolute against the current
-/// directory.
+/// @param target The file to write: copied when the operation is initiated,
+/// a relative one resolved against the current directory then, as for
+/// atomic_file::async_create.
 /// @param data The whole new content.
 /// @param o As for atomic_file (mode, buffering, replace, durable,
 /// permissions).
@@ -227,8 +259,9 @@ using atomic_file = basic_atomic_file<>;
 /// `terminal`, `partial`, `total`, before the job starts: nothing is done,
 /// `operation_aborted`.
 /// @par Lifetime
-/// None for `data`; the characters `target` and `o.mode` view, until
-/// completion.
+/// None for `data` (copied before this call returns); none for `target` and
+/// `o.mode` past the initiation (copied then: with `net::deferred`, inside
+/// the `co_await` expression).
 /// @par Errors
 /// As atomic_file's async_create, async_write and async_commit.
 template <net::completion_token_for<void(error_code)> Token = net::deferred_t>

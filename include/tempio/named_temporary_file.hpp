@@ -59,8 +59,11 @@ class basic_named_temporary_file : public basic_async_file<Executor> {
         std::size_t buffering = 65536;    ///< write buffer; 0 = unbuffered
         std::string_view suffix{};        ///< Ends the name; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< Starts the name; no `/` or NUL.
-        path_view dir{};                  ///< Where the file goes; empty: gettempdir().
-        bool keep = false;                ///< Python's delete=False: never deleted.
+        /// @brief Where the file goes; empty: gettempdir(). To publish it
+        /// (async_persist), on the target's file system: a rename cannot
+        /// cross file systems (`cross_device_link`).
+        path_view dir{};
+        bool keep = false;  ///< Python's delete=False: never deleted.
         /// @brief Deleted by `async_close` (true) or only when the object is
         /// destroyed (false). Ignored with `keep`.
         bool delete_on_close = true;

@@ -10,6 +10,19 @@
 /// open and never deletes it. Failure changes nothing: the object still owns
 /// (and will delete) its temporary. Across file systems the error is
 /// `cross_device_link` (`EXDEV`): nothing is copied behind the caller's back.
+///
+/// Two rules hold for every publishing call (docs/publishing.md):
+/// - The target is copied when the operation is initiated (a relative one
+///   resolved against the current directory then) and resolved as rename(2)
+///   resolves it, never as text: its directory part is opened, following
+///   symbolic links, and every rename, link and directory fsync is made
+///   relative to it; a final component `.` or `..` is `invalid_argument`, a
+///   file target ending with `/` is `not_a_directory`, and a symbolic link
+///   at the final component is replaced, never followed. Names up to the
+///   file system's NAME_MAX (255 bytes) are publishable.
+/// - The error latch: an object that will be published remembers the first
+///   failed write, flush, sync or truncate (a short write included); every
+///   publish of it then fails with that error and changes nothing.
 #pragma once
 
 #include <filesystem>
@@ -27,11 +40,14 @@ namespace tempio {
 /// Trivially destructible, so it is safe in a `co_await` expression with
 /// g++ 12 (see tempio/path_view.hpp).
 struct publish_options {
-    /// @brief fdatasync(2) of the data before the rename or link, fsync(2) of the
-    /// target's directory after it: the publish survives a power loss.
+    /// @brief fdatasync(2) of the data before the rename or link (fsync(2)
+    /// when `permissions` is set, so that the mode is on disk too), fsync(2)
+    /// of the target's directory after it: the publish survives a power loss.
     bool durable = false;
-    /// @brief chmod before publishing (temporary files are 0600, directories
-    /// 0700); empty: the mode stays.
+    /// @brief chmod to exactly these bits (`& 07777`, no umask) before
+    /// publishing. Empty: the mode stays, so a published file is 0600
+    /// (readable by its owner only, CPython's and Rust's mode for
+    /// temporaries) and a directory 0700.
     std::optional<std::filesystem::perms> permissions{};
 };
 

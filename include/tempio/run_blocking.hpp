@@ -16,6 +16,18 @@
 /// The completion runs on the handler's associated executor, never inside this
 /// call; f runs on a worker thread and is destroyed there.
 ///
+/// @code
+///   auto size_of = [path] { return std::filesystem::file_size(path); };
+///   std::uintmax_t n = co_await tempio::async_run_blocking(size_of);  // or std::move(size_of)
+/// @endcode
+/// Name a lambda that captures by value before the `co_await`, as above:
+/// written as a temporary inside the `co_await` expression
+/// (`co_await tempio::async_run_blocking([path] {...})`), g++ 12 destroys it
+/// twice when a capture has a destructor (a `std::string`, a path): "double
+/// free or corruption" (verified with g++ 12.2.0; clang 19 is correct). A
+/// lambda that captures only by reference (`[&]`) is not affected.
+/// docs/coroutines.md.
+///
 /// Cancellation (terminal, partial, total): cancelled before it starts, f
 /// never runs and the completion carries `system_error(operation_aborted)`.
 /// Once f runs it is not interrupted.
@@ -156,8 +168,10 @@ requires(std::is_void_v<R> ||
 /// token, awaited with `net::as_tuple(net::use_awaitable)`, then the exception
 /// rethrown. Like every `net::awaitable`, it runs when awaited, inside a
 /// coroutine on a `net::any_io_executor`.
-/// @param f The function, callable with no arguments; moved into the
-/// coroutine frame.
+/// @param f The function, callable with no arguments; copied (an lvalue) or
+/// moved into the coroutine frame when awaited. A lambda that captures by
+/// value must be a named local, not a temporary inside the `co_await`
+/// (g++ 12: see the file description, docs/coroutines.md).
 /// @return An awaitable that yields `f()`'s value.
 /// @par Per-operation cancellation
 /// The awaiting coroutine's cancellation: `terminal`, `partial`, `total`,

@@ -2,14 +2,27 @@
 /// @brief tempio/scoped.hpp: anyio's `async with` for the four classes.
 ///
 /// @code
-///   T r = co_await tempio::with_temporary_directory({}, [](auto& d) -> net::awaitable<T> {...});
+///   auto fill = [name](tempio::temporary_directory& d) -> net::awaitable<std::string> {
+///       co_await tempio::async_write_file_atomically(d.path() / name, "data");
+///       co_return name;
+///   };
+///   std::string r = co_await tempio::with_temporary_directory({}, std::move(fill));
 /// @endcode
+///
+/// Name `fn` before the `co_await`, as above, whenever it captures by value
+/// something with a destructor (a `std::string`, a path): g++ 12 destroys
+/// such a lambda twice when it is written as a temporary inside the
+/// `co_await` expression ("double free or corruption"; verified with g++
+/// 12.2.0; clang 19 is correct). A lambda that captures only by reference,
+/// or nothing, is not affected. docs/coroutines.md.
 ///
 /// Each helper creates the object, awaits fn(object), then awaits its
 /// async_close / async_cleanup whether fn returned, threw, or its coroutine was
 /// cancelled, and returns fn's result or rethrows fn's exception. If fn
 /// succeeded and the cleanup failed, the cleanup's error is thrown
-/// (system_error).
+/// (system_error). A directory kept by then (the `keep` option, keep(), or
+/// a publish) is left in place, as CPython's `__exit__` leaves it. fn, and
+/// what it captured, stays alive until fn's coroutine has finished.
 ///
 /// Why: once a coroutine is cancelled, Asio's awaitable throws
 /// operation_aborted at every co_await before the operation starts, so a plain
@@ -98,7 +111,9 @@ net::awaitable<scoped_result_t<Fn, X>> run_scoped(X x, Fn fn) {
 /// thrown.
 /// @param o The options, as for temporary_file::async_create.
 /// @param fn Called once, with the object by reference, as `fn(x)`; returns
-/// `net::awaitable<T>`. Moved into the coroutine.
+/// `net::awaitable<T>`. Moved into the coroutine. A lambda that captures
+/// by value must be a named local, passed by name or moved, not a temporary
+/// inside the `co_await` (g++ 12: docs/coroutines.md).
 /// @return An awaitable, run when awaited (on the awaiting coroutine's
 /// executor, which becomes the object's), that yields `fn`'s `T`.
 /// @par Per-operation cancellation
@@ -117,7 +132,7 @@ net::awaitable<scoped_result_t<Fn, X>> run_scoped(X x, Fn fn) {
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -138,7 +153,7 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
     const Executor& ex, temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await temporary_file::async_create(ex, o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -156,7 +171,9 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
 /// returns; `keep`: never).
 /// @param o The options, as for named_temporary_file::async_create.
 /// @param fn Called once, with the object by reference, as `fn(x)`; returns
-/// `net::awaitable<T>`. Moved into the coroutine.
+/// `net::awaitable<T>`. Moved into the coroutine. A lambda that captures
+/// by value must be a named local, passed by name or moved, not a temporary
+/// inside the `co_await` (g++ 12: docs/coroutines.md).
 /// @return An awaitable, run when awaited (on the awaiting coroutine's
 /// executor, which becomes the object's), that yields `fn`'s `T`.
 /// @par Per-operation cancellation
@@ -175,7 +192,7 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_file>> with_temporary_file(
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_temporary_file(
     named_temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await named_temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -196,7 +213,7 @@ net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_tem
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_temporary_file(
     const Executor& ex, named_temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await named_temporary_file::async_create(ex, o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -212,7 +229,9 @@ net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_tem
 /// thrown.
 /// @param o The options, as for spooled_temporary_file::async_create.
 /// @param fn Called once, with the object by reference, as `fn(x)`; returns
-/// `net::awaitable<T>`. Moved into the coroutine.
+/// `net::awaitable<T>`. Moved into the coroutine. A lambda that captures
+/// by value must be a named local, passed by name or moved, not a temporary
+/// inside the `co_await` (g++ 12: docs/coroutines.md).
 /// @return An awaitable, run when awaited (on the awaiting coroutine's
 /// executor, which becomes the object's), that yields `fn`'s `T`.
 /// @par Per-operation cancellation
@@ -231,7 +250,7 @@ net::awaitable<detail::scoped_result_t<Fn, named_temporary_file>> with_named_tem
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled_temporary_file(
     spooled_temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await spooled_temporary_file::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -252,7 +271,7 @@ net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled_temporary_file(
     const Executor& ex, spooled_temporary_file::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await spooled_temporary_file::async_create(ex, o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -266,12 +285,15 @@ net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled
 /// destructor); then the helper returns `fn`'s result, or rethrows `fn`'s
 /// exception. If `fn` succeeded and the cleanup failed, the cleanup's error is
 /// thrown.
-/// @note With `keep = true` the tree is removed at scope exit all the same:
-/// async_cleanup removes it whatever `keep` says (CPython's `__exit__` would
-/// leave it).
+/// A directory that is kept when `fn` ends is left in place, as CPython's
+/// `__exit__` leaves it: the `keep = true` option, a call of `keep()`, or a
+/// successful publish (`async_persist`, `async_persist_noclobber`,
+/// `async_exchange`). Only a directory that is not kept is cleaned up.
 /// @param o The options, as for temporary_directory::async_create.
 /// @param fn Called once, with the object by reference, as `fn(x)`; returns
-/// `net::awaitable<T>`. Moved into the coroutine.
+/// `net::awaitable<T>`. Moved into the coroutine. A lambda that captures
+/// by value must be a named local, passed by name or moved, not a temporary
+/// inside the `co_await` (g++ 12: docs/coroutines.md).
 /// @return An awaitable, run when awaited (on the awaiting coroutine's
 /// executor, which becomes the object's), that yields `fn`'s `T`.
 /// @par Per-operation cancellation
@@ -290,7 +312,7 @@ net::awaitable<detail::scoped_result_t<Fn, spooled_temporary_file>> with_spooled
 template <class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_directory(
     temporary_directory::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await temporary_directory::async_create(o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }
@@ -311,7 +333,7 @@ net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_
 template <class Executor, class Fn>
 net::awaitable<detail::scoped_result_t<Fn, temporary_directory>> with_temporary_directory(
     const Executor& ex, temporary_directory::options o, Fn fn) {
-    // A named local, not a temporary inside co_await (g++ 12, DESIGN section 2).
+    // A named local, not a temporary inside co_await (g++ 12: docs/coroutines.md).
     auto x = co_await temporary_directory::async_create(ex, o, net::use_awaitable);
     co_return co_await detail::run_scoped(std::move(x), std::move(fn));
 }

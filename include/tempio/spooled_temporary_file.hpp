@@ -62,7 +62,17 @@ class basic_spooled_temporary_file : public basic_async_file<Executor> {
         std::size_t buffering = 65536;    ///< write buffer after rollover; 0 = unbuffered
         std::string_view suffix{};        ///< For the rolled-over file; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< For the rolled-over file; no `/` or NUL.
-        path_view dir{};  ///< Where a rollover creates the file; empty: gettempdir().
+        /// @brief Where a rollover creates the file; empty: gettempdir().
+        ///
+        /// To publish the file, give a directory on the target's file system
+        /// (the target's directory is simplest): in memory, a publish writes
+        /// a new file in the target's directory and works anywhere; once
+        /// rolled over, the file lives here and is linked into place, which
+        /// fails with `cross_device_link` when the target is on another file
+        /// system. With the default, small files publish and large ones fail
+        /// (`/tmp` or `/dev/shm` against a data directory on disk):
+        /// `{.max_size = 1 << 20, .dir = target_dir}`. docs/publishing.md.
+        path_view dir{};
     };
 
     using basic_async_file<Executor>::basic_async_file;

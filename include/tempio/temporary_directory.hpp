@@ -78,7 +78,10 @@ class basic_temporary_directory {
     struct options {
         std::string_view suffix{};        ///< Ends the name; no `/` or NUL.
         std::string_view prefix = "tmp";  ///< Starts the name; no `/` or NUL.
-        path_view dir{};                  ///< Where the directory goes; empty: gettempdir().
+        /// @brief Where the directory goes; empty: gettempdir(). To publish
+        /// it (async_persist, async_exchange), on the target's file system:
+        /// a rename cannot cross file systems (`cross_device_link`).
+        path_view dir{};
         /// Cleanup is best effort: async_cleanup reports no error.
         bool ignore_cleanup_errors = false;
         /// @brief Python's delete=False: the destructor leaves the tree in place (an
@@ -154,8 +157,9 @@ class basic_temporary_directory {
     /// target must be absent or an empty directory (replaced atomically).
     ///
     /// As `async_persist(target, publish_options{}, token)`.
-    /// @param target Where the directory goes; made absolute against the
-    /// current directory.
+    /// @param target Where the directory goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
     /// operation to `co_await` or to start later.
@@ -176,12 +180,23 @@ class basic_temporary_directory {
     /// target must be absent or an empty directory (replaced atomically).
     ///
     /// One job on a worker, whatever the backend. Failure changes nothing;
-    /// success: the object refers to `target` (path()) and its destructor
-    /// never removes it. `durable`: the directory is fsynced before, its new
-    /// parent after. Note that an explicit async_cleanup afterwards removes
-    /// the published tree (async_cleanup ignores `keep`).
-    /// @param target Where the directory goes; made absolute against the
-    /// current directory.
+    /// success: the object refers to `target` (path()), kept() is true, and
+    /// nothing removes the published tree: not the destructor, not
+    /// with_temporary_directory, and not an explicit async_cleanup, which
+    /// then has nothing to do and completes with success (a published
+    /// directory is no temporary; one merely kept, by the `keep` option or
+    /// keep(), is still removed by an explicit async_cleanup). `durable`:
+    /// the directory is fsynced before, its new parent after. The published
+    /// directory keeps mode 0700 unless `o.permissions` is given (the
+    /// files inside keep theirs).
+    ///
+    /// The target is resolved as rename(2) resolves it: its directory part is
+    /// opened (following symbolic links) and the rename made relative to it;
+    /// trailing slashes are allowed; a final component `.` or `..` is
+    /// refused.
+    /// @param target Where the directory goes: copied when the operation is
+    /// initiated, a relative one resolved against the current directory then
+    /// (docs/publishing.md, "Which target is published").
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).
     /// @return What the token makes of the operation: with `net::deferred`, an
@@ -192,13 +207,17 @@ class basic_temporary_directory {
     /// `terminal`, `partial`, `total`: before the job starts, nothing is done
     /// (`operation_aborted`). Once started it completes.
     /// @par Lifetime
-    /// The characters `target` views, until the initiation has run (with
-    /// `net::deferred`, until the `co_await` completes).
+    /// None past the initiation: what `target` views is copied when the
+    /// operation is initiated (with `net::deferred`, inside the `co_await`
+    /// expression), so the caller's string may be destroyed as soon as the
+    /// initiating call has returned.
     /// @par Errors
     /// `directory_not_empty` (`ENOTEMPTY`) for a non-empty target;
+    /// `not_a_directory` when the target is a file or a symbolic link;
     /// `cross_device_link`; `no_such_file_or_directory` after cleanup;
     /// `bad_descriptor` for an object with no directory; `invalid_argument`
-    /// for an empty target, one with NUL, or `/`, `..`; the system's error.
+    /// for an empty target, one with NUL, or a final component `.` or `..`;
+    /// the system's error.
     /// With `durable`, an error of the final directory `fsync` is reported
     /// although the directory is published.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
@@ -274,7 +293,11 @@ class basic_temporary_directory {
     /// keeps it; the old tree, now at this object's former name, is removed
     /// by the secure cleanup in the same job. An error there is reported, the
     /// swap stands, and cleanup_error_path() then names the former path, a
-    /// colon, and the failing entry.
+    /// colon, and the failing entry. The target is resolved as for
+    /// async_persist: a final component `.` or `..` (`async_exchange("..")`)
+    /// is refused before anything is done, so an exchange never swaps with,
+    /// nor removes, an ancestor of the current directory. A target that
+    /// turns out not to be a directory is swapped back: `not_a_directory`.
     /// @param target The existing directory to swap with.
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).
@@ -286,13 +309,16 @@ class basic_temporary_directory {
     /// `terminal`, `partial`, `total`: before the job starts, nothing is done
     /// (`operation_aborted`). Once started it completes.
     /// @par Lifetime
-    /// The characters `target` views, until the initiation has run (with
-    /// `net::deferred`, until the `co_await` completes).
+    /// None past the initiation: what `target` views is copied when the
+    /// operation is initiated (with `net::deferred`, inside the `co_await`
+    /// expression), so the caller's string may be destroyed as soon as the
+    /// initiating call has returned.
     /// @par Errors
     /// `no_such_file_or_directory` when `target` does not exist (or after
-    /// cleanup); `invalid_argument` as async_persist, or where the file system
-    /// cannot exchange; `cross_device_link`; the removal's first error; the
-    /// system's error.
+    /// cleanup); `not_a_directory` when it is not a directory (swapped back,
+    /// nothing removed); `invalid_argument` as async_persist (`.`, `..`), or
+    /// where the file system cannot exchange; `cross_device_link`; the
+    /// removal's first error; the system's error.
     template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
     auto async_exchange(path_view target, publish_options o, Token&& token = {}) {
         return publish_impl(target, o, detail::publish_how::exchange, std::forward<Token>(token));
@@ -307,9 +333,12 @@ class basic_temporary_directory {
     /// `cleanup()`).
     ///
     /// The whole tree in one job on a worker (with io_uring, an empty
-    /// directory is one `rmdir` on the ring). Removes it even with `keep`: an
-    /// explicit request. Idempotent once it succeeded (then, and for an object
-    /// with no directory, it completes at once with success); a failed cleanup
+    /// directory is one `rmdir` on the ring). Removes it even with `keep` or
+    /// after keep(): an explicit request. After a successful publish
+    /// (async_persist, async_persist_noclobber, async_exchange) there is
+    /// nothing of ours left: it completes at once with success, and the
+    /// published tree stays. Idempotent once it succeeded (then, and for an
+    /// object with no directory, it completes at once with success); a failed cleanup
     /// is retried by the next call, or by the destructor. A tree someone
     /// already removed is no error. The remover keeps going after an error and
     /// reports the first one.

@@ -48,7 +48,10 @@ class basic_temporary_file : public basic_async_file<Executor> {
         std::string_view suffix{};
         /// Starts the name (unused with `O_TMPFILE`); no `/` or NUL.
         std::string_view prefix = "tmp";
-        path_view dir{};  ///< Where the file goes; empty: gettempdir().
+        /// @brief Where the file goes; empty: gettempdir(). To publish a
+        /// `linkable` file, on the target's file system: a link cannot cross
+        /// file systems (`cross_device_link`).
+        path_view dir{};
         /// `O_TMPFILE` without `O_EXCL`, so that async_persist can give it a
         /// name later; publishing one that is not fails with
         /// operation_not_permitted. Files never published keep CPython's
