@@ -56,8 +56,9 @@ void orphan_jobs(boost::asio::execution_context& ctx) noexcept;
 #if TEMPIO_TEST_SEAM
 // Test builds only: jobs taken by workers so far, counted before each runs
 // (tests use it to prove "no hop": a completion seen means its job was
-// counted); jobs finished, counted once the completion is posted (after
-// which the io_context may go); whether the calling thread is a worker.
+// counted); jobs finished, counted once the completion is posted or the
+// orphaned job deleted (a job dropped from the queue never counts); whether
+// the calling thread is a worker.
 unsigned long jobs_run() noexcept;
 unsigned long jobs_finished() noexcept;
 bool on_worker_thread() noexcept;
