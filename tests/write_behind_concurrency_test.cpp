@@ -57,6 +57,8 @@ class worker_gate {
         void run() noexcept override {
             ++gate.arrived_;
             gate.open_.wait(false);
+        }
+        void complete() noexcept override {
             ++gate.left_;
             delete this;
         }

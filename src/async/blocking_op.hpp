@@ -120,6 +120,12 @@ inline error_code error_of_current_exception() noexcept {
 // destroyed on the worker as soon as it has run, and the operation itself
 // before the handler is called, so when the handler destroys the last
 // user-visible object, nothing of the operation keeps its state alive.
+//
+// The execution context of the handler's executor may be destroyed while
+// the job is queued or running (backend.hpp, job): the pool then deletes the
+// job without running it, or the context's destruction releases the handler
+// and the tracked executor (release_completion) and the worker deletes the
+// job after its work, which undoes the result. Nothing is posted.
 template <class T, class Work, class Undo = no_undo>
 class blocking_op final : public job {
   public:
@@ -129,6 +135,16 @@ class blocking_op final : public job {
           undo_(std::move(undo)),
           executor_(net::prefer(net::get_associated_executor(handler_),
                                 net::execution::outstanding_work.tracked)) {
+        // First: it may throw (bad_alloc), and nothing may refer to `this` yet.
+        if (net::execution_context* ctx = handler_.context()) {
+            if (!watch_jobs_of(*ctx)) {
+                // Made while its context is being destroyed (by a destructor
+                // that context runs): nowhere to deliver; undone when done.
+                release_completion();
+                return;
+            }
+            context = ctx;
+        }
         if (c == cancellable::yes) {
             slot_ = net::get_associated_cancellation_slot(handler_);
             if (slot_.is_connected())
@@ -141,7 +157,6 @@ class blocking_op final : public job {
     }
 
     void run() noexcept override {
-        std::unique_ptr<blocking_op> self(this);
         if (cancelled_.load()) {
             ec_ = net::error::operation_aborted;
         } else {
@@ -156,8 +171,9 @@ class blocking_op final : public job {
             }
         }
         work_.reset();
-        post_delivery(std::move(self));
     }
+
+    void complete() noexcept override { post_delivery(std::unique_ptr<blocking_op>(this)); }
 
     // The pool could not take the job (no worker could be started).
     void reject(error_code ec) noexcept override {
@@ -167,8 +183,20 @@ class blocking_op final : public job {
         post_delivery(std::move(self));
     }
 
+    // On the thread destroying the context, while the work may be running on
+    // a worker: it touches none of these (the cancellation handler sets
+    // cancelled_, an atomic; nothing emits during the destruction).
+    void release_completion() noexcept override {
+        if (slot_.is_connected()) slot_.clear();
+        // Moved out, not assigned: Boost 1.81's any_completion_handler move
+        // assignment wraps the empty handler it is given (a null call).
+        { auto gone = std::move(handler_); }
+        { auto gone = std::move(executor_); }  // its tracked work: on a context still alive
+    }
+
   private:
     static void post_delivery(std::unique_ptr<blocking_op> self) noexcept {
+        if (!self->handler_) return;  // released (made during the destruction): undone here
         // A fresh executor (its own target and work count), made before
         // `self` moves: the shared one inside `self` may be released on the
         // completion's thread while this thread is still inside execute().

@@ -63,10 +63,8 @@ class write_behind_job final : public job {
   public:
     std::shared_ptr<write_behind> behind;
 
-    void run() noexcept override {
-        std::unique_ptr<write_behind_job> self(this);
-        behind->run();
-    }
+    void run() noexcept override { behind->run(); }
+    void complete() noexcept override { delete this; }  // run() delivered what there is
     void reject(error_code ec) noexcept override {
         std::unique_ptr<write_behind_job> self(this);
         behind->reject(ec);

@@ -7,15 +7,33 @@
 
 #include <boost/system/error_code.hpp>
 
+namespace boost::asio {
+class execution_context;
+}
+
 namespace tempio::detail {
 
-// A unit of blocking work. Exactly one of run() (on a worker thread) or
-// reject() (the pool could not take it) is called, once; it owns the job
-// from then on (it deletes it, usually by handing it on).
+// A unit of blocking work. On a worker, run() makes its calls, then
+// complete() delivers the result (it owns the job from then on: it deletes
+// it, usually by handing it on). Or reject() instead of both (the pool could
+// not take it), called once.
+//
+// Destroyed means gone, for the execution context a job completes into
+// (`context`, null: none): when that context is destroyed first, the job
+// never touches it (orphan_jobs): still queued, it is deleted on the
+// destroying thread without running; running, release_completion() drops
+// what refers to the context on the destroying thread, and the worker then
+// deletes the job instead of calling complete() (the job's destructor
+// undoes a result that was never delivered).
 struct job {
     virtual ~job() = default;
     virtual void run() noexcept = 0;
+    virtual void complete() noexcept = 0;
     virtual void reject(boost::system::error_code ec) noexcept = 0;
+    // The completion's context is being destroyed: drop the handler and
+    // whatever else refers to it, running no user code but destructors.
+    virtual void release_completion() noexcept {}
+    boost::asio::execution_context* context = nullptr;
     job* next = nullptr;
 };
 
@@ -24,11 +42,23 @@ struct job {
 // job is taken back and rejected with that error, never left queued.
 void submit(std::unique_ptr<job> j);
 
+// Makes sure that the destruction of `ctx` orphans the jobs that complete
+// into it (see job): a service of `ctx` calls orphan_jobs from its
+// shutdown(). False when `ctx` is already shutting down: a job made now must
+// not complete into it.
+bool watch_jobs_of(boost::asio::execution_context& ctx);
+
+// On the thread destroying `ctx`: the queued jobs of `ctx` are deleted,
+// the running ones orphaned (see job). Returns once no worker can touch
+// `ctx` any more (a job already delivering is waited for: a post).
+void orphan_jobs(boost::asio::execution_context& ctx) noexcept;
+
 #if TEMPIO_TEST_SEAM
 // Test builds only: jobs taken by workers so far, counted before each runs
 // (tests use it to prove "no hop": a completion seen means its job was
-// counted); jobs finished, counted once the completion is posted (after
-// which the io_context may go); whether the calling thread is a worker.
+// counted); jobs finished, counted once the completion is posted or the
+// orphaned job deleted (a job dropped from the queue never counts); whether
+// the calling thread is a worker.
 unsigned long jobs_run() noexcept;
 unsigned long jobs_finished() noexcept;
 bool on_worker_thread() noexcept;

@@ -7,11 +7,19 @@
 // it). When workers saturate the CPUs, the event loop still gets a CPU as
 // soon as a completion wakes it: docs/performance.md measured the loop-lag
 // p50 under 64 churning tasks going from 1.27 ms to 0.25 ms on 2 cores.
+//
+// Destroyed means gone, for execution contexts too: a job never touches the
+// context it completes into once that context is destroyed (backend.hpp,
+// job). The context's destruction (job_watch, a service of it) takes its
+// queued jobs out and orphans its running ones, and waits only for a job
+// already posting its completion: never for a job's work, which may be
+// waiting for what the destroying thread does next.
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -23,13 +31,18 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/execution_context.hpp>
+
 #include "backend/backend.hpp"
 #include "core/fork_generation.hpp"
 #include "tempio/backend.hpp"
+#include "tempio/config.hpp"
 
 namespace tempio::detail {
 namespace {
 
+// Workers at most, whatever the setting (a bound orphan() relies on).
+constexpr std::size_t max_workers = 256;
 std::atomic<std::size_t> g_max_threads{0};  // 0: not yet decided
 #if TEMPIO_TEST_SEAM
 std::atomic<unsigned long> g_jobs_run{0};       // taken by a worker
@@ -58,7 +71,7 @@ void lower_priority(int delta) noexcept {
 std::size_t default_threads() {
     if (const char* env = std::getenv("TEMPIO_THREADS")) {
         long n = std::strtol(env, nullptr, 10);
-        if (n > 0) return static_cast<std::size_t>(std::min(n, 256L));
+        if (n > 0) return static_cast<std::size_t>(std::min(n, long{max_workers}));
     }
     // No more runnable workers than CPUs (2 to 4): on a 2-vCPU VM, 4 workers
     // kept the loop thread waiting for a CPU (loop-lag p99 on tmpfs 1.3-3.3
@@ -66,6 +79,23 @@ std::size_t default_threads() {
     // docs/performance.md).
     return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 4);
 }
+
+// What a worker is doing, for orphan_jobs. `context`, `current` and the
+// state changes other than running -> posting are made under the pool's
+// mutex; that compare-exchange is the only cost a job pays on its way (one
+// atomic operation on a line no other worker writes).
+struct alignas(64) worker_slot {  // its own cache line
+    enum phase : int {
+        idle,
+        running,   // the job's work (or about to start it)
+        posting,   // past its work: complete() is delivering it
+        orphaned,  // its context is being destroyed: no complete()
+        released,  // ... and the context has released its completion
+    };
+    std::atomic<int> state{idle};
+    net::execution_context* context = nullptr;  // the job's (null: idle or none)
+    job* current = nullptr;  // valid while running or orphaned, not after posting
+};
 
 class thread_pool {
   public:
@@ -90,7 +120,14 @@ class thread_pool {
         ++queued_;
         if (idle_ < queued_ && threads_.size() < worker_threads()) {
             try {
-                threads_.emplace_back([this] { work(); });
+                slots_.emplace_back(std::make_unique<worker_slot>());
+                worker_slot* slot = slots_.back().get();
+                try {
+                    threads_.emplace_back([this, slot] { work(*slot); });
+                } catch (...) {
+                    slots_.pop_back();
+                    throw;
+                }
             } catch (const std::system_error& e) {
                 // With a worker alive the job still runs; with none it would
                 // wait forever: take it back (it is the tail) and reject it.
@@ -113,6 +150,53 @@ class thread_pool {
         wake_.notify_one();
     }
 
+    // orphan_jobs for this pool (see backend.hpp).
+    void orphan(net::execution_context& ctx) noexcept {
+        job* dropped = nullptr;  // the queued jobs of ctx, never to run
+        // No allocation: there are at most max_workers workers.
+        std::array<worker_slot*, max_workers> orphans;
+        std::size_t n = 0;
+        {
+            std::unique_lock lock(mutex_);
+            job* prev = nullptr;
+            for (job* j = head_; j != nullptr;) {
+                job* next = j->next;
+                if (j->context == &ctx) {
+                    (prev != nullptr ? prev->next : head_) = next;
+                    if (tail_ == j) tail_ = prev;
+                    --queued_;
+                    j->next = dropped;
+                    dropped = j;
+                } else {
+                    prev = j;
+                }
+                j = next;
+            }
+            // A worker past its work either sees `orphaned` and leaves the
+            // job alone, or it is delivering: its post must be over before
+            // ctx goes, so wait for it (its slot goes idle under the mutex).
+            for (auto& s : slots_) {
+                int expected = worker_slot::running;
+                if (s->context == &ctx &&
+                    s->state.compare_exchange_strong(expected, worker_slot::orphaned))
+                    orphans[n++] = s.get();
+            }
+            ++draining_;
+            drained_.wait(lock, [&] { return !delivers_into(ctx); });
+            --draining_;
+        }
+        // Destroyed here, ctx still alive, outside the mutex: destroying a
+        // handler runs destructors, which may start other jobs.
+        while (dropped != nullptr) delete std::exchange(dropped, dropped->next);
+        if (n == 0) return;
+        for (std::size_t i = 0; i < n; ++i) orphans[i]->current->release_completion();
+        {
+            std::lock_guard lock(mutex_);
+            for (std::size_t i = 0; i < n; ++i) orphans[i]->state.store(worker_slot::released);
+        }
+        drained_.notify_all();
+    }
+
   private:
     using error_code = boost::system::error_code;
 
@@ -124,7 +208,13 @@ class thread_pool {
         --queued_;
     }
 
-    void work() {
+    bool delivers_into(const net::execution_context& ctx) const noexcept {
+        for (const auto& s : slots_)
+            if (s->context == &ctx && s->state.load() == worker_slot::posting) return true;
+        return false;
+    }
+
+    void work(worker_slot& me) {
 #if TEMPIO_TEST_SEAM
         t_on_worker = true;
 #endif
@@ -139,6 +229,9 @@ class thread_pool {
             head_ = j->next;
             if (head_ == nullptr) tail_ = nullptr;
             --queued_;
+            me.context = j->context;
+            me.current = j;
+            me.state.store(worker_slot::running, std::memory_order_relaxed);
             lock.unlock();
             j->next = nullptr;
 #if TEMPIO_TEST_SEAM
@@ -146,10 +239,30 @@ class thread_pool {
             g_jobs_run.fetch_add(1, std::memory_order_relaxed);
 #endif
             j->run();
+            // Fails once orphan() took the job (orphaned, then released).
+            int expected = worker_slot::running;
+            if (me.state.compare_exchange_strong(expected, worker_slot::posting,
+                                                 std::memory_order_acq_rel)) {
+                j->complete();  // j may be gone from here on
+            } else {
+                // Orphaned: once its completion is released, the job is
+                // deleted here, which undoes its result; nothing is posted.
+                lock.lock();
+                drained_.wait(lock, [&] { return me.state.load() == worker_slot::released; });
+                me.context = nullptr;
+                me.current = nullptr;
+                lock.unlock();
+                delete j;
+            }
 #if TEMPIO_TEST_SEAM
             g_jobs_finished.fetch_add(1, std::memory_order_relaxed);
 #endif
             lock.lock();
+            const bool watched = me.context != nullptr && draining_ > 0;
+            me.context = nullptr;
+            me.current = nullptr;
+            me.state.store(worker_slot::idle, std::memory_order_relaxed);
+            if (watched) drained_.notify_all();
         }
     }
 
@@ -162,6 +275,9 @@ class thread_pool {
     std::size_t idle_ = 0;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
+    std::vector<std::unique_ptr<worker_slot>> slots_;  // one per thread, same order
+    std::condition_variable drained_;                  // a slot changed for orphan()
+    std::size_t draining_ = 0;                         // orphan() calls waiting
 };
 
 // The pool of this process. A forked child (fork_generation() moved: the one
@@ -192,7 +308,73 @@ thread_pool& pool() {
     return *g_pool.load();
 }
 
+// The pool of this process if it has one, without making one (a context
+// destroyed during static destruction must not start a pool).
+thread_pool* existing_pool() noexcept {
+    std::lock_guard lock(g_pool_mutex);
+    thread_pool* p = g_pool.load();
+    return p != nullptr && g_pool_generation.load() == fork_generation() ? p : nullptr;
+}
+
+// Bumped whenever a job_watch shuts down: a (context, watch) pair cached
+// before may name a destroyed context, whose address a new one may have.
+std::atomic<unsigned long> g_watch_generation{0};
+
+// Per execution context: its destruction orphans the jobs that complete
+// into it (backend.hpp, job). Services are shut down newest first, so this
+// one before the context's scheduler, which then destroys what a released
+// handler posted (a coroutine's frame). A context has it as soon as it has a
+// job.
+class job_watch final : public net::execution_context::service {
+  public:
+    static net::execution_context::id id;
+
+    explicit job_watch(net::execution_context& ctx) : service(ctx) {}
+    // Made after the context's shutdown (a job started while it is
+    // destroyed): never shut down, so here.
+    ~job_watch() override { shutdown(); }
+
+    bool accepts() const noexcept { return !shut_down_.load(std::memory_order_acquire); }
+
+  private:
+    void shutdown() override {
+        // Before orphaning: a job made from here on (by a destructor run
+        // below) is refused, never queued behind this call.
+        if (shut_down_.exchange(true)) return;
+        g_watch_generation.fetch_add(1);
+        orphan_jobs(context());
+    }
+
+    std::atomic<bool> shut_down_{false};
+};
+
+net::execution_context::id job_watch::id;
+
+// The last context this thread started a job for, and its watch: a thread
+// mostly starts jobs for one context, and use_service takes the context's
+// registry mutex (about 100 instructions of the ~2,000 a pool round trip
+// makes, callgrind; 5 with this).
+struct watch_cache {
+    const net::execution_context* ctx = nullptr;
+    job_watch* watch = nullptr;
+    unsigned long generation = 0;
+};
+thread_local constinit watch_cache t_watch;
+
 }  // namespace
+
+bool watch_jobs_of(net::execution_context& ctx) {
+    // Read first: a context destroyed after this read bumps it, and the pair
+    // cached now is not used again.
+    const unsigned long generation = g_watch_generation.load(std::memory_order_acquire);
+    if (t_watch.ctx != &ctx || t_watch.generation != generation)
+        t_watch = {&ctx, &net::use_service<job_watch>(ctx), generation};
+    return t_watch.watch->accepts();
+}
+
+void orphan_jobs(net::execution_context& ctx) noexcept {
+    if (thread_pool* p = existing_pool()) p->orphan(ctx);
+}
 
 void submit(std::unique_ptr<job> j) {
     pool().submit(std::move(j));
@@ -214,7 +396,7 @@ bool on_worker_thread() noexcept {
 namespace tempio {
 
 void set_worker_threads(std::size_t n) {
-    detail::g_max_threads.store(std::clamp<std::size_t>(n, 1, 256));
+    detail::g_max_threads.store(std::clamp<std::size_t>(n, 1, detail::max_workers));
 }
 
 std::size_t worker_threads() {

@@ -73,6 +73,23 @@ net::io_context* io_context_of(const Executor& ex) {
     return nullptr;
 }
 
+// The execution context an executor's work runs in (for any executor that
+// can say: io_context, strand, thread_pool, system, any_io_executor), or
+// null. Its destruction is what ends a completion's executor: the engine
+// watches it so that no worker touches it afterwards (async/blocking_op.hpp).
+// Asked here, where the executor's type is known: the engine's
+// any_completion_executor cannot be queried for its context.
+template <class Executor>
+net::execution_context* execution_context_of(const Executor& ex) {
+    if constexpr (net::can_query<const Executor&, net::execution::context_t>::value) {
+        if constexpr (requires { static_cast<bool>(ex); })
+            if (!static_cast<bool>(ex)) return nullptr;  // an empty polymorphic executor
+        net::execution_context& ctx = net::query(ex, net::execution::context);
+        return &ctx;
+    }
+    return nullptr;
+}
+
 // Asio's own handlers for a coroutine's `co_await` (of a net::deferred
 // operation, or with net::use_awaitable). Asio starts an operation only
 // after the coroutine has suspended (awaitable_frame::after_suspend), so
@@ -134,9 +151,13 @@ class handler {
     using allocator_type = typename erased_type::allocator_type;
 
     handler() = default;
-    handler(erased_type h, net::io_context* io, bool coroutine = false,
-            bool posts_to_io = false) noexcept
-        : h_(std::move(h)), io_(io), coroutine_(coroutine), posts_to_io_(posts_to_io) {}
+    handler(erased_type h, net::io_context* io, net::execution_context* context,
+            bool coroutine = false, bool posts_to_io = false) noexcept
+        : h_(std::move(h)),
+          io_(io),
+          context_(context),
+          coroutine_(coroutine),
+          posts_to_io_(posts_to_io) {}
 
     executor_type get_executor() const noexcept { return net::get_associated_executor(h_); }
     cancellation_slot_type get_cancellation_slot() const noexcept {
@@ -144,6 +165,9 @@ class handler {
     }
     allocator_type get_allocator() const noexcept { return h_.get_allocator(); }
     net::io_context* io_context() const noexcept { return io_; }
+    // The execution context the handler's executor belongs to
+    // (execution_context_of), or null when unknown.
+    net::execution_context* context() const noexcept { return context_; }
     // A coroutine's own handler (is_coroutine_handler): a result known inside
     // the initiation may resume it there.
     bool resumes_coroutine() const noexcept { return coroutine_; }
@@ -160,6 +184,7 @@ class handler {
   private:
     erased_type h_;
     net::io_context* io_ = nullptr;
+    net::execution_context* context_ = nullptr;
     bool coroutine_ = false;
     bool posts_to_io_ = false;
 };
@@ -178,11 +203,12 @@ handler<T...> handler_on(const Executor& ex, bool coroutine, Bind bind) {
     if constexpr (std::is_same_v<Executor, net::any_io_executor>) {
         if (const auto* plain = ex.template target<net::io_context::executor_type>()) {
             auto hex = net::require(*plain, net::execution::blocking.never);
-            return handler<T...>(bind(hex), &plain->context(), coroutine, true);
+            net::io_context& io = plain->context();
+            return handler<T...>(bind(hex), &io, &io, coroutine, true);
         }
     }
     auto hex = never_blocking(ex);
-    return handler<T...>(bind(hex), io_context_of(hex), coroutine);
+    return handler<T...>(bind(hex), io_context_of(hex), execution_context_of(hex), coroutine);
 }
 
 // An I/O object's executor as its operations keep it, for the one case that
