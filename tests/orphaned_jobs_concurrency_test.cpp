@@ -15,7 +15,9 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/bind_executor.hpp>
@@ -413,3 +415,31 @@ TEST_F(orphaned_jobs, a_queued_directory_persist_publishes_completely_or_not_at_
 }
 
 }  // namespace
+
+// The first jobs of a new context, started on several threads at once: each
+// thread may make the context's watch, and Asio keeps one and destroys the
+// others. Destroying a watch nobody was given must not orphan the context's
+// jobs (it did: a running creation's completion was dropped and the
+// coroutine waiting for it never resumed).
+TEST_F(orphaned_jobs, the_first_jobs_of_a_context_started_on_many_threads_all_complete) {
+    constexpr int threads = 4;
+    constexpr int rounds = 300;
+    for (int round = 0; round < rounds; ++round) {
+        net::io_context ctx(threads);
+        std::latch start(threads);
+        std::atomic<int> delivered{0};
+        for (int t = 0; t < threads; ++t) {
+            net::post(ctx, [&] {
+                start.arrive_and_wait();  // every thread asks at once
+                tempio::async_run_blocking(
+                    [] { return 1; }, net::bind_executor(ctx, [&](std::exception_ptr e, int v) {
+                        if (!e && v == 1) ++delivered;
+                    }));
+            });
+        }
+        std::vector<std::thread> runners;
+        for (int t = 0; t < threads; ++t) runners.emplace_back([&] { ctx.run(); });
+        for (auto& r : runners) r.join();
+        ASSERT_EQ(delivered.load(), threads) << "round " << round;
+    }
+}

@@ -316,8 +316,9 @@ thread_pool* existing_pool() noexcept {
     return p != nullptr && g_pool_generation.load() == fork_generation() ? p : nullptr;
 }
 
-// Bumped whenever a job_watch shuts down: a (context, watch) pair cached
-// before may name a destroyed context, whose address a new one may have.
+// Bumped whenever a job_watch shuts down or is destroyed: a (context,
+// watch) pair cached before may name a destroyed context, whose address a
+// new one may have.
 std::atomic<unsigned long> g_watch_generation{0};
 
 // Per execution context: its destruction orphans the jobs that complete
@@ -330,10 +331,21 @@ class job_watch final : public net::execution_context::service {
     static net::execution_context::id id;
 
     explicit job_watch(net::execution_context& ctx) : service(ctx) {}
-    // Made after the context's shutdown (a job started while it is
-    // destroyed): never shut down, so here.
-    ~job_watch() override { shutdown(); }
+    ~job_watch() override {
+        // Made after the context's shutdown (a job started while it is
+        // destroyed): never shut down, so here. But only a watch that was
+        // handed out: two threads asking for the first watch of a context at
+        // once each make one, and Asio destroys the one it did not register;
+        // that one must not orphan the live context's jobs.
+        if (handed_out_.load(std::memory_order_acquire)) shutdown();
+        g_watch_generation.fetch_add(1);
+    }
 
+    // The registered watch of its context (what use_service returned).
+    void hand_out() noexcept {
+        if (!handed_out_.load(std::memory_order_relaxed))
+            handed_out_.store(true, std::memory_order_release);
+    }
     bool accepts() const noexcept { return !shut_down_.load(std::memory_order_acquire); }
 
   private:
@@ -346,6 +358,7 @@ class job_watch final : public net::execution_context::service {
     }
 
     std::atomic<bool> shut_down_{false};
+    std::atomic<bool> handed_out_{false};
 };
 
 net::execution_context::id job_watch::id;
@@ -367,8 +380,11 @@ bool watch_jobs_of(net::execution_context& ctx) {
     // Read first: a context destroyed after this read bumps it, and the pair
     // cached now is not used again.
     const unsigned long generation = g_watch_generation.load(std::memory_order_acquire);
-    if (t_watch.ctx != &ctx || t_watch.generation != generation)
-        t_watch = {&ctx, &net::use_service<job_watch>(ctx), generation};
+    if (t_watch.ctx != &ctx || t_watch.generation != generation) {
+        job_watch& watch = net::use_service<job_watch>(ctx);
+        watch.hand_out();
+        t_watch = {&ctx, &watch, generation};
+    }
     return t_watch.watch->accepts();
 }
 
