@@ -114,6 +114,12 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         {"link_proc_target",
          {{EACCES, EPERM, ENOENT, EIO, ENOSPC, EDQUOT, EMLINK, EROFS, EXDEV, EEXIST, EINTR},
           {EINTR}}},
+        // open(O_PATH|O_DIRECTORY) of the target's parent, as written (its
+        // leading components followed as rename(2) follows them), at the
+        // start of a publish or of an atomic_file; closed (close_dir) when
+        // done.
+        {"open_parent",
+         {{EACCES, ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, EMFILE, ENFILE, ENOMEM, EINTR}, {EINTR}}},
         // open(O_DIRECTORY) of the directory to fsync or fchmod.
         {"open_dir", {{EACCES, EMFILE, ENFILE, ENOMEM, EIO, EINTR}, {EINTR}}},
         // Closing that directory descriptor: nothing to report.
@@ -183,6 +189,10 @@ inline const char* errno_name(int e) {
             return "EOPNOTSUPP";
         case ENOSYS:
             return "ENOSYS";
+        case ELOOP:
+            return "ELOOP";
+        case ENAMETOOLONG:
+            return "ENAMETOOLONG";
         default:
             return "?";
     }

@@ -54,11 +54,12 @@ std::vector<std::string> cat(std::initializer_list<std::vector<std::string>> par
 }
 
 // The creation of an atomic_file once the file system is known to refuse
-// O_TMPFILE: statx of the directory (known refusal: no O_TMPFILE attempt),
+// O_TMPFILE: the target's directory opened (kept until the commit or
+// abandon), statx of the directory (known refusal: no O_TMPFILE attempt),
 // the anonymous-file fallback (create, unlink: its descriptor cannot be
 // linked, so it is closed), then the hidden file and its identity.
-const std::vector<std::string> create_calls = {"statx",         "open_unique", "unlink",
-                                               "close_discard", "open_unique", "fstat"};
+const std::vector<std::string> create_calls = {
+    "open_parent", "statx", "open_unique", "unlink", "close_discard", "open_unique", "fstat"};
 
 class fallback_sweep : public tempio::test::sweep_fixture {
   protected:
@@ -70,7 +71,7 @@ class fallback_sweep : public tempio::test::sweep_fixture {
         static bool forced = false;
         if (!forced) {
             tempio::run([&]() -> net::awaitable<void> {
-                sys::arm_fault(1, EOPNOTSUPP);  // the O_TMPFILE open
+                sys::arm_fault(2, EOPNOTSUPP);  // the O_TMPFILE open (after open_parent)
                 auto [ec, f] = co_await tempio::atomic_file::async_create(dir_ / "probe", tuple);
                 sys::disarm_fault();
                 EXPECT_FALSE(ec) << ec.message();
@@ -131,9 +132,9 @@ TEST_F(fallback_sweep, atomic_file_create) {
 }
 
 TEST_F(fallback_sweep, atomic_file_commit) {
-    const std::vector<std::string> calls = {"write",     "fstatat",   "fchmod",
-                                            "fdatasync", "rename",    "open_dir",
-                                            "fsync",     "close_dir", "close"};
+    const std::vector<std::string> calls = {"write",  "fstatat",  "fchmod", "fdatasync",
+                                            "rename", "open_dir", "fsync",  "close_dir",
+                                            "close",  "close_dir"};
     const auto at = position(calls, "rename");
     sweep("fallback: atomic_file async_commit", calls, [&] {
         auto target = dir_ / "target";
@@ -153,6 +154,15 @@ TEST_F(fallback_sweep, atomic_file_commit) {
                 EXPECT_EQ(mode_of(target), 0604u);
                 co_await f.async_abandon();  // touches nothing published
                 EXPECT_EQ(slurp(target), "new");
+            } else if (must_fail() &&
+                       (current().call == "write" || current().call == "fdatasync")) {
+                // The error latch: after a failed write or sync, no commit.
+                expect_hidden_only(1);
+                EXPECT_TRUE(f.is_open());
+                auto [again] = co_await f.async_commit(tuple);
+                EXPECT_EQ(again, error_code(err(), boost::system::system_category()));
+                EXPECT_EQ(slurp(target), "old");
+                co_await f.async_abandon();
             } else {
                 expect_hidden_only(1);  // its own, still
                 EXPECT_TRUE(f.is_open());
@@ -169,9 +179,9 @@ TEST_F(fallback_sweep, atomic_file_commit) {
 }
 
 TEST_F(fallback_sweep, atomic_file_commit_noclobber) {
-    const std::vector<std::string> calls = {"write",     "fstatat",          "fchmod",
-                                            "fdatasync", "rename_noreplace", "open_dir",
-                                            "fsync",     "close_dir",        "close"};
+    const std::vector<std::string> calls = {
+        "write",    "fstatat", "fchmod",    "fdatasync", "rename_noreplace",
+        "open_dir", "fsync",   "close_dir", "close",     "close_dir"};
     const auto at = position(calls, "rename_noreplace");
     sweep("fallback: atomic_file async_commit (replace = false)", calls, [&] {
         auto target = dir_ / "target";
@@ -201,8 +211,10 @@ TEST_F(fallback_sweep, atomic_file_commit_noclobber) {
 // marked the file deleted, so a failed unlink of the hidden name was neither
 // reported nor retried. Now it is reported and the destructor tries again.
 TEST_F(fallback_sweep, atomic_file_abandon) {
-    // Close, then remove the hidden name if it is still ours (fstatat).
-    sweep("fallback: atomic_file async_abandon", {"close_discard", "fstatat", "unlink"}, [&] {
+    // Close, then remove the hidden name if it is still ours (fstatat),
+    // then close the target's directory.
+    const std::vector<std::string> calls = {"close_discard", "fstatat", "unlink", "close_dir"};
+    sweep("fallback: atomic_file async_abandon", calls, [&] {
         auto target = dir_ / "target";
         spit(target, "old");
         tempio::run([&]() -> net::awaitable<void> {
@@ -223,7 +235,7 @@ TEST_F(fallback_sweep, atomic_file_abandon) {
 TEST_F(fallback_sweep, async_write_file_atomically) {
     const auto calls = cat({create_calls,
                             {"write", "fstatat", "fchmod", "fdatasync", "rename", "open_dir",
-                             "fsync", "close_dir", "close"}});
+                             "fsync", "close_dir", "close", "close_dir"}});
     const auto at = create_calls.size() + 5;
     sweep("fallback: async_write_file_atomically", calls, [&] {
         auto target = dir_ / "target";

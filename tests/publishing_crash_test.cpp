@@ -128,7 +128,8 @@ void tell(int report, char what) {
                 // Durable now and then: the fdatasync and the directory
                 // fsync move the instants a kill lands on.
                 tempio::atomic_file::options o{.durable = v % 4 == 3};
-                if (force_fallback && v == 0) sys::arm_fault(1, EOPNOTSUPP);  // the O_TMPFILE open
+                if (force_fallback && v == 0)
+                    sys::arm_fault(2, EOPNOTSUPP);  // the O_TMPFILE open (after open_parent)
                 auto [ec, f] = co_await tempio::atomic_file::async_create(
                     target, o, net::as_tuple(net::deferred));
                 if (force_fallback && v == 0) {

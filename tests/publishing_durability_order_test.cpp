@@ -133,21 +133,36 @@ struct order {
     std::optional<std::size_t> datasync, publish, dir_open, dir_sync;
 };
 
+// The target's directory is opened once (O_PATH, as written) and every
+// publishing call names the target relative to that descriptor: the
+// publishing regexes capture it (group 1).
+//
 // In `calls`, from `from`: fdatasync(fd), then the call publishing it
-// (`publish_re`), then an open of `dir` and an fsync of that descriptor.
+// (`publish_re`), then an open of the directory through that descriptor
+// (itself an O_PATH open of `dir`) and an fsync of what it opened.
 order find_order(const std::vector<std::string>& calls, std::size_t from, int fd,
                  const std::regex& publish_re, const std::string& dir) {
     order o;
-    o.publish = find_call(calls, publish_re, from);
+    std::smatch pm;
+    o.publish = find_call(calls, publish_re, from, &pm);
     if (!o.publish) return o;
+    const std::string dirfd = pm[1].str();
     // fdatasync, or fsync when permissions are set (fdatasync need not
     // write the mode): atomic_file commits with the replaced target's mode.
     const std::regex datasync("^f(data)?sync\\(" + std::to_string(fd) + "\\)");
     for (std::size_t i = from; i < *o.publish; ++i)
         if (std::regex_search(calls[i], datasync)) o.datasync = i;
+    // That descriptor is `dir` (the last O_PATH open before the publish
+    // that returned it).
+    const std::regex path_open("^openat\\(AT_FDCWD, " + regex_escape(in_quotes(dir)) +
+                               ", [^)]*O_PATH[^)]*\\) = " + dirfd + "$");
+    bool dir_is_target = false;
+    for (std::size_t i = 0; i < *o.publish; ++i)
+        if (std::regex_search(calls[i], path_open)) dir_is_target = true;
+    EXPECT_TRUE(dir_is_target) << "descriptor " << dirfd << " is not an O_PATH open of " << dir;
     std::smatch m;
-    const std::regex open_dir("^openat\\(AT_FDCWD, " + regex_escape(in_quotes(dir)) +
-                              ", O_RDONLY\\|[^)]*O_DIRECTORY[^)]*\\) = ([0-9]+)");
+    const std::regex open_dir("^openat\\(" + dirfd +
+                              ", \"\\.\", O_RDONLY\\|[^)]*O_DIRECTORY[^)]*\\) = ([0-9]+)");
     o.dir_open = find_call(calls, open_dir, *o.publish, &m);
     if (!o.dir_open) return o;
     const std::regex dir_sync("^fsync\\(" + m[1].str() + "\\)");
@@ -238,13 +253,15 @@ TEST_F(publishing_durability_order,
     const std::string dir = work.native();
 
     // atomic_file: O_TMPFILE linked to ".committed.XXXXXXXX", renamed over
-    // the target (or, without O_TMPFILE, its hidden file renamed).
-    const std::regex hidden_rename(
-        std::string("^renameat2?\\(AT_FDCWD, \"") + regex_escape(dir + "/.committed.") +
-        "[a-z0-9_]{8}\", AT_FDCWD, " + regex_escape(in_quotes(dir + "/committed")));
-    const std::regex link_of_fd("^linkat\\((" + std::to_string(atomic_fd) +
+    // the target (or, without O_TMPFILE, its hidden file renamed), both
+    // relative to the target's directory, opened when the file was made.
+    const std::string hidden = "\\.committed\\.[a-z0-9_]{8}\"";
+    const std::regex hidden_rename("^renameat2?\\((?:[0-9]+, \"|AT_FDCWD, \"" +
+                                   regex_escape(dir + "/") + ")" + hidden + ", ([0-9]+), " +
+                                   regex_escape(in_quotes("committed")));
+    const std::regex link_of_fd("^linkat\\((?:" + std::to_string(atomic_fd) +
                                 ", \"\"|AT_FDCWD, \"/proc/self/fd/" + std::to_string(atomic_fd) +
-                                "\")");
+                                "\"), ([0-9]+), \"" + hidden);
     auto link = find_call(calls, link_of_fd);
     if (link) {
         order o = find_order(calls, 0, atomic_fd, link_of_fd, dir);
@@ -263,8 +280,8 @@ TEST_F(publishing_durability_order,
     auto committed = find_call(calls, hidden_rename);
     ASSERT_TRUE(committed);
     const std::regex persist_rename("^renameat2?\\(AT_FDCWD, " +
-                                    regex_escape(in_quotes(named_path)) + ", AT_FDCWD, " +
-                                    regex_escape(in_quotes(dir + "/persisted")));
+                                    regex_escape(in_quotes(named_path)) + ", ([0-9]+), " +
+                                    regex_escape(in_quotes("persisted")));
     order p = find_order(calls, *committed + 1, named_fd, persist_rename, dir);
     expect_in_order(p, "named file persist", calls, trace_text);
 }

@@ -344,3 +344,51 @@ TEST_F(publishing, exchange_with_a_file_is_refused_and_undone) {
     });
     EXPECT_TRUE(entries(dir_).empty());
 }
+
+TEST_F(publishing, atomic_file_refuses_modes_it_cannot_honour) {
+    // Append would promise the old content followed by the new; the file
+    // replaces the target with only what was written. A read-only mode
+    // could never write. Refused at creation, before anything is made.
+    tempio::run([&]() -> net::awaitable<void> {
+        auto target = dir_ / "target";
+        spit(target, "old");
+        for (const char* mode : {"ab", "a", "a+b", "rb", "r"}) {
+            auto [ec, f] =
+                co_await tempio::atomic_file::async_create(target, {.mode = mode}, tup());
+            EXPECT_EQ(ec, net::error::invalid_argument) << mode << ": " << ec.message();
+            EXPECT_FALSE(f.is_open()) << mode;
+            auto [wec] =
+                co_await tempio::async_write_file_atomically(target, "new", {.mode = mode}, tup());
+            EXPECT_EQ(wec, net::error::invalid_argument) << mode << ": " << wec.message();
+        }
+        for (const char* mode : {"wb", "w+b", "r+b", "xb"}) {
+            auto [ec, f] =
+                co_await tempio::atomic_file::async_create(target, {.mode = mode}, tup());
+            EXPECT_FALSE(ec) << mode << ": " << ec.message();
+            co_await f.async_abandon();
+        }
+        EXPECT_EQ(slurp(target), "old");
+        EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"});
+    });
+}
+
+TEST_F(publishing, atomic_file_replaces_a_looping_or_dangling_symbolic_link_itself) {
+    // rename(2) replaces a link at the target name, whatever it points to;
+    // the default mode read through it finds nothing: 0666 & ~umask.
+    tempio::run([&]() -> net::awaitable<void> {
+        mode_t old_mask = ::umask(022);
+        fs::create_symlink("loop", dir_ / "loop");
+        fs::create_symlink("nowhere", dir_ / "dangling");
+        for (const char* name : {"loop", "dangling"}) {
+            auto f = co_await tempio::atomic_file::async_create(dir_ / name);
+            co_await f.async_write(name);
+            auto [ec] = co_await f.async_commit(tup());
+            EXPECT_FALSE(ec) << name << ": " << ec.message();
+            EXPECT_FALSE(fs::is_symlink(dir_ / name)) << name;
+            EXPECT_EQ(slurp(dir_ / name), name);
+            EXPECT_EQ(mode_of(dir_ / name), 0644u) << name;
+        }
+        ::umask(old_mask);
+        EXPECT_FALSE(fs::exists(dir_ / "nowhere")) << "never written through the link";
+    });
+}

@@ -20,9 +20,13 @@ error_code ebadf() {
     return {EBADF, boost::system::system_category()};
 }
 
-publish_request request_of(const publish_spec& s) {
+// Copies the target and pins the current directory for a relative one, here
+// on the initiating thread (docs/publishing.md: "copied when the operation
+// is initiated"); resolved by the job (open_target).
+publish_request request_of(const publish_spec& s, error_code& ec) {
     publish_request r;
     r.target = std::string(s.target.native());
+    r.base = pin_current_directory(r.target, ec);
     r.how = s.how == publish_how::noclobber  ? publish_mode::noclobber
             : s.how == publish_how::exchange ? publish_mode::exchange
                                              : publish_mode::replace;
@@ -39,19 +43,21 @@ file_request file_request_of(const atomic_spec& s) {
     return r;
 }
 
-// Resolves the target once, here (create_atomic and the commit reuse it),
-// and says whether its directory is known (no statfs here, on the calling
-// thread) to be on a memory file system; file_core::create_atomic learns it.
-bool target_known_on_memory_fs(publish_request& to) {
-    error_code ec;  // left unresolved: create_atomic resolves again and reports
-    return resolve_target(to, ec) && known_on_memory_fs(to.dir);
+// Whether the target's directory is known (no statfs here, on the calling
+// thread) to be on a memory file system: a textual guess, only to choose
+// where the job runs; file_core::create_atomic resolves the target and
+// learns it for the commit.
+bool target_known_on_memory_fs(const publish_request& to) {
+    std::string dir = target_directory_hint(to.target);
+    return !dir.empty() && known_on_memory_fs(dir);
 }
 
-publish_request commit_request_of(const atomic_spec& s) {
+publish_request commit_request_of(const atomic_spec& s, error_code& ec) {
     return request_of({.target = s.target,
                        .how = s.replace ? publish_how::replace : publish_how::noclobber,
                        .durable = s.durable,
-                       .permissions = s.permissions});
+                       .permissions = s.permissions},
+                      ec);
 }
 
 }  // namespace
@@ -67,13 +73,18 @@ std::filesystem::path keep_file(file_core* f) {
 
 void start_publish(const file_ptr& f, const publish_spec& spec, handler<> h) {
     if (!f) return complete_soon(std::move(h), ebadf());
-    run_blocking<void>(std::move(h), [f, r = request_of(spec)](error_code& ec, const auto&) {
+    error_code ec;
+    publish_request r = request_of(spec, ec);
+    if (ec) return complete_soon(std::move(h), ec);
+    run_blocking<void>(std::move(h), [f, r = std::move(r)](error_code& ec, const auto&) {
         f->publish(r, false, ec);
     });
 }
 
 void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h) {
-    auto to = commit_request_of(spec);
+    error_code pinned;
+    auto to = commit_request_of(spec, pinned);
+    if (pinned) return complete_soon(std::move(h), pinned, file_ptr());
     bool memory_fs = target_known_on_memory_fs(to);
     run_blocking_or_inline<file_ptr>(
         memory_fs, std::move(h),
@@ -109,7 +120,9 @@ void start_abandon(file_ptr f, handler<> h) {
 }
 
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h) {
-    auto to = commit_request_of(spec);
+    error_code pinned;
+    auto to = commit_request_of(spec, pinned);
+    if (pinned) return complete_soon(std::move(h), pinned);
     bool memory_fs = target_known_on_memory_fs(to);
     run_blocking_or_inline<void>(memory_fs, std::move(h),
                                  [req = file_request_of(spec), to = std::move(to),
@@ -136,9 +149,11 @@ std::filesystem::path keep_directory(directory_core* d) {
 
 void start_publish_directory(const directory_ptr& d, const publish_spec& spec, handler<> h) {
     if (!d) return complete_soon(std::move(h), ebadf());
-    run_blocking<void>(std::move(h), [d, r = request_of(spec)](error_code& ec, const auto&) {
-        d->publish(r, ec);
-    });
+    error_code ec;
+    publish_request r = request_of(spec, ec);
+    if (ec) return complete_soon(std::move(h), ec);
+    run_blocking<void>(std::move(h),
+                       [d, r = std::move(r)](error_code& ec, const auto&) { d->publish(r, ec); });
 }
 
 }  // namespace tempio::detail

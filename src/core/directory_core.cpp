@@ -96,8 +96,8 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         ec.assign(ENOENT, boost::system::system_category());  // removed already
         return;
     }
-    std::string target, dir;
-    if (!resolve_target(r.target, target, dir, ec)) return;
+    target_place target;
+    if (!open_target(r, true, target, ec)) return;
     if (!prepare_directory(path_.native(), r, ec)) return;
     if ((ec = rename_into_place(path_.native(), target, r.how, true))) return;
     if (r.how == publish_mode::exchange) {
@@ -112,7 +112,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         }
     }
     std::string old_place = path_.native();
-    set_path(target);
+    set_path(target.path());
     settings_.keep = true;
     published_ = true;  // no temporary of ours left: cleanup has nothing to do
     if (r.how == publish_mode::exchange) {
@@ -129,7 +129,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         }
     }
     if (r.durable) {
-        error_code synced = sync_directory(dir);
+        error_code synced = sync_directory(target);
         if (!ec) ec = synced;
     }
 }

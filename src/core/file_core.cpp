@@ -170,6 +170,7 @@ error_code file_core::discard() noexcept {
     // destructor tries once more.
     if (!path_.empty() && !deleted_) ec = remove_name();
     deleted_ = !ec;
+    commit_place_.reset();  // an atomic_file's target directory: no commit now
     return ec;
 }
 

@@ -198,6 +198,15 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // atomic_file: publish as created for (permissions: the replaced
     // target's mode, else 0666 & ~umask, unless given), then close.
     void commit(error_code& ec);
+    // The error latch (docs/publishing.md): the first error of a write,
+    // flush, sync or truncate that reached the file (not a refusal such as
+    // a closed file or a read-only mode). From then on every publish fails
+    // with it and changes nothing: the file may hold part of what was
+    // written. Drivers that write themselves (src/async/ops) report here.
+    void note_write_error(const error_code& e) noexcept {
+        if (e && !write_error_) write_error_ = e;
+    }
+    const error_code& write_error() const noexcept { return write_error_; }
     // Stop deleting (Rust's keep()): returns the path.
     const std::string& keep() noexcept {
         req_.keep = true;
@@ -259,6 +268,9 @@ class file_core : public std::enable_shared_from_this<file_core> {
         return !path_.empty() && !req_.keep && req_.delete_on_close && !deleted_;
     }
     bool check(bool want_read, bool want_write, error_code& ec) const;
+    // write() and truncate() once check() passed (their errors latch).
+    std::size_t write_checked(const char* data, std::size_t n, error_code& ec);
+    std::uint64_t truncate_checked(const std::uint64_t* size, error_code& ec);
     bool can_write_behind(std::size_t n) const noexcept;
     // No write-behind outstanding, or one written whole: the fd and kpos_
     // are as if the bytes had been written here (checked without waiting).
@@ -292,8 +304,11 @@ class file_core : public std::enable_shared_from_this<file_core> {
     error_code remove_name();  // name_removal(), blocking
     void destroy() noexcept;
     void set_path(std::string path);
-    // Links or renames the open file to r.target (flushed already).
-    bool publish_fd(int fd, const std::string& target, const publish_request& r, error_code& ec);
+    // publish() once the target is resolved (commit: at creation).
+    void publish_at(const target_place& target, const publish_request& r, bool close_after,
+                    error_code& ec);
+    // Links or renames the open file to the target (flushed already).
+    bool publish_fd(int fd, const target_place& target, const publish_request& r, error_code& ec);
 
     core_slot* const slot_;  // operations' way to this core (core/core_slots.hpp)
     file_request req_;
@@ -301,10 +316,12 @@ class file_core : public std::enable_shared_from_this<file_core> {
     unique_fd fd_;
     // Named files only (and published ones).
     on_demand_path path_;
-    bool linkable_ = false;                     // an O_TMPFILE opened without O_EXCL
-    std::optional<publish_request> commit_to_;  // atomic_file only
+    bool linkable_ = false;                       // an O_TMPFILE opened without O_EXCL
+    std::optional<publish_request> commit_to_;    // atomic_file only
+    std::unique_ptr<target_place> commit_place_;  // atomic_file: where commit_to_ resolved
     // The named file's identity, from an fstat when it was created.
     std::optional<file_identity> identity_;
+    error_code write_error_;  // the latch: note_write_error
     bool closed_ = false;
     bool deleted_ = false;
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process

@@ -22,8 +22,9 @@ error_code errno_code() {
     return error_code(errno != 0 ? errno : EIO, system_category());
 }
 
-// Before the rename or link: permissions, then the data on stable storage.
-bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
+// Before the rename or link: permissions, then the data on stable storage
+// (*sync_failed: it was the sync that failed).
+bool prepare_fd(int fd, const publish_request& r, error_code& ec, bool* sync_failed = nullptr) {
     if (r.mode) {
         int res;
         do res = sys::fchmod(fd, *r.mode);
@@ -40,6 +41,7 @@ bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
         while (res != 0 && errno == EINTR);
         if (res != 0) {
             ec = errno_code();
+            if (sync_failed) *sync_failed = true;
             return false;
         }
     }
@@ -48,9 +50,15 @@ bool prepare_fd(int fd, const publish_request& r, error_code& ec) {
 
 }  // namespace
 
-bool file_core::publish_fd(int fd, const std::string& target, const publish_request& r,
+bool file_core::publish_fd(int fd, const target_place& target, const publish_request& r,
                            error_code& ec) {
-    if (!prepare_fd(fd, r, ec)) return false;
+    bool sync_failed = false;
+    if (!prepare_fd(fd, r, ec, &sync_failed)) {
+        // A failed sync may have dropped the written pages (Linux marks
+        // them clean): latched, as the sync of async_sync is.
+        if (sync_failed) note_write_error(ec);
+        return false;
+    }
     if (!path_.empty()) {
         ec = rename_into_place(path_.native(), target, r.how, false);
         return !ec;
@@ -77,18 +85,24 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
         ec.assign(EBADF, system_category());
         return;
     }
-    // Resolved already (an atomic_file's commit), or now.
-    std::string abs, abs_dir;
-    if (r.dir.empty() && !resolve_target(r.target, abs, abs_dir, ec)) return;
-    const std::string& target = r.dir.empty() ? abs : r.target;
-    const std::string& dir = r.dir.empty() ? abs_dir : r.dir;
+    if (write_error_) {  // the latch: the file may hold part of what was written
+        ec = write_error_;
+        return;
+    }
     if (r.how == publish_mode::exchange) {
         ec.assign(EINVAL, system_category());  // directories only
         return;
     }
+    target_place place;
+    if (!open_target(r, false, place, ec)) return;
+    publish_at(place, r, close_after, ec);
+}
+
+void file_core::publish_at(const target_place& target, const publish_request& r, bool close_after,
+                           error_code& ec) {
     if (in_memory_) {
         // A new linkable file in the target's directory, published whole.
-        name_request here{req_.names.prefix, req_.names.suffix, dir};
+        name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
         bool linkable = false;
         unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
         if (ec) return;
@@ -121,10 +135,10 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
     // take the published file away.
     // No fstat for its identity: that only guards the removal of a name of
     // ours, and a published file is never removed (keep, deleted_).
-    set_path(target);
+    set_path(target.path());
     req_.keep = true;
     deleted_ = true;
-    if (r.durable) ec = sync_directory(dir);  // published; durability reported
+    if (r.durable) ec = sync_directory(target);  // published; durability reported
     if (close_after) {
         error_code closing;
         close(closing);
@@ -136,11 +150,17 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
                                                     error_code& ec) {
     open_mode mode;
     if ((ec = parse_mode(req.mode, mode))) return nullptr;
-    if (!resolve_target(to, ec)) return nullptr;  // kept resolved for the commit
-    const std::string& target = to.target;
-    const std::string& dir = to.dir;
-    std::string name = target.substr(target.rfind('/') + 1);
-    req.names = {"." + name + ".", "", dir};  // the fallback's hidden name
+    // A new, empty file replaces the target: appending to the old content
+    // cannot be promised, and a file that cannot be written is of no use.
+    if (mode.append || !mode.writable) {
+        ec.assign(EINVAL, system_category());
+        return nullptr;
+    }
+    // Resolved once, here: the commit publishes in this very directory.
+    auto place = std::make_unique<target_place>();
+    if (!open_target(to, false, *place, ec)) return nullptr;
+    const std::string& dir = place->dir_path;
+    req.names = {hidden_prefix_for(place->name), "", dir};  // the fallback's hidden name
     req.linkable = true;
     req.kind = file_kind::anonymous;
     // Where a memory file system never waits on a device, its commit may run
@@ -149,6 +169,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     req.on_memory_fs = req.on_memory_fs || detail::on_memory_fs(dir);
     std::shared_ptr<file_core> core = make(std::move(req), mode);
     core->commit_to_ = std::move(to);
+    core->commit_place_ = std::move(place);
     int extra = mode.append ? O_APPEND : 0;
     bool linkable = false;
     // No name at all where the file system has O_TMPFILE: a crash leaves
@@ -184,26 +205,37 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
 
 void file_core::commit(error_code& ec) {
     ec.clear();
-    if (closed_ || !commit_to_) {
+    if (closed_ || !commit_to_ || !commit_place_) {
         ec.assign(EBADF, system_category());
         return;
     }
+    if (write_error_) {  // the latch: the file may hold part of what was written
+        ec = write_error_;
+        return;
+    }
+    const target_place& place = *commit_place_;
     publish_request r = *commit_to_;
-    if (!r.mode) {  // the replaced target's mode, else what open(0666) would give
+    // The data first: the replaced target's mode is read as late as it can be.
+    if (!flush_buffer(ec)) return;
+    if (!r.mode) {
+        // The replaced target's mode, else what open(0666) would give. A
+        // symbolic link is followed for its mode; one that leads nowhere
+        // (dangling, a loop) is replaced like an absent target.
         struct stat st {};
         int res;
-        do res = sys::fstatat(AT_FDCWD, r.target.c_str(), &st, 0);
+        do res = sys::fstatat(place.dir.get(), place.name.c_str(), &st, 0);
         while (res != 0 && errno == EINTR);
         if (res == 0)
             r.mode = st.st_mode & 07777;
-        else if (errno == ENOENT)
+        else if (errno == ENOENT || errno == ELOOP)
             r.mode = default_new_file_mode();
         else {
             ec = errno_code();
             return;
         }
     }
-    publish(r, true, ec);
+    publish_at(place, r, true, ec);
+    if (closed_) commit_place_.reset();  // committed: the directory is no longer needed
 }
 
 }  // namespace tempio::detail

@@ -71,6 +71,7 @@ bool file_core::flush_writes(error_code& ec) {
     kpos_ += writing.written();
     if ((ec = writing.error())) {
         wbuf_.erase(0, writing.written());  // kept: a later flush may succeed
+        note_write_error(ec);               // ... but the file was short meanwhile: latched
         return false;
     }
     wbuf_.clear();
@@ -169,6 +170,7 @@ bool file_core::settle_behind(error_code& ec) {
     b.finish_here();
     bool kept = true;
     if (b.ec) {
+        note_write_error(b.ec);
         // The worker stopped early: the kernel's offset is where it stopped,
         // and the rest is unwritten buffer again, for the next flush to
         // retry and report (the worker's error is only the first try's).
@@ -195,6 +197,13 @@ bool file_core::settle_behind(error_code& ec) {
 
 std::size_t file_core::write(const char* data, std::size_t n, error_code& ec) {
     if (!check(false, true, ec)) return 0;
+    std::size_t done = write_checked(data, n, ec);
+    // In memory a refused write (or rollover) changed nothing: not latched.
+    if (!in_memory_) note_write_error(ec);
+    return done;
+}
+
+std::size_t file_core::write_checked(const char* data, std::size_t n, error_code& ec) {
     if (in_memory_) {
         // Past off_t's limit, before anything changes: EFBIG, as write(2)
         // at the maximum offset (POSIX).
@@ -258,16 +267,22 @@ std::uint64_t file_core::tell(error_code& ec) {
 
 std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
     if (!check(false, true, ec)) return 0;
-    if (size && *size > max_offset) {  // a negative off_t: ftruncate's EINVAL
+    if (size && *size > max_offset) {  // a negative off_t: ftruncate's EINVAL (nothing changed)
         ec = sys_error(EINVAL);
         return 0;
     }
+    std::uint64_t done = truncate_checked(size, ec);
+    if (!in_memory_) note_write_error(ec);
+    return done;
+}
+
+std::uint64_t file_core::truncate_checked(const std::uint64_t* size, error_code& ec) {
     if (in_memory_) {
         std::uint64_t target = size ? *size : mem_.position();
         if (req_.max_size != 0 && target > req_.max_size) {
             rollover(ec);
             if (ec) return 0;
-            return truncate(size, ec);
+            return truncate_checked(size, ec);
         }
         return mem_.resize(target, ec) ? target : 0;
     }
@@ -285,6 +300,7 @@ std::uint64_t file_core::truncate(const std::uint64_t* size, error_code& ec) {
 void file_core::flush(error_code& ec) {
     if (!check(false, false, ec)) return;
     if (!in_memory_) flush_writes(ec);
+    note_write_error(ec);
 }
 
 void file_core::sync(bool data_only, error_code& ec) {
@@ -293,6 +309,7 @@ void file_core::sync(bool data_only, error_code& ec) {
     while ((data_only ? sys::fdatasync(fd_.get()) : sys::fsync(fd_.get())) != 0) {
         if (errno != EINTR) {
             ec = last_error();
+            note_write_error(ec);  // what was written may not be on the disk
             return;
         }
     }

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 
@@ -43,98 +45,197 @@ int retry_eintr(auto call) {
     return r;
 }
 
-// link(2) of `fd`'s inode to `to`: AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH
-// on older kernels; /proc/self/fd/N with AT_SYMLINK_FOLLOW does not.
-int link_fd(int fd, const std::string& to) {
-    if (retry_eintr([&] { return sys::linkat(fd, "", AT_FDCWD, to.c_str(), AT_EMPTY_PATH); }) == 0)
-        return 0;
+// link(2) of `fd`'s inode to `name` in `dirfd`: AT_EMPTY_PATH needs
+// CAP_DAC_READ_SEARCH on older kernels; /proc/self/fd/N with
+// AT_SYMLINK_FOLLOW does not.
+int link_fd(int fd, int dirfd, const char* name) {
+    if (retry_eintr([&] { return sys::linkat(fd, "", dirfd, name, AT_EMPTY_PATH); }) == 0) return 0;
     if (errno != ENOENT && errno != EPERM && errno != EINVAL) return -1;
     char proc[32];
     std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return retry_eintr(
-        [&] { return sys::linkat(AT_FDCWD, proc, AT_FDCWD, to.c_str(), AT_SYMLINK_FOLLOW); });
+    return retry_eintr([&] { return sys::linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW); });
+}
+
+// Where an open descriptor is, as the kernel names it; empty when /proc
+// cannot say (not mounted) or the directory was removed.
+std::string path_of_fd(int fd) {
+    char proc[32];
+    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    std::string out(256, '\0');
+    for (;;) {
+        ssize_t n = ::readlink(proc, out.data(), out.size());
+        if (n < 0) return {};
+        if (static_cast<std::size_t>(n) < out.size()) {
+            out.resize(static_cast<std::size_t>(n));
+            break;
+        }
+        out.resize(out.size() * 2);
+    }
+    if (out.empty() || out[0] != '/' || out.ends_with(" (deleted)")) return {};
+    return out;
+}
+
+bool has_dotdot(std::string_view path) {
+    std::size_t begin = 0;
+    while (begin <= path.size()) {
+        std::size_t end = path.find('/', begin);
+        if (end == std::string_view::npos) end = path.size();
+        if (path.substr(begin, end - begin) == "..") return true;
+        begin = end + 1;
+    }
+    return false;
+}
+
+// Absolute, lexically normal, no trailing slash (only where `path` has no
+// ".." component: lexical and kernel resolution then agree).
+std::string normal_absolute(std::string_view base, std::string_view path) {
+    std::filesystem::path p(path);
+    if (p.is_relative()) p = std::filesystem::path(base) / p;
+    std::string s = p.lexically_normal().native();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
 }
 
 }  // namespace
 
-bool resolve_target(const std::string& target, std::string& abs, std::string& dir, error_code& ec) {
-    if (target.empty() || target.find('\0') != std::string::npos) {
-        ec.assign(EINVAL, system_category());
-        return false;
+std::shared_ptr<const unique_fd> pin_current_directory(std::string_view target, error_code& ec) {
+    ec.clear();
+    if (target.empty() || target.front() == '/') return nullptr;
+    int fd;
+    do fd = sys::openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        ec = last_errno();
+        return nullptr;
     }
-    abs = absolute_normal(target);
-    if (abs.empty()) {
+    return std::make_shared<const unique_fd>(fd);
+}
+
+std::string target_place::path() const {
+    return join(dir_path, name);
+}
+
+bool open_target(const publish_request& r, bool for_directory, target_place& out, error_code& ec) {
+    std::string_view t = r.target;
+    auto invalid = [&](int err) {
+        ec.assign(err, system_category());
+        return false;
+    };
+    if (t.empty() || t.find('\0') != std::string_view::npos) return invalid(EINVAL);
+    // rename(2): trailing slashes name a directory; a file cannot be
+    // published under one (checked once the directory is open, below).
+    const bool file_with_slash = !for_directory && t.back() == '/';
+    while (t.size() > 1 && t.back() == '/') t.remove_suffix(1);
+    std::size_t slash = t.rfind('/');
+    std::string_view dir_part = slash == std::string_view::npos ? std::string_view(".")
+                                : slash == 0                    ? std::string_view("/")
+                                                                : t.substr(0, slash);
+    std::string_view name = slash == std::string_view::npos ? t : t.substr(slash + 1);
+    // rename(2) says EBUSY or EISDIR for "." and ".."; documented as EINVAL.
+    if (name.empty() || name == "." || name == "..") return invalid(EINVAL);
+    const bool absolute = t.front() == '/';
+    const int base = !absolute && r.base ? r.base->get() : AT_FDCWD;
+    std::string dir_text(dir_part);
+    int fd;
+    do fd = sys::openat(base, dir_text.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
         ec = last_errno();
         return false;
     }
-    auto slash = abs.rfind('/');
-    if (abs == "/" || slash == std::string::npos) {
-        ec.assign(EINVAL, system_category());  // "/" cannot be a target
-        return false;
+    out.dir.reset(fd);
+    out.name = std::string(name);
+    if (file_with_slash) {
+        // As renameat2 answers: a name that exists is EEXIST where the
+        // publish would not replace it, else ENOTDIR.
+        struct stat st {};
+        if (r.how == publish_mode::noclobber &&
+            sys::fstatat(fd, out.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+            return invalid(EEXIST);
+        return invalid(ENOTDIR);
     }
-    dir = slash == 0 ? std::string("/") : abs.substr(0, slash);
+    // Shown as written where text and kernel agree (no ".."); where they
+    // may not, where the open directory really is.
+    std::string where;
+    if (has_dotdot(dir_part)) where = path_of_fd(fd);
+    if (where.empty()) {
+        std::string cwd;
+        if (!absolute) {
+            cwd = r.base ? path_of_fd(r.base->get()) : std::string();
+            if (cwd.empty() && !sys::getcwd(cwd)) cwd = "/";
+        }
+        where = normal_absolute(cwd, dir_part);
+    }
+    out.dir_path = std::move(where);
+    ec.clear();
     return true;
 }
 
-bool resolve_target(publish_request& r, error_code& ec) {
-    if (!r.dir.empty()) return true;
-    std::string abs, dir;
-    if (!resolve_target(r.target, abs, dir, ec)) return false;
-    r.target = std::move(abs);
-    r.dir = std::move(dir);
-    return true;
+std::string target_directory_hint(std::string_view target) {
+    if (target.empty() || target.find('\0') != std::string_view::npos || has_dotdot(target))
+        return {};
+    std::size_t slash = target.rfind('/');
+    std::string_view dir_part = slash == std::string_view::npos ? std::string_view(".")
+                                : slash == 0                    ? std::string_view("/")
+                                                                : target.substr(0, slash);
+    std::string cwd;
+    if (target.front() != '/' && !sys::getcwd(cwd)) return {};
+    return normal_absolute(cwd, dir_part);
 }
 
-error_code rename_into_place(const std::string& from, const std::string& to, publish_mode how,
+error_code rename_into_place(const std::string& from, const target_place& to, publish_mode how,
                              bool is_directory) {
     unsigned flags = how == publish_mode::noclobber  ? RENAME_NOREPLACE
                      : how == publish_mode::exchange ? RENAME_EXCHANGE
                                                      : 0;
-    auto rename = [&] {
-        return sys::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags);
-    };
+    const int dirfd = to.dir.get();
+    const char* name = to.name.c_str();
+    auto rename = [&] { return sys::renameat2(AT_FDCWD, from.c_str(), dirfd, name, flags); };
     if (retry_eintr(rename) == 0) return {};
     if (!(flags == RENAME_NOREPLACE && flags_refused(errno) && !is_directory)) return last_errno();
     // The file system cannot rename without replacing: link (which never
     // replaces), then remove the old name.
-    if (retry_eintr([&] { return sys::linkat(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), 0); }) !=
-        0)
+    if (retry_eintr([&] { return sys::linkat(AT_FDCWD, from.c_str(), dirfd, name, 0); }) != 0)
         return last_errno();
     if (retry_eintr([&] { return sys::unlinkat(AT_FDCWD, from.c_str(), 0); }) != 0 &&
         errno != ENOENT) {
         error_code ec = last_errno();
         // Published under both names: take the new one back, report.
-        sys::unlinkat(AT_FDCWD, to.c_str(), 0);
+        sys::unlinkat(dirfd, name, 0);
         return ec;
     }
     return {};
 }
 
-error_code link_into_place(int fd, const std::string& to, publish_mode how, std::string* kept) {
-    if (how == publish_mode::noclobber) return link_fd(fd, to) == 0 ? error_code() : last_errno();
+error_code link_into_place(int fd, const target_place& to, publish_mode how, std::string* kept) {
+    const int dirfd = to.dir.get();
+    if (how == publish_mode::noclobber)
+        return link_fd(fd, dirfd, to.name.c_str()) == 0 ? error_code() : last_errno();
     // Replace: link under a fresh hidden name, then rename it over the target.
     std::string hidden;
     for (unsigned long i = 0;; ++i) {
-        hidden = hidden_name_for(to);
-        if (link_fd(fd, hidden) == 0) break;
+        hidden = hidden_name_for(to.name);
+        if (link_fd(fd, dirfd, hidden.c_str()) == 0) break;
         if (errno != EEXIST || i + 1 >= tmp_max) return last_errno();
     }
     if (retry_eintr([&] {
-            return sys::renameat2(AT_FDCWD, hidden.c_str(), AT_FDCWD, to.c_str(), 0);
+            return sys::renameat2(dirfd, hidden.c_str(), dirfd, to.name.c_str(), 0);
         }) != 0) {
         error_code ec = last_errno();
         if (kept != nullptr)
-            *kept = std::move(hidden);
+            *kept = join(to.dir_path, hidden);
         else
-            sys::unlinkat(AT_FDCWD, hidden.c_str(), 0);
+            sys::unlinkat(dirfd, hidden.c_str(), 0);
         return ec;
     }
     return {};
 }
 
-error_code sync_directory(const std::string& dir) {
+error_code sync_directory(const target_place& to) {
     int fd;
-    do fd = sys::openat(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    // The O_PATH descriptor cannot be synced: the directory itself, opened
+    // through it (never by its path, which may now lead elsewhere).
+    do fd = sys::openat(to.dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return last_errno();
     error_code ec;
@@ -143,12 +244,17 @@ error_code sync_directory(const std::string& dir) {
     return ec;
 }
 
-std::string hidden_name_for(const std::string& target_abs) {
-    auto slash = target_abs.rfind('/');
-    std::string out = target_abs.substr(0, slash + 1);
+std::string hidden_prefix_for(std::string_view name) {
+    std::string out;
+    out.reserve(2 + std::min(name.size(), hidden_name_max));
     out += '.';
-    out += std::string_view(target_abs).substr(slash + 1);
+    out += name.substr(0, hidden_name_max);
     out += '.';
+    return out;
+}
+
+std::string hidden_name_for(std::string_view name) {
+    std::string out = hidden_prefix_for(name);
     append_random_name(out);
     return out;
 }

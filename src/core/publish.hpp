@@ -5,10 +5,14 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/system/error_code.hpp>
+
+#include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
 
@@ -21,47 +25,75 @@ enum class publish_mode {
 };
 
 struct publish_request {
-    std::string target;  // as the user gave it; made absolute by the core
-    // Empty, or target's directory once target was resolved (resolve_target):
-    // then neither is resolved again.
-    std::string dir;
+    // As the user gave it: never normalised as text. Resolved by open_target,
+    // as rename(2) resolves it (docs/publishing.md, "Which target is
+    // published").
+    std::string target;
+    // For a relative target: the current directory when the operation was
+    // initiated (pin_current_directory), so that a chdir before the job runs
+    // changes nothing. Null for an absolute target.
+    std::shared_ptr<const unique_fd> base;
     publish_mode how = publish_mode::replace;
     bool durable = false;          // fdatasync before, fsync(directory) after
     std::optional<mode_t> mode{};  // fchmod before publishing
 };
 
-// The absolute, normalised target and its directory; EINVAL for an empty
-// target, a NUL in it, or one that names a directory ("/", "..").
-bool resolve_target(const std::string& target, std::string& abs, std::string& dir, error_code& ec);
-// Resolves r.target in place (absolute) and sets r.dir, unless r.dir says
-// it was done already.
-bool resolve_target(publish_request& r, error_code& ec);
+// The current directory, opened (O_PATH) when `target` is relative; null for
+// an absolute one. On the initiating thread: one openat.
+std::shared_ptr<const unique_fd> pin_current_directory(std::string_view target, error_code& ec);
+
+// Where a publish puts its name: the target's directory, opened, and the
+// final component, checked. Every rename, link and directory fsync of the
+// publish is relative to `dir`.
+struct target_place {
+    unique_fd dir;         // O_PATH | O_DIRECTORY
+    std::string name;      // the final component: not empty, ".", ".." or with '/'
+    std::string dir_path;  // `dir` as an absolute path: for path() and for creating there
+    std::string path() const;
+};
+
+// Resolves r.target as rename(2) would: split at the last '/' (trailing
+// slashes set aside for a directory; for a file they are ENOTDIR), the
+// directory part opened following symbolic links (relative to r.base), the
+// final component checked: empty, "." or ".." are EINVAL, as are an empty
+// target and one holding a NUL.
+bool open_target(const publish_request& r, bool for_directory, target_place& out, error_code& ec);
+
+// A textual guess at the target's directory, for choosing where a publish
+// runs (memory file systems): absolute, no "..". Empty when it cannot be
+// known without resolving (a ".." component, no current directory).
+std::string target_directory_hint(std::string_view target);
 
 // `from` (a named file or a directory, absolute) renamed to `to` as `how`
 // says. No check-then-rename: RENAME_NOREPLACE, or where the file system
 // refuses it (EINVAL), link + unlink for a file. EXDEV is reported as is
 // (cross_device_link): nothing is copied.
-error_code rename_into_place(const std::string& from, const std::string& to, publish_mode how,
+error_code rename_into_place(const std::string& from, const target_place& to, publish_mode how,
                              bool is_directory);
 
 // An O_TMPFILE opened without O_EXCL given the name `to`: linkat with
-// AT_EMPTY_PATH, else through /proc/self/fd (unprivileged). Replace links to
-// a hidden random name beside `to` (".<name>.XXXXXXXX") and renames it over
-// `to`. When that rename fails, the hidden name is the file's only way to
-// be published later: the kernel lets an O_TMPFILE be linked once only
-// (I_LINKABLE goes with its first link), so once that name is removed the
-// file can never get one again. With `kept` the hidden name is therefore
-// left in place and returned there (the caller now owns it); without, it
-// is removed.
-error_code link_into_place(int fd, const std::string& to, publish_mode how,
+// AT_EMPTY_PATH, else through /proc/self/fd (unprivileged). Replace links
+// straight to the name when it is free (no hidden name at all); when it is
+// taken, to a hidden random name beside it (".<name>.XXXXXXXX", the name cut
+// to fit in NAME_MAX) renamed over it. When that rename fails, the hidden
+// name is the file's only way to be published later: the kernel lets an
+// O_TMPFILE be linked once only (I_LINKABLE goes with its first link), so
+// once that name is removed the file can never get one again. With `kept`
+// the hidden name is therefore left in place and its absolute path returned
+// there (the caller now owns it); without, it is removed.
+error_code link_into_place(int fd, const target_place& to, publish_mode how,
                            std::string* kept = nullptr);
 
-// fsync of the directory `dir`.
-error_code sync_directory(const std::string& dir);
+// fsync of the directory that holds the target.
+error_code sync_directory(const target_place& to);
 
-// A hidden name beside `target`: dir/.<target's name>.XXXXXXXX (8 random
-// characters), the pattern docs/publishing.md documents for sweeping.
-std::string hidden_name_for(const std::string& target_abs);
+// The hidden name for a target's final component: .<name>.XXXXXXXX (8
+// random characters), the pattern docs/publishing.md documents for
+// sweeping, with the name cut to its first hidden_name_max bytes so that
+// the whole fits in 255 bytes (NAME_MAX).
+inline constexpr std::size_t hidden_name_max = 245;
+std::string hidden_prefix_for(std::string_view name);  // ".<name>." (cut)
+std::string hidden_name_for(std::string_view name);
 
 // The mode a new file gets from open(O_CREAT, 0666): 0666 & ~umask (read from
 // /proc/self/status: umask() itself would race with other threads).

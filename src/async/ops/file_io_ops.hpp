@@ -120,10 +120,16 @@ class write_op : public direct_op_base {
     void abandon() noexcept {
         settle_seek(steps_);
         file_->advance(steps_.written());
+        // Stopped part of the way: the file holds only some of the bytes.
+        if (steps_.error())
+            file_->note_write_error(steps_.error());
+        else if (!steps_.finished() && steps_.written() != 0)
+            file_->note_write_error(net::error::operation_aborted);
     }
     Count finish(error_code& ec) noexcept {
         file_->advance(steps_.written());
         ec = steps_.error();
+        file_->note_write_error(ec);
         file_.reset();
         if constexpr (!std::is_void_v<Count>) return steps_.written();
     }
