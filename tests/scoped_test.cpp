@@ -8,6 +8,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -96,6 +97,12 @@ TEST_F(scoped, cancelled_fn_cleanup_is_still_awaited_asynchronously) {
                     seen = d.path();
                     for (int i = 0; i < 50; ++i) std::ofstream(d.path() / std::to_string(i)) << i;
                     net::steady_timer t(co_await net::this_coro::executor, 10s);
+                    // Cancelled once the wait has begun, however long the
+                    // creation took (a fixed delay lost that race under load).
+                    net::post(ctx, [&] {
+                        jobs_at_cancel = tempio::detail::jobs_run();
+                        signal.emit(net::cancellation_type::terminal);
+                    });
                     co_await t.async_wait(net::use_awaitable);  // cancelled here
                 });
         },
@@ -103,11 +110,6 @@ TEST_F(scoped, cancelled_fn_cleanup_is_still_awaited_asynchronously) {
             outcome = e;
             done = true;
         }));
-    net::steady_timer kick(ctx, 20ms);
-    kick.async_wait([&](auto) {
-        jobs_at_cancel = tempio::detail::jobs_run();
-        signal.emit(net::cancellation_type::terminal);
-    });
     ctx.run();
     ASSERT_TRUE(done);
     ASSERT_TRUE(outcome);
@@ -136,6 +138,9 @@ TEST_F(scoped, plain_co_await_cleanup_after_cancellation_throws_before_starting)
             auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
             try {
                 net::steady_timer t(co_await net::this_coro::executor, 10s);
+                // Cancelled once the wait has begun, however long the
+                // creation took (a fixed delay lost that race under load).
+                net::post(ctx, [&] { signal.emit(net::cancellation_type::terminal); });
                 co_await t.async_wait(net::use_awaitable);
             } catch (const boost::system::system_error&) {
             }
@@ -146,8 +151,6 @@ TEST_F(scoped, plain_co_await_cleanup_after_cancellation_throws_before_starting)
             }
         },
         net::bind_cancellation_slot(signal.slot(), [](std::exception_ptr) {}));
-    net::steady_timer kick(ctx, 20ms);
-    kick.async_wait([&](auto) { signal.emit(net::cancellation_type::terminal); });
     ctx.run();
     EXPECT_TRUE(cleanup_threw);
     EXPECT_TRUE(tempio::test::entries(dir_).empty());  // the destructor did it
