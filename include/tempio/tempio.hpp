@@ -5,6 +5,7 @@
 #include "tempio/async_file.hpp"
 #include "tempio/atomic_file.hpp"
 #include "tempio/backend.hpp"
+#include "tempio/platform.hpp"
 #include "tempio/config.hpp"
 #include "tempio/mkstemp.hpp"
 #include "tempio/named_temporary_file.hpp"

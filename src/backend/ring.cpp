@@ -85,8 +85,8 @@ void prepare(io_uring_sqe* sqe, const syscall& c) {
         case syscall::kind::unlinkat:
             io_uring_prep_unlinkat(sqe, c.fd, c.path, c.flags);
             break;
-        case syscall::kind::statx:
-            io_uring_prep_statx(sqe, c.fd, c.path, c.flags, c.mode, c.stx);
+        case syscall::kind::stat_name:  // platform/linux: statx, the inode
+            io_uring_prep_statx(sqe, c.fd, c.path, AT_SYMLINK_NOFOLLOW, STATX_INO, c.st);
             break;
         case syscall::kind::close:
             io_uring_prep_close(sqe, c.fd);

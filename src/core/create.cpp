@@ -63,25 +63,10 @@ bool tmpfile_refused(int err) {
     return err == EOPNOTSUPP || err == EINVAL;
 }
 
-struct dir_facts {
-    dev_t dev = 0;
-    bool dev_known = false;
-    bool append_only = false;  // chattr +a: names can be made, never removed
-};
+using dir_facts = platform::directory_facts;
 
 bool stat_dir(const std::string& dir, dir_facts& out, error_code& ec) {
-    struct statx stx {};
-    if (sys::statx(AT_FDCWD, dir.c_str(), 0, STATX_TYPE, &stx) == 0) {
-        out.dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
-        out.dev_known = true;
-        out.append_only = (stx.stx_attributes_mask & stx.stx_attributes & STATX_ATTR_APPEND) != 0;
-        return true;
-    }
-    if (errno != ENOSYS) {  // ENOSYS: a kernel before 4.11; nothing else to learn
-        ec.assign(errno, system_category());
-        return false;
-    }
-    return true;
+    return platform::facts_of_directory(dir, out, ec);
 }
 
 }  // namespace
@@ -132,7 +117,7 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     dir_facts facts;
     bool facts_known = false;
     int refused = 0;  // O_TMPFILE's errno, when it was tried and refused
-    bool try_tmpfile = !g_tmpfile_off.load(std::memory_order_relaxed);
+    bool try_tmpfile = platform::anonymous_files && !g_tmpfile_off.load(std::memory_order_relaxed);
     // Only once some file system refused it does a creation stat its directory.
     if (try_tmpfile && !g_tmpfile_refused.empty()) {
         if (!stat_dir(dir, facts, ec)) return {};

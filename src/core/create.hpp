@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "platform/platform.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
@@ -25,8 +26,9 @@ struct name_request {
 
 // The flags of a named (mode 0600) and of an anonymous temporary file.
 inline constexpr int unique_file_flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-// O_EXCL: the file can never be linked into the directory later.
-inline constexpr int anonymous_file_flags = O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC;
+// O_EXCL: the file can never be linked into the directory later (the
+// platform's flags: O_TMPFILE on Linux; unused where it has none).
+inline constexpr int anonymous_file_flags = platform::anonymous_file_flags;
 // Without O_EXCL: one that can be published with linkat.
 inline constexpr int linkable_file_flags = anonymous_file_flags & ~O_EXCL;
 

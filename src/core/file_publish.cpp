@@ -121,9 +121,11 @@ void file_core::publish_at(const target_place& target, const publish_request& r,
         mem_.release();
     } else {
         if (path_.empty() && !linkable_) {
-            // Opened O_TMPFILE|O_EXCL (or created and unlinked): the kernel
-            // refuses to give it a name. temporary_file::options::linkable.
-            ec.assign(EPERM, system_category());
+            // Opened O_TMPFILE|O_EXCL: the kernel refuses to give it a name
+            // (temporary_file::options::linkable). Asked linkable, but
+            // created and unlinked (no anonymous files on this platform or
+            // file system): nothing can give it a name.
+            ec.assign(req_.linkable ? EOPNOTSUPP : EPERM, system_category());
             return;
         }
         if (!flush_buffer(ec)) return;

@@ -1,11 +1,11 @@
 #include "core/fork_generation.hpp"
 
 #include <pthread.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <new>
+
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
@@ -17,24 +17,14 @@ void on_fork_child() noexcept {
 }
 
 // pthread_atfork handlers do not run for syscall(SYS_fork) or clone(): a
-// page the kernel zeroes in every child (MADV_WIPEONFORK, Linux 4.14) sees
-// those too, for one load per call. Its flag is 1 in the process that set
-// it, 0 in a child until the child's first look re-arms it. Without it
-// (older kernels), getpid() is compared instead: a system call per call.
+// flag the kernel clears in every child (the platform's, Linux 4.14's
+// MADV_WIPEONFORK) sees those too, for one load per call. It is 1 in the
+// process that set it, 0 in a child until the child's first look re-arms
+// it. Without it (other platforms, older kernels), getpid() is compared
+// instead: a system call per call.
 class fork_marker {
   public:
-    fork_marker() noexcept : pid_(::getpid()) {
-        long size = ::sysconf(_SC_PAGESIZE);
-        if (size <= 0) return;
-        void* page = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (page == MAP_FAILED) return;
-        if (::madvise(page, static_cast<std::size_t>(size), MADV_WIPEONFORK) != 0) {
-            ::munmap(page, static_cast<std::size_t>(size));
-            return;
-        }
-        flag_ = new (page) std::atomic<unsigned>(1);  // mapped for the life of the process
-    }
+    fork_marker() noexcept : flag_(platform::flag_cleared_on_fork()), pid_(::getpid()) {}
 
     // In a child not yet re-armed. Threads racing here may both see it:
     // the generation then moves twice, which is harmless.
@@ -60,7 +50,7 @@ class fork_marker {
 unsigned fork_generation() noexcept {
     static const int registered = ::pthread_atfork(nullptr, nullptr, on_fork_child);
     (void)registered;
-    static fork_marker marker;  // mmap and madvise once, outside the test seam (cannot matter)
+    static fork_marker marker;  // made once, outside the test seam (cannot matter)
     if (marker.forked()) {
         g_generation.fetch_add(1, std::memory_order_acq_rel);
         marker.rearm();

@@ -1,27 +1,19 @@
 #include "core/memory_fs.hpp"
 
-#include <linux/magic.h>
-#include <sys/vfs.h>
-
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
 
 constexpr std::size_t max_remembered = 256;  // beyond: asked each time
 
-bool is_memory(const struct statfs& st) noexcept {
-    return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
-}
-
 bool probe(const std::string& dir) noexcept {
-    // Not through the system-call seam: a probe whose failure only means
-    // "not known to be memory" is no part of any operation's outcome.
-    struct statfs st {};
-    return ::statfs(dir.c_str(), &st) == 0 && is_memory(st);
+    return platform::directory_on_memory_fs(dir.c_str());
 }
 
 struct remembered_dirs {
@@ -81,8 +73,7 @@ void remember(const std::string& dir, bool memory) noexcept {
 }  // namespace
 
 bool fd_on_memory_fs(int fd) noexcept {
-    struct statfs st {};
-    return ::fstatfs(fd, &st) == 0 && is_memory(st);  // as probe: not through the seam
+    return platform::descriptor_on_memory_fs(fd);
 }
 
 bool on_memory_fs(const std::string& dir) noexcept {

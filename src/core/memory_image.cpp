@@ -9,6 +9,7 @@
 
 #include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
@@ -28,7 +29,7 @@ constexpr std::uint64_t small_image = std::uint64_t(1) << 30;
 std::uint64_t memory_ceiling() noexcept {
     static const std::uint64_t ceiling = [] {
         std::uint64_t bytes = 0;
-        return sys::total_memory(bytes) ? bytes : UINT64_MAX;
+        return platform::total_memory(bytes) ? bytes : UINT64_MAX;
     }();
     return ceiling;
 }

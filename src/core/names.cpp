@@ -7,6 +7,7 @@
 
 #include "core/fork_generation.hpp"
 #include "core/sys.hpp"
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
@@ -39,7 +40,7 @@ struct thread_generator {
 
     void seed() {
         std::uint64_t seed[4] = {};
-        if (sys::getrandom(seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+        if (!platform::random_bytes(seed, sizeof seed)) {
             // getrandom cannot really fail for 32 bytes once the pool is ready;
             // if it does, mix clocks and addresses: names stay unique through
             // O_EXCL anyway, only their unpredictability suffers.

@@ -1,7 +1,6 @@
 #include "core/publish.hpp"
 
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -16,13 +15,7 @@
 #include "core/names.hpp"
 #include "core/paths.hpp"
 #include "core/sys.hpp"
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
-#ifndef RENAME_EXCHANGE
-#define RENAME_EXCHANGE (1 << 1)
-#endif
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
@@ -45,34 +38,8 @@ int retry_eintr(auto call) {
     return r;
 }
 
-// link(2) of `fd`'s inode to `name` in `dirfd`: AT_EMPTY_PATH needs
-// CAP_DAC_READ_SEARCH on older kernels; /proc/self/fd/N with
-// AT_SYMLINK_FOLLOW does not.
 int link_fd(int fd, int dirfd, const char* name) {
-    if (retry_eintr([&] { return sys::linkat(fd, "", dirfd, name, AT_EMPTY_PATH); }) == 0) return 0;
-    if (errno != ENOENT && errno != EPERM && errno != EINVAL) return -1;
-    char proc[32];
-    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return retry_eintr([&] { return sys::linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW); });
-}
-
-// Where an open descriptor is, as the kernel names it; empty when /proc
-// cannot say (not mounted) or the directory was removed.
-std::string path_of_fd(int fd) {
-    char proc[32];
-    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    std::string out(256, '\0');
-    for (;;) {
-        ssize_t n = ::readlink(proc, out.data(), out.size());
-        if (n < 0) return {};
-        if (static_cast<std::size_t>(n) < out.size()) {
-            out.resize(static_cast<std::size_t>(n));
-            break;
-        }
-        out.resize(out.size() * 2);
-    }
-    if (out.empty() || out[0] != '/' || out.ends_with(" (deleted)")) return {};
-    return out;
+    return retry_eintr([&] { return platform::link_open_file(fd, dirfd, name); });
 }
 
 bool has_dotdot(std::string_view path) {
@@ -102,7 +69,7 @@ std::shared_ptr<const unique_fd> pin_current_directory(std::string_view target, 
     ec.clear();
     if (target.empty() || target.front() == '/') return nullptr;
     int fd;
-    do fd = sys::openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    do fd = sys::openat(AT_FDCWD, ".", platform::dir_handle_flags);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         ec = last_errno();
@@ -137,7 +104,7 @@ bool open_target(const publish_request& r, bool for_directory, target_place& out
     const int base = !absolute && r.base ? r.base->get() : AT_FDCWD;
     std::string dir_text(dir_part);
     int fd;
-    do fd = sys::openat(base, dir_text.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    do fd = sys::openat(base, dir_text.c_str(), platform::dir_handle_flags);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         ec = last_errno();
@@ -157,11 +124,11 @@ bool open_target(const publish_request& r, bool for_directory, target_place& out
     // Shown as written where text and kernel agree (no ".."); where they
     // may not, where the open directory really is.
     std::string where;
-    if (has_dotdot(dir_part)) where = path_of_fd(fd);
+    if (has_dotdot(dir_part)) where = platform::path_of_directory(fd);
     if (where.empty()) {
         std::string cwd;
         if (!absolute) {
-            cwd = r.base ? path_of_fd(r.base->get()) : std::string();
+            cwd = r.base ? platform::path_of_directory(r.base->get()) : std::string();
             if (cwd.empty() && !sys::getcwd(cwd)) cwd = "/";
         }
         where = normal_absolute(cwd, dir_part);
@@ -185,14 +152,23 @@ std::string target_directory_hint(std::string_view target) {
 
 error_code rename_into_place(const std::string& from, const target_place& to, publish_mode how,
                              bool is_directory) {
-    unsigned flags = how == publish_mode::noclobber  ? RENAME_NOREPLACE
-                     : how == publish_mode::exchange ? RENAME_EXCHANGE
-                                                     : 0;
+    const auto kind = how == publish_mode::noclobber  ? platform::rename_how::noclobber
+                      : how == publish_mode::exchange ? platform::rename_how::exchange
+                                                      : platform::rename_how::replace;
     const int dirfd = to.dir.get();
     const char* name = to.name.c_str();
-    auto rename = [&] { return sys::renameat2(AT_FDCWD, from.c_str(), dirfd, name, flags); };
-    if (retry_eintr(rename) == 0) return {};
-    if (!(flags == RENAME_NOREPLACE && flags_refused(errno) && !is_directory)) return last_errno();
+    if (kind == platform::rename_how::noclobber && !platform::native_noclobber) {
+        // No one-call no-clobber rename here: link + unlink for a file (the
+        // link never replaces); nothing atomic for a directory.
+        if (is_directory) return error_code(EOPNOTSUPP, system_category());
+    } else {
+        auto rename = [&] {
+            return platform::rename_at(AT_FDCWD, from.c_str(), dirfd, name, kind);
+        };
+        if (retry_eintr(rename) == 0) return {};
+        if (!(kind == platform::rename_how::noclobber && flags_refused(errno) && !is_directory))
+            return last_errno();
+    }
     // The file system cannot rename without replacing: link (which never
     // replaces), then remove the old name.
     if (retry_eintr([&] { return sys::linkat(AT_FDCWD, from.c_str(), dirfd, name, 0); }) != 0)
@@ -219,7 +195,8 @@ error_code link_into_place(int fd, const target_place& to, publish_mode how, std
         if (errno != EEXIST || i + 1 >= tmp_max) return last_errno();
     }
     if (retry_eintr([&] {
-            return sys::renameat2(dirfd, hidden.c_str(), dirfd, to.name.c_str(), 0);
+            return platform::rename_at(dirfd, hidden.c_str(), dirfd, to.name.c_str(),
+                                       platform::rename_how::replace);
         }) != 0) {
         error_code ec = last_errno();
         if (kept != nullptr)
@@ -261,16 +238,11 @@ std::string hidden_name_for(std::string_view name) {
 
 mode_t default_new_file_mode() noexcept {
     mode_t mask = 022;
-    try {
-        std::ifstream status("/proc/self/status");
-        std::string line;
-        while (std::getline(status, line)) {
-            if (line.rfind("Umask:", 0) == 0) {
-                mask = static_cast<mode_t>(std::strtoul(line.c_str() + 6, nullptr, 8));
-                break;
-            }
-        }
-    } catch (...) {  // no /proc: the common default
+    if (!platform::read_umask(mask)) {
+        // Read by setting it, at once set back: another thread creating a
+        // file in between gets mode 0 bits of umask 022 (docs/platforms.md).
+        mask = ::umask(022);
+        ::umask(mask);
     }
     return 0666 & ~mask;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/sys.hpp"
+#include "platform/platform.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {
@@ -75,15 +76,10 @@ void tree_remover::note(int err, const char* name_in_top) {
     result_.where = std::move(path);
 }
 
-// chmod 0700 on a descriptor we hold. An O_PATH descriptor (a directory we
-// cannot open for reading) refuses fchmod with EBADF; /proc/self/fd/N then
-// names exactly the inode we hold, not a path someone could swap.
+// chmod 0700 on a descriptor we hold (an O_PATH one included: the platform
+// knows how).
 bool tree_remover::chmod_held(int fd) {
-    if (sys::fchmod(fd, 0700) == 0) return true;
-    if (errno != EBADF) return false;
-    char proc[40];
-    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return sys::chmod(proc, 0700) == 0;
+    return platform::make_held_directory_ours(fd) == 0;
 }
 
 // Makes frame `index` readable, searchable and writable, once. The caller's
@@ -110,15 +106,11 @@ int tree_remover::open_dir(int index, const char* name) {
     for (int round = 0; round < 2; ++round) {
         int fd = sys::openat(fd_of(index), name, dir_flags);
         if (fd >= 0 || errno != EACCES) return fd;
-        unique_fd handle(
-            sys::openat(fd_of(index), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (handle) {
-            struct stat st;
-            if (sys::fstat(handle.get(), &st) != 0) return -1;
-            if (!S_ISDIR(st.st_mode) || !chmod_held(handle.get())) return errno = EACCES, -1;
-            handle.reset();  // keeps the bound: never two descriptors here
-            return sys::openat(fd_of(index), name, dir_flags);
-        }
+        // Never following a link there; at most one more descriptor, closed
+        // before the next open (keeps the bound).
+        int made = platform::make_directory_ours(fd_of(index), name);
+        if (made == 0) return sys::openat(fd_of(index), name, dir_flags);
+        if (made == -2) return errno = EACCES, -1;
         if (errno != EACCES || !repair(index)) return errno = EACCES, -1;
     }
     return errno = EACCES, -1;
@@ -310,8 +302,9 @@ remove_tree_error walk_after_rmdir(const split_path& root, int rmdir_errno) {
         default:    // reported, but the walk still removes what it can
             fast_error.assign(rmdir_errno, system_category());
     }
-    // O_PATH: the parent need not be readable, only searchable and writable.
-    unique_fd pfd(sys::openat(AT_FDCWD, root.parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    // O_PATH (Linux): the parent need not be readable, only searchable and
+    // writable; elsewhere it must be readable too.
+    unique_fd pfd(sys::openat(AT_FDCWD, root.parent.c_str(), platform::dir_handle_flags));
     if (!pfd) {
         remove_tree_error r;
         if (errno != ENOENT) r.ec.assign(errno, system_category());

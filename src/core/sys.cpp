@@ -1,8 +1,6 @@
 #include "core/sys.hpp"
 
 #include <stdio.h>
-#include <sys/random.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,6 +155,12 @@ constexpr bool inject() noexcept {
         return expr;                     \
     } while (0)
 
+#if TEMPIO_TEST_SEAM
+bool counted_call_fails() noexcept {
+    return inject();
+}
+#endif
+
 int openat(int dirfd, const char* path, int flags, mode_t mode) noexcept {
     TEMPIO_SYSCALL(-1, ::openat(dirfd, path, flags, mode));
 }
@@ -219,9 +223,8 @@ int fsync(int fd) noexcept {
 int fdatasync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fdatasync(fd));
 }
-int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
-              unsigned flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags));
+int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) noexcept {
+    TEMPIO_SYSCALL(-1, ::renameat(olddirfd, oldpath, newdirfd, newpath));
 }
 int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
            int flags) noexcept {
@@ -232,9 +235,6 @@ int fstat(int fd, struct stat* st) noexcept {
 }
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
     TEMPIO_SYSCALL(-1, ::fstatat(dirfd, path, st, flags));
-}
-int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* st) noexcept {
-    TEMPIO_SYSCALL(-1, ::statx(dirfd, path, flags, mask, st));
 }
 int fchmod(int fd, mode_t mode) noexcept {
     TEMPIO_SYSCALL(-1, ::fchmod(fd, mode));
@@ -260,15 +260,8 @@ dirent* readdir(DIR* d) noexcept {
 int chmod(const char* path, mode_t mode) noexcept {
     TEMPIO_SYSCALL(-1, ::chmod(path, mode));
 }
-ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::getrandom(buf, n, flags));
-}
-bool total_memory(std::uint64_t& bytes) noexcept {
-    if (inject()) return false;
-    struct sysinfo info {};
-    if (::sysinfo(&info) != 0) return false;
-    bytes = (std::uint64_t(info.totalram) + info.totalswap) * info.mem_unit;
-    return true;
+int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept {
+    TEMPIO_SYSCALL(-1, ::fchmodat(dirfd, path, mode, flags));
 }
 bool getcwd(std::string& out) noexcept {
     if (inject()) return false;

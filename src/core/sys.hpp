@@ -73,6 +73,16 @@ ssize_t partial_writev(int fd, const iovec* iov, int iovcnt) noexcept;
 ssize_t partial_read(int fd, void* buf, std::size_t n) noexcept;
 #endif
 
+// A call made outside this file (the platform's own, platform/<name>/):
+// counted like the wrapped ones, and true (errno set) when it must fail.
+#if TEMPIO_TEST_SEAM
+bool counted_call_fails() noexcept;
+#else
+constexpr bool counted_call_fails() noexcept {
+    return false;
+}
+#endif
+
 // ---- the wrapped calls (same contracts as the libc functions) --------------
 int openat(int dirfd, const char* path, int flags, mode_t mode = 0) noexcept;
 int mkdirat(int dirfd, const char* path, mode_t mode) noexcept;
@@ -86,16 +96,13 @@ off_t lseek(int fd, off_t off, int whence) noexcept;
 int ftruncate(int fd, off_t size) noexcept;
 int fsync(int fd) noexcept;
 int fdatasync(int fd) noexcept;
-// renameat2 (Linux 3.15; RENAME_NOREPLACE, RENAME_EXCHANGE) and linkat:
-// publishing (core/publish.hpp).
-int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
-              unsigned flags) noexcept;
+// Publishing (core/publish.hpp); the platform's own calls (renameat2 on
+// Linux) are in platform/<name>/.
+int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) noexcept;
 int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
            int flags) noexcept;
 int fstat(int fd, struct stat* st) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
-// statx (Linux 4.11): also says whether a directory is append-only.
-int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* st) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;
 int dup(int fd) noexcept;
 DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
@@ -103,9 +110,7 @@ int closedir(DIR* d) noexcept;
 dirent* readdir(DIR* d) noexcept;  // null with errno 0 at the end, errno set on error
 // By path: only for /proc/self/fd/N, to chmod a held O_PATH descriptor.
 int chmod(const char* path, mode_t mode) noexcept;
-ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept;
-// RAM plus swap in bytes (sysinfo), or false with errno set.
-bool total_memory(std::uint64_t& bytes) noexcept;
+int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept;
 // getcwd into a std::string; returns false with errno set on failure.
 bool getcwd(std::string& out) noexcept;
 

@@ -1,5 +1,5 @@
-// Removing a named temporary file's name, once for both drivers: statx the
-// name (not following a symlink), and unlink it only if it is still the
+// Removing a named temporary file's name, once for both drivers: stat the
+// name (not following a symlink; statx on Linux), and unlink it only if it is still the
 // file that was created (same device and inode). A name that is gone, or
 // that another file took, is left alone: no error. EINTR: again.
 //
@@ -9,7 +9,6 @@
 #pragma once
 
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -37,12 +36,8 @@ class remove_name_steps {
     syscall next() noexcept {
         switch (state_) {
             case state::checking:
-                return {.what = syscall::kind::statx,
-                        .fd = AT_FDCWD,
-                        .path = path_,
-                        .flags = AT_SYMLINK_NOFOLLOW,
-                        .mode = STATX_INO,
-                        .stx = &stx_};
+                return {
+                    .what = syscall::kind::stat_name, .fd = AT_FDCWD, .path = path_, .st = &st_};
             case state::unlinking:
                 return {.what = syscall::kind::unlinkat, .fd = AT_FDCWD, .path = path_};
             case state::done:
@@ -56,8 +51,8 @@ class remove_name_steps {
         if (state_ == state::checking) {
             if (res == -ENOENT || res == -ENOTDIR) return finish(0);  // gone already
             if (res < 0) return finish(res);
-            bool ours = makedev(stx_.stx_dev_major, stx_.stx_dev_minor) == identity_.dev &&
-                        stx_.stx_ino == identity_.ino;
+            bool ours = platform::device_of(st_) == identity_.dev &&
+                        platform::inode_of(st_) == identity_.ino;
             if (!ours) return finish(0);  // not ours any more: leave it
             state_ = state::unlinking;
             return;
@@ -78,7 +73,7 @@ class remove_name_steps {
     const char* path_;
     file_identity identity_;
     state state_;
-    struct statx stx_ {};
+    platform::name_stat st_{};
     boost::system::error_code ec_;
 };
 

@@ -23,8 +23,8 @@ int perform(const syscall& c) noexcept {
             return result(sys::mkdirat(c.fd, c.path, c.mode));
         case syscall::kind::unlinkat:
             return result(sys::unlinkat(c.fd, c.path, c.flags));
-        case syscall::kind::statx:
-            return result(sys::statx(c.fd, c.path, c.flags, c.mode, c.stx));
+        case syscall::kind::stat_name:
+            return result(platform::stat_name(c.fd, c.path, c.st));
         case syscall::kind::close:
             return result(sys::close(c.fd));
         case syscall::kind::writev:

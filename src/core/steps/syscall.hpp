@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "platform/platform.hpp"
+
 namespace tempio::detail {
 
 struct syscall {
@@ -20,7 +22,7 @@ struct syscall {
         openat,
         mkdirat,
         unlinkat,
-        statx,
+        stat_name,  // the identity of a name, not following a final link (platform.hpp)
         close,
         writev,
         read,
@@ -30,9 +32,9 @@ struct syscall {
     int fd = AT_FDCWD;  // the fd, or the *at calls' directory
     const char* path = nullptr;
     int flags = 0;
-    unsigned mode = 0;            // openat, mkdirat; statx: the mask
-    struct statx* stx = nullptr;  // statx's result
-    const iovec* iov = nullptr;   // writev at the file position
+    unsigned mode = 0;                  // openat, mkdirat
+    platform::name_stat* st = nullptr;  // stat_name's result
+    const iovec* iov = nullptr;         // writev at the file position
     unsigned iovcnt = 0;
     void* buf = nullptr;  // read at the file position
     unsigned len = 0;

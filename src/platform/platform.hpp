@@ -1,0 +1,113 @@
+// The platform seam (docs/platforms.md): what the core needs that POSIX.1-2008
+// does not give the same way everywhere, asked for by what it is, never by a
+// Linux call's name. One implementation per folder, chosen by CMake
+// (TEMPIO_PLATFORM): linux/ (O_TMPFILE, renameat2, statx, O_PATH, /proc)
+// and posix/ (POSIX.1-2008 only). Each call below that reaches the kernel
+// goes through the system-call seam (core/sys.hpp), so the failure sweeps
+// count it and make it fail.
+//
+// The constants the step machines need at compile time (flags, the stat
+// type of a name's identity) come from the implementation's constants.hpp.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <boost/system/error_code.hpp>
+
+#if TEMPIO_PLATFORM_LINUX
+#include "platform/linux/constants.hpp"
+#else
+#include "platform/posix/constants.hpp"
+#endif
+
+namespace tempio::detail::platform {
+
+using boost::system::error_code;
+
+// ---- what the platform can do (public: tempio/platform.hpp) ---------------
+
+// Files with no name at all, that can be given one later (O_TMPFILE):
+// without them an anonymous file is created and unlinked, and cannot be
+// published.
+inline constexpr bool anonymous_files = constants::anonymous_files;
+// Two names swapped in one step (renameat2 RENAME_EXCHANGE).
+inline constexpr bool exchange = constants::exchange;
+// A rename that never replaces, in one call (RENAME_NOREPLACE); without it,
+// link then unlink (atomic too: the link fails if the name exists).
+inline constexpr bool native_noclobber = constants::native_noclobber;
+// Directory descriptors that need no read permission (O_PATH).
+inline constexpr int dir_handle_flags = constants::dir_handle_flags;
+// openat flags of an anonymous file (unused where anonymous_files is false).
+inline constexpr int anonymous_file_flags = constants::anonymous_file_flags;
+
+// ---- names ------------------------------------------------------------------
+
+// rename(2) of `from` (in `fromdir`) to `to` (in `todir`): replacing, never
+// replacing (EEXIST), or exchanging two existing names. Where the platform
+// cannot do it in one call: EINVAL for noclobber (the caller links and
+// unlinks, which is atomic too), EOPNOTSUPP for exchange. -1 with errno.
+enum class rename_how { replace, noclobber, exchange };
+int rename_at(int fromdir, const char* from, int todir, const char* to, rename_how how) noexcept;
+
+// Gives the anonymous file `fd` the name `name` in `dirfd` (link(2) of an
+// open file). -1 with errno; EOPNOTSUPP where there are no anonymous files.
+int link_open_file(int fd, int dirfd, const char* name) noexcept;
+
+// Where an open directory is, as the kernel names it; empty when the
+// platform cannot say, or the directory was removed.
+std::string path_of_directory(int fd);
+
+// The identity of a name, not following a final symbolic link: the call
+// the step machines make (syscall::kind::stat_name), and its reading.
+int stat_name(int dirfd, const char* path, name_stat* st) noexcept;  // -1, errno
+dev_t device_of(const name_stat& st) noexcept;
+ino_t inode_of(const name_stat& st) noexcept;
+
+// What a creation learns about its directory: its device (to remember a
+// file system that refused anonymous files) and whether it is append-only
+// (names can be made, never removed: chattr +a). false with ec on failure;
+// true with nothing learned where the platform cannot say.
+struct directory_facts {
+    dev_t dev = 0;
+    bool dev_known = false;
+    bool append_only = false;
+};
+bool facts_of_directory(const std::string& dir, directory_facts& out, error_code& ec);
+
+// chmod 0700 of the directory `name` in `dirfd`, never following a link
+// there, when it cannot be opened for reading. 0; -1 (errno) when it could
+// not be reached (EACCES: `dirfd` needs repair first); -2 when it was
+// reached but is not a directory, or would not change.
+int make_directory_ours(int dirfd, const char* name) noexcept;
+// chmod 0700 of a directory held by `fd` (an O_PATH one included).
+int make_held_directory_ours(int fd) noexcept;
+
+// ---- the process --------------------------------------------------------------
+
+// The process's umask without changing it (another thread may be creating
+// files); false where the platform cannot read it so.
+bool read_umask(mode_t& out) noexcept;
+// Random bytes for the name generator's seed.
+bool random_bytes(void* buf, std::size_t n) noexcept;
+// RAM and swap, for the spooled files' memory bound.
+bool total_memory(std::uint64_t& bytes) noexcept;
+// A flag the kernel clears in every child of a fork, whatever made the
+// fork (MADV_WIPEONFORK), mapped for the life of the process; nullptr where
+// there is none (fork detection then compares getpid()).
+std::atomic<unsigned>* flag_cleared_on_fork() noexcept;
+
+// ---- file systems -----------------------------------------------------------
+
+// A file system in memory (tmpfs, ramfs), where no operation waits on a
+// device: the inline dispatch (docs/design-decisions.md). false where the
+// platform cannot say.
+bool directory_on_memory_fs(const char* dir) noexcept;
+bool descriptor_on_memory_fs(int fd) noexcept;
+
+}  // namespace tempio::detail::platform
