@@ -152,14 +152,14 @@ order find_order(const std::vector<std::string>& calls, std::size_t from, int fd
     const std::regex datasync("^f(data)?sync\\(" + std::to_string(fd) + "\\)");
     for (std::size_t i = from; i < *o.publish; ++i)
         if (std::regex_search(calls[i], datasync)) o.datasync = i;
-    // That descriptor is `dir` (the last O_PATH open before the publish
-    // that returned it).
+    // That descriptor is `dir` (an open of it as a directory, O_PATH on
+    // Linux, before the publish, that returned it).
     const std::regex path_open("^openat\\(AT_FDCWD, " + regex_escape(in_quotes(dir)) +
-                               ", [^)]*O_PATH[^)]*\\) = " + dirfd + "$");
+                               ", [^)]*O_DIRECTORY[^)]*\\) = " + dirfd + "$");
     bool dir_is_target = false;
     for (std::size_t i = 0; i < *o.publish; ++i)
         if (std::regex_search(calls[i], path_open)) dir_is_target = true;
-    EXPECT_TRUE(dir_is_target) << "descriptor " << dirfd << " is not an O_PATH open of " << dir;
+    EXPECT_TRUE(dir_is_target) << "descriptor " << dirfd << " is not an open of " << dir;
     std::smatch m;
     const std::regex open_dir("^openat\\(" + dirfd +
                               ", \"\\.\", O_RDONLY\\|[^)]*O_DIRECTORY[^)]*\\) = ([0-9]+)");

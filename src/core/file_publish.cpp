@@ -12,6 +12,7 @@
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
 #include "core/sys.hpp"
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 namespace {
@@ -101,7 +102,12 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
 void file_core::publish_at(const target_place& target, const publish_request& r, bool close_after,
                            error_code& ec) {
     if (in_memory_) {
-        // A new linkable file in the target's directory, published whole.
+        // A new linkable file in the target's directory, published whole
+        // (none without anonymous files: docs/platforms.md).
+        if (!platform::anonymous_files) {
+            ec.assign(EOPNOTSUPP, system_category());
+            return;
+        }
         name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
         bool linkable = false;
         unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);

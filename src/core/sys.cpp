@@ -217,12 +217,23 @@ off_t lseek(int fd, off_t off, int whence) noexcept {
 int ftruncate(int fd, off_t size) noexcept {
     TEMPIO_SYSCALL(-1, ::ftruncate(fd, size));
 }
+#if defined(__APPLE__)
+// macOS's fsync leaves the data in the drive's cache; F_FULLFSYNC flushes it
+// (refused by some file systems: fsync then). No fdatasync there.
+int fsync(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, ::fcntl(fd, F_FULLFSYNC) == 0 ? 0 : ::fsync(fd));
+}
+int fdatasync(int fd) noexcept {
+    return fsync(fd);
+}
+#else
 int fsync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fsync(fd));
 }
 int fdatasync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fdatasync(fd));
 }
+#endif
 int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) noexcept {
     TEMPIO_SYSCALL(-1, ::renameat(olddirfd, oldpath, newdirfd, newpath));
 }
