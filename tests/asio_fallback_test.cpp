@@ -38,7 +38,7 @@ using tempio::test::spit;
 
 // The mode, decided at compile time: forced by the CMake option, else by
 // the Asio version (the range documented in detail/asio_compat.hpp).
-#if TEMPIO_FORCE_ASIO_FALLBACK
+#if defined(TEMPIO_FORCE_ASIO_FALLBACK) && TEMPIO_FORCE_ASIO_FALLBACK
 static_assert(!asio_handler_detection, "TEMPIO_ASIO_FALLBACK must force the fallback");
 #elif BOOST_ASIO_VERSION >= 102600 && BOOST_ASIO_VERSION < 103400
 static_assert(asio_handler_detection, "an Asio of the checked range gets the detection");
