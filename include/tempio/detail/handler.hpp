@@ -11,7 +11,6 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/context.hpp>
@@ -19,10 +18,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "tempio/config.hpp"
+#include "tempio/detail/asio_compat.hpp"  // is_coroutine_handler
 
 namespace tempio::detail {
 
@@ -89,29 +87,6 @@ net::execution_context* execution_context_of(const Executor& ex) {
     }
     return nullptr;
 }
-
-// Asio's own handlers for a coroutine's `co_await` (of a net::deferred
-// operation, or with net::use_awaitable). Asio starts an operation only
-// after the coroutine has suspended (awaitable_frame::after_suspend), so
-// such a handler may be called from inside the initiation: the coroutine
-// resumes at once instead of through the scheduler. No user code runs
-// inside the initiating call that it could re-enter, which is what the
-// never-inline rule protects callbacks from (docs/design-decisions.md,
-// "Coroutines resume at once").
-template <class H>
-inline constexpr bool is_coroutine_handler = false;
-template <class Signature, class Executor>
-inline constexpr bool
-    is_coroutine_handler<net::detail::awaitable_async_op_handler<Signature, Executor>> = true;
-template <class Executor, class... T>
-inline constexpr bool is_coroutine_handler<net::detail::awaitable_handler<Executor, T...>> = true;
-// net::async_write's own operation, for a coroutine: it only calls
-// async_write_some again or, at the end, the coroutine's handler. (It passes
-// at most 16 buffers per call: 1,000 small buffers are 63 calls.)
-template <class Stream, class Buffers, class Iterator, class Condition, class Handler>
-inline constexpr bool
-    is_coroutine_handler<net::detail::write_op<Stream, Buffers, Iterator, Condition, Handler>> =
-        is_coroutine_handler<Handler>;
 
 // Coroutines resumed inside an initiation and not yet returned, on this
 // thread (async/inline_resumption.cpp). constinit: read without a call.
