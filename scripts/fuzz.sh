@@ -14,10 +14,10 @@ out=build/fuzz
 mkdir -p "$out"
 cxx=${CXX_FUZZ:-clang++}
 flags=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-omit-frame-pointer -Iinclude -Isrc)
+       -fno-omit-frame-pointer -Iinclude -Isrc -DTEMPIO_PLATFORM_LINUX=1)
 core=(src/core/sys.cpp src/core/fork_generation.cpp src/core/names.cpp src/core/paths.cpp src/core/tempdir.cpp
       src/core/create.cpp src/core/mode.cpp src/core/unique_fd.cpp src/core/remove_tree.cpp
-      src/core/steps/syscall.cpp)
+      src/core/steps/syscall.cpp src/platform/linux/*.cpp)
 status=0
 for target in $targets; do
   echo "== fuzz $target (${seconds}s) =="

@@ -230,10 +230,12 @@ TEST_F(asio_fallback, files_and_directories_are_published) {
         spit(d.path() / "inside", "x");
         co_await d.async_persist(dir_target);
         EXPECT_EQ(slurp(dir_target / "inside"), "x");
-        auto e = co_await tempio::temporary_directory::async_create({.dir = dir_});
-        spit(e.path() / "inside", "y");
-        co_await e.async_exchange(dir_target);
-        EXPECT_EQ(slurp(dir_target / "inside"), "y");  // the old tree is removed
+        if (tempio::can_exchange_directories()) {
+            auto e = co_await tempio::temporary_directory::async_create({.dir = dir_});
+            spit(e.path() / "inside", "y");
+            co_await e.async_exchange(dir_target);
+            EXPECT_EQ(slurp(dir_target / "inside"), "y");  // the old tree is removed
+        }
     });
     EXPECT_EQ(entries(dir_), (std::vector<std::string>{"atomic", "dir", "file"}));
     fs::remove_all(dir_ / "dir");

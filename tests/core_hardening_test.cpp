@@ -100,6 +100,9 @@ class core_hardening : public tempio::test::test_dir {
 // ---- 16.6: O_TMPFILE refused by one file system ------------------------------------
 
 TEST_F(core_hardening, a_directory_without_o_tmpfile_reports_it_and_turns_nothing_off) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     int status = in_child([&] {
         error_code ec;
         auto f = anonymous_in("/proc", ec);  // procfs: EOPNOTSUPP, and makes no files
@@ -115,6 +118,9 @@ TEST_F(core_hardening, a_directory_without_o_tmpfile_reports_it_and_turns_nothin
 }
 
 TEST_F(core_hardening, through_the_async_api_too_on_either_backend) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     int status = in_child([&] {
         tempio::run([&]() -> net::awaitable<void> {
             auto [ec, f] =
@@ -131,6 +137,9 @@ TEST_F(core_hardening, through_the_async_api_too_on_either_backend) {
 }
 
 TEST_F(core_hardening, a_refusal_is_remembered_for_that_file_system_only) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     fs::path other = "/dev/shm";
     struct stat a {
     }, b{};
@@ -171,6 +180,9 @@ TEST_F(core_hardening, a_refusal_is_remembered_for_that_file_system_only) {
 }
 
 TEST_F(core_hardening, only_eisdir_turns_o_tmpfile_off_for_the_process) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     int status = in_child([&] {
         error_code ec;
         sys::arm_fault(1, EISDIR);  // a kernel before 3.11 read O_TMPFILE as O_DIRECTORY
@@ -184,6 +196,9 @@ TEST_F(core_hardening, only_eisdir_turns_o_tmpfile_off_for_the_process) {
 }
 
 TEST_F(core_hardening, the_fallback_never_leaves_its_file_in_an_append_only_directory) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     fs::path ao = dir_ / "append-only";
     fs::create_directory(ao);
     int fd = ::open(ao.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -212,6 +227,9 @@ TEST_F(core_hardening, the_fallback_never_leaves_its_file_in_an_append_only_dire
 }
 
 TEST_F(core_hardening, a_fallback_unlink_that_fails_closes_and_tries_once_more) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     int status = in_child([&] {
         error_code ec;
         sys::arm_fault(1, EOPNOTSUPP);  // dir_'s file system refuses O_TMPFILE

@@ -63,6 +63,9 @@ class async_sweep : public tempio::test::sweep_fixture {
 // ---- creation ----------------------------------------------------------------
 
 TEST_F(async_sweep, creating_a_temporary_file) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("async: temporary_file create", {"open_tmpfile"}, [&] {
         tempio::run([&]() -> net::awaitable<void> {
             arm();
@@ -329,6 +332,9 @@ TEST_F(async_sweep, async_close_of_a_temporary_file) {
 // ---- spooled files -------------------------------------------------------------
 
 TEST_F(async_sweep, an_async_write_that_rolls_over) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("async: spooled rollover by async_write", {"open_tmpfile", "write", "lseek"}, [&] {
         tempio::run([&]() -> net::awaitable<void> {
             auto f =
@@ -348,6 +354,9 @@ TEST_F(async_sweep, an_async_write_that_rolls_over) {
 }
 
 TEST_F(async_sweep, async_rollover) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("async: async_rollover", {"open_tmpfile", "write", "lseek"}, [&] {
         tempio::run([&]() -> net::awaitable<void> {
             auto f = co_await tempio::spooled_temporary_file::async_create({.dir = dir_});
@@ -366,6 +375,9 @@ TEST_F(async_sweep, async_rollover) {
 }
 
 TEST_F(async_sweep, async_fileno) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("async: async_fileno", {"open_tmpfile", "write", "lseek"}, [&] {
         tempio::run([&]() -> net::awaitable<void> {
             auto f = co_await tempio::spooled_temporary_file::async_create({.dir = dir_});

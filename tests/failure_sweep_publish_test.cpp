@@ -26,6 +26,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
+#include "platform/platform.hpp"
 #include "support/files.hpp"
 #include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
@@ -250,6 +251,8 @@ TEST_F(publish_sweep, named_persist_durable_with_permissions) {
 }
 
 TEST_F(publish_sweep, named_persist_noclobber) {
+    if (!tempio::detail::platform::native_noclobber)
+        GTEST_SKIP() << "no one-call no-clobber rename on this platform: link + unlink instead";
     const std::vector<std::string> calls = {"open_parent", "write", "rename_noreplace",
                                             "close_dir"};
     sweep("named: async_persist_noclobber", calls, [&] {
@@ -270,6 +273,9 @@ TEST_F(publish_sweep, named_persist_noclobber) {
 // ---- linkable anonymous files ------------------------------------------------------
 
 TEST_F(publish_sweep, anonymous_persist_durable_with_permissions) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls = cat({{"open_parent", "write", "fchmod", "fdatasync"},
                             link_hidden(),
                             {"rename", "open_dir", "fsync", "close_dir", "close_dir"}});
@@ -290,6 +296,9 @@ TEST_F(publish_sweep, anonymous_persist_durable_with_permissions) {
 }
 
 TEST_F(publish_sweep, anonymous_persist_noclobber) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls = cat({{"open_parent", "write"}, link_target(), {"close_dir"}});
     const auto at = calls.size() - 1;
     sweep("temporary_file: async_persist_noclobber", calls, [&] {
@@ -309,6 +318,9 @@ TEST_F(publish_sweep, anonymous_persist_noclobber) {
 // ---- spooled files -----------------------------------------------------------------
 
 TEST_F(publish_sweep, spooled_in_memory_persist_durable_with_permissions) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls =
         cat({{"open_parent", "open_tmpfile", "write", "lseek", "fchmod", "fdatasync"},
              link_hidden(),
@@ -332,6 +344,9 @@ TEST_F(publish_sweep, spooled_in_memory_persist_durable_with_permissions) {
 }
 
 TEST_F(publish_sweep, spooled_in_memory_persist_noclobber) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls =
         cat({{"open_parent", "open_tmpfile", "write", "lseek"}, link_target(), {"close_dir"}});
     const auto at = calls.size() - 1;
@@ -351,6 +366,9 @@ TEST_F(publish_sweep, spooled_in_memory_persist_noclobber) {
 }
 
 TEST_F(publish_sweep, spooled_rolled_over_persist) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls = cat({{"open_parent", "write"}, link_hidden(), {"rename", "close_dir"}});
     const auto at = position(calls, "rename");
     sweep("spooled rolled over: async_persist", calls, [&] {
@@ -371,6 +389,9 @@ TEST_F(publish_sweep, spooled_rolled_over_persist) {
 }
 
 TEST_F(publish_sweep, spooled_rolled_over_persist_noclobber) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls = cat({{"open_parent", "write"}, link_target(), {"close_dir"}});
     const auto at = calls.size() - 1;
     sweep("spooled rolled over: async_persist_noclobber", calls, [&] {
@@ -439,6 +460,8 @@ TEST_F(publish_sweep, directory_persist_durable_with_permissions) {
 }
 
 TEST_F(publish_sweep, directory_persist_noclobber) {
+    if (!tempio::detail::platform::native_noclobber)
+        GTEST_SKIP() << "no one-call no-clobber rename on this platform: link + unlink instead";
     const std::vector<std::string> calls = {"open_parent", "rename_noreplace_dir", "close_dir"};
     sweep("temporary_directory: async_persist_noclobber", calls, [&] {
         auto target = dir_ / "target";
@@ -459,6 +482,8 @@ TEST_F(publish_sweep, directory_persist_noclobber) {
 }
 
 TEST_F(publish_sweep, directory_exchange_durable) {
+    if (!tempio::can_exchange_directories())
+        GTEST_SKIP() << "no directory exchange on this platform (tempio/platform.hpp)";
     const std::vector<std::string> calls = {
         "open_parent",     "open_dir", "fsync", "close_dir", "rename_exchange", "stat_exchanged",
         "rmdir_exchanged", "open_dir", "fsync", "close_dir", "close_dir"};
@@ -503,6 +528,9 @@ TEST_F(publish_sweep, directory_exchange_durable) {
 // ---- atomic_file ---------------------------------------------------------------------
 
 TEST_F(publish_sweep, atomic_file_create) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     // The target's directory stays open until the commit or abandon.
     const std::vector<std::string> calls = {"open_parent", "open_tmpfile"};
     sweep("atomic_file: async_create", calls, [&] {
@@ -528,6 +556,9 @@ TEST_F(publish_sweep, atomic_file_create) {
 }
 
 TEST_F(publish_sweep, atomic_file_commit) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     // Durable by default; the mode copied from the replaced target (fstatat).
     // Committed, it closes the file and the target's directory (opened at
     // its creation).
@@ -589,6 +620,9 @@ TEST_F(publish_sweep, atomic_file_commit) {
 }
 
 TEST_F(publish_sweep, atomic_file_commit_noclobber) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls = cat({{"write", "fstatat", "fchmod", "fdatasync"},
                             link_target(),
                             {"open_dir", "fsync", "close_dir", "close", "close_dir"}});
@@ -620,6 +654,9 @@ TEST_F(publish_sweep, atomic_file_commit_noclobber) {
 }
 
 TEST_F(publish_sweep, atomic_file_abandon) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const std::vector<std::string> calls = {"close_discard", "close_dir"};
     sweep("atomic_file: async_abandon", calls, [&] {
         auto target = dir_ / "target";
@@ -642,6 +679,9 @@ TEST_F(publish_sweep, atomic_file_abandon) {
 }
 
 TEST_F(publish_sweep, async_write_file_atomically) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     const auto calls =
         cat({{"open_parent", "open_tmpfile", "write", "fstatat", "fchmod", "fdatasync"},
              link_hidden(),

@@ -14,6 +14,7 @@
 #include "core/tempdir.hpp"
 #include "failure_sweep.hpp"
 #include "tempio/mkstemp.hpp"
+#include "tempio/platform.hpp"
 #include "tempio/tempdir.hpp"
 
 namespace fs = std::filesystem;
@@ -100,6 +101,9 @@ TEST_F(core_sweep, creating_a_named_file) {
 }
 
 TEST_F(core_sweep, creating_an_anonymous_file) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("core: anonymous file create", {"open_tmpfile"}, [&] {
         error_code ec;
         arm();
@@ -404,6 +408,9 @@ TEST_F(core_sweep, destroying_an_open_named_file) {
 // ---- spooled files -------------------------------------------------------------
 
 TEST_F(core_sweep, a_write_that_rolls_a_spooled_file_over) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     // Rollover: the anonymous file, the memory image written, the position restored.
     sweep("core: spooled rollover by write", {"open_tmpfile", "write", "lseek"}, [&] {
         auto f = spooled(8);
@@ -421,6 +428,9 @@ TEST_F(core_sweep, a_write_that_rolls_a_spooled_file_over) {
 }
 
 TEST_F(core_sweep, a_big_write_that_rolls_over_then_reaches_the_kernel) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("core: spooled rollover by big write", {"open_tmpfile", "write", "lseek", "writev"}, [&] {
         auto f = spooled(8);
         write_all(*f, "1234");
@@ -437,6 +447,9 @@ TEST_F(core_sweep, a_big_write_that_rolls_over_then_reaches_the_kernel) {
 }
 
 TEST_F(core_sweep, an_explicit_rollover) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("core: spooled rollover", {"open_tmpfile", "write", "lseek"}, [&] {
         auto f = spooled(0);
         write_all(*f, "kept in memory");
@@ -453,6 +466,9 @@ TEST_F(core_sweep, an_explicit_rollover) {
 }
 
 TEST_F(core_sweep, fileno_rolls_over) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("core: spooled fileno", {"open_tmpfile", "write", "lseek"}, [&] {
         auto f = spooled(0);
         write_all(*f, "data");
@@ -467,6 +483,9 @@ TEST_F(core_sweep, fileno_rolls_over) {
 }
 
 TEST_F(core_sweep, a_truncate_past_max_size_rolls_over) {
+    if (!tempio::has_anonymous_files())
+        GTEST_SKIP() << "no anonymous files on this platform (tempio/platform.hpp): these are the "
+                        "calls of O_TMPFILE";
     sweep("core: spooled truncate past max_size", {"open_tmpfile", "write", "lseek", "ftruncate"},
           [&] {
               auto f = spooled(8);

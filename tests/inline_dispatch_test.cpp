@@ -30,6 +30,7 @@
 #include "backend/inline_driver.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "platform/platform.hpp"
 #include "support/files.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -73,6 +74,8 @@ class inline_dispatch : public ::testing::Test {
 }  // namespace
 
 TEST(memory_fs, tmpfs_is_memory_and_a_missing_directory_is_not) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     if (is_tmpfs("/dev/shm")) {
         EXPECT_TRUE(tempio::detail::on_memory_fs("/dev/shm"));
     }
@@ -81,6 +84,8 @@ TEST(memory_fs, tmpfs_is_memory_and_a_missing_directory_is_not) {
 }
 
 TEST_F(inline_dispatch, a_named_file_is_made_and_deleted_inside_the_calls) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     net::io_context ctx;
     auto jobs = tempio::detail::jobs_run();
     std::optional<tempio::named_temporary_file> file;
@@ -111,6 +116,8 @@ TEST_F(inline_dispatch, a_named_file_is_made_and_deleted_inside_the_calls) {
 }
 
 TEST_F(inline_dispatch, every_creation_and_an_empty_cleanup_run_inline) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
         auto a = co_await tempio::temporary_file::async_create({.dir = dir_.native()});
@@ -191,6 +198,8 @@ net::awaitable<std::string> read_all(tempio::named_temporary_file& f) {
 }  // namespace
 
 TEST_F(inline_dispatch, bounded_writes_run_at_once) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     const std::string a(65536, 'a'), b(65536, 'b');
     tempio::run([&]() -> net::awaitable<void> {
@@ -210,6 +219,8 @@ TEST_F(inline_dispatch, bounded_writes_run_at_once) {
 }
 
 TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     const std::string big(tempio::detail::file_core::at_once_write_max + 1, 'B');
     tempio::run([&]() -> net::awaitable<void> {
@@ -308,6 +319,8 @@ class inline_when_alone : public inline_dispatch {
 }  // namespace
 
 TEST_F(inline_when_alone, one_file_at_a_time_is_made_written_and_deleted_without_a_hop) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
         for (int i = 0; i < 3; ++i) {
@@ -323,6 +336,8 @@ TEST_F(inline_when_alone, one_file_at_a_time_is_made_written_and_deleted_without
 }
 
 TEST_F(inline_when_alone, a_creation_started_beside_another_waits_for_a_worker) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     net::io_context ctx;
     auto jobs = tempio::detail::jobs_run();
     std::vector<tempio::named_temporary_file> made;
@@ -370,6 +385,8 @@ TEST_F(inline_when_alone, of_many_started_at_once_most_go_to_the_workers) {
 }
 
 TEST_F(inline_when_alone, a_completion_never_run_leaves_nothing_in_flight_and_no_file) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     {
         net::io_context ctx;
         tempio::named_temporary_file::async_create(
@@ -383,6 +400,8 @@ TEST_F(inline_when_alone, a_completion_never_run_leaves_nothing_in_flight_and_no
 }
 
 TEST_F(inline_when_alone, an_atomic_file_is_made_and_committed_without_a_hop) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     const fs::path target = dir_ / "state.json";
     tempio::run([&]() -> net::awaitable<void> {
         // The first learns that the directory is on tmpfs (on a worker).
@@ -403,6 +422,8 @@ TEST_F(inline_when_alone, an_atomic_file_is_made_and_committed_without_a_hop) {
 }
 
 TEST_F(inline_when_alone, an_inline_commit_that_fails_reports_it_and_leaves_nothing) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     const fs::path target = dir_ / "taken";
     tempio::test::spit(target, "first");
     tempio::run([&]() -> net::awaitable<void> {
@@ -498,6 +519,8 @@ TEST_F(inline_when_alone, an_atomic_file_destroyed_right_after_an_inline_commit_
 }
 
 TEST_F(inline_when_alone, a_task_that_throws_after_resuming_at_once_throws_from_run) {
+    if (!tempio::detail::platform::memory_fs_probe)
+        GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     auto jobs = tempio::detail::jobs_run();
     net::io_context ctx;
     net::co_spawn(

@@ -63,12 +63,10 @@ using publish_fn = net::awaitable<error_code> (*)(fs::path tmp, fs::path target)
 
 // What the operation needs of the platform (tempio/platform.hpp): where it
 // is missing, the operation completes with operation_not_supported.
-enum class needs { nothing, anonymous_files, exchange, noclobber_directories };
+enum class needs { nothing, exchange, noclobber_directories };
 
 bool platform_has(needs n) {
     switch (n) {
-        case needs::anonymous_files:
-            return tempio::has_anonymous_files();
         case needs::exchange:
             return tempio::can_exchange_directories();
         case needs::noclobber_directories:
@@ -172,13 +170,13 @@ const std::vector<operation>& operations() {
         {"named_temporary_file::async_persist_noclobber", kind::file, how::noclobber,
          named_noclobber},
         {"temporary_file::async_persist (linkable)", kind::file, how::replace, anonymous_persist,
-         false, needs::anonymous_files},
+         false, needs::nothing},
         {"temporary_file::async_persist_noclobber (linkable)", kind::file, how::noclobber,
-         anonymous_noclobber, false, needs::anonymous_files},
+         anonymous_noclobber, false, needs::nothing},
         {"spooled_temporary_file::async_persist (in memory)", kind::file, how::replace,
-         spooled_in_memory_persist, false, needs::anonymous_files},
+         spooled_in_memory_persist, false, needs::nothing},
         {"spooled_temporary_file::async_persist (rolled over)", kind::file, how::replace,
-         spooled_rolled_over_persist, false, needs::anonymous_files},
+         spooled_rolled_over_persist, false, needs::nothing},
         {"atomic_file::async_commit", kind::file, how::replace, atomic_commit, true},
         {"atomic_file::async_commit (replace = false)", kind::file, how::noclobber,
          atomic_commit_noclobber, true},
@@ -471,15 +469,9 @@ TEST_F(publish_paths, a_relative_target_is_relative_to_the_directory_current_at_
             co_await wait.async_wait(net::use_awaitable);
         }
     });
-    const bool anonymous = tempio::has_anonymous_files();
-    for (const auto& ec : results)
-        if (&ec != &results[1] || anonymous) EXPECT_FALSE(ec) << ec.message();
+    for (const auto& ec : results) EXPECT_FALSE(ec) << ec.message();
     EXPECT_EQ(slurp(first / "named"), "named");
-    if (anonymous) {
-        EXPECT_EQ(slurp(first / "anonymous"), "anonymous");
-    } else {
-        EXPECT_EQ(results[1], net::error::operation_not_supported);
-    }
+    EXPECT_EQ(slurp(first / "anonymous"), "anonymous");
     EXPECT_TRUE(fs::is_directory(first / "directory"));
     EXPECT_EQ(slurp(first / "whole"), "whole");
     EXPECT_EQ(slurp(first / "atomic"), "atomic");

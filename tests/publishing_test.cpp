@@ -218,6 +218,8 @@ TEST_F(publishing, keep_after_creation) {
 }
 
 TEST_F(publishing, directory_persist_noclobber_and_exchange) {
+    if (!tempio::can_exchange_directories())
+        GTEST_SKIP() << "no directory exchange on this platform (tempio/platform.hpp)";
     tempio::run([&]() -> net::awaitable<void> {
         auto target = dir_ / "site";
         auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
@@ -329,6 +331,8 @@ TEST_F(publishing, after_close_is_bad_descriptor_and_a_bad_target_is_invalid) {
 // RENAME_EXCHANGE swaps any two entries: exchanging with a file (or a
 // symlink) is refused and swapped back, never removing what was there.
 TEST_F(publishing, exchange_with_a_file_is_refused_and_undone) {
+    if (!tempio::can_exchange_directories())
+        GTEST_SKIP() << "no directory exchange on this platform (tempio/platform.hpp)";
     tempio::run([&]() -> net::awaitable<void> {
         auto target = dir_ / "not-a-dir";
         spit(target, "precious");

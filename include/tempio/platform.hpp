@@ -22,10 +22,11 @@ std::string_view platform_name() noexcept;
 /// (`O_TMPFILE`): `temporary_file` never has a name, even for an instant,
 /// and `linkable` files, spooled files and `atomic_file` publish without a
 /// temporary name. Elsewhere an anonymous file is created and unlinked at
-/// once, `linkable` files cannot be published (`operation_not_supported`),
-/// and `atomic_file` writes a hidden `.<target>.XXXXXXXX` file. Some file
-/// systems refuse it even here (answers per file system come from the
-/// operations themselves).
+/// once, and publishing one copies its data into a hidden
+/// `.<target>.XXXXXXXX` file that is then renamed into place (as atomic,
+/// one more write of the data); `atomic_file` writes such a hidden file
+/// from the start. Some file systems refuse `O_TMPFILE` even on Linux: the
+/// same fallbacks run there.
 bool has_anonymous_files() noexcept;
 
 /// @brief Whether `temporary_directory::async_exchange` can swap two

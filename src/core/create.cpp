@@ -117,7 +117,7 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     dir_facts facts;
     bool facts_known = false;
     int refused = 0;  // O_TMPFILE's errno, when it was tried and refused
-    bool try_tmpfile = platform::anonymous_files && !g_tmpfile_off.load(std::memory_order_relaxed);
+    bool try_tmpfile = !tmpfile_unsupported();
     // Only once some file system refused it does a creation stat its directory.
     if (try_tmpfile && !g_tmpfile_refused.empty()) {
         if (!stat_dir(dir, facts, ec)) return {};
@@ -219,7 +219,7 @@ bool make_name_source(const name_request& req, name_series& out, error_code& ec)
 }
 
 bool tmpfile_unsupported() noexcept {
-    return g_tmpfile_off.load(std::memory_order_relaxed);
+    return !platform::anonymous_files || g_tmpfile_off.load(std::memory_order_relaxed);
 }
 
 error_code remove_file(const std::string& path) {

@@ -307,6 +307,11 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // publish() once the target is resolved (commit: at creation).
     void publish_at(const target_place& target, const publish_request& r, bool close_after,
                     error_code& ec);
+    // A spooled file's data, written to `fd` at its position, is there now.
+    void leave_memory(unique_fd fd) noexcept;
+    // After the rename or link: the object refers to the target.
+    void published(const target_place& target, const publish_request& r, bool close_after,
+                   error_code& ec);
     // Links or renames the open file to the target (flushed already).
     bool publish_fd(int fd, const target_place& target, const publish_request& r, error_code& ec);
 

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
 #include "core/sys.hpp"
@@ -47,6 +48,49 @@ bool prepare_fd(int fd, const publish_request& r, error_code& ec, bool* sync_fai
         }
     }
     return true;
+}
+
+// The whole content of `from` (read from offset 0) written to `to`.
+bool copy_data(int from, int to, error_code& ec) {
+    std::string buf(65536, '\0');
+    for (off_t off = 0;;) {
+        ssize_t n = sys::pread(from, buf.data(), buf.size(), off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ec = errno_code();
+            return false;
+        }
+        if (n == 0) return true;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = sys::write(to, buf.data() + done, static_cast<std::size_t>(n - done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                ec = w < 0 ? errno_code() : error_code(EIO, system_category());
+                return false;
+            }
+            done += w;
+        }
+        off += n;
+    }
+}
+
+// Without anonymous files to link (docs/platforms.md): the data, written
+// by `fill`, goes to a hidden ".<name>.XXXXXXXX" file in the target's
+// directory, renamed (or, never replacing, linked) into place: as atomic,
+// at the cost of a copy. On failure nothing of it is left.
+template <class Fill>
+unique_fd publish_hidden_copy(const target_place& target, const publish_request& r, int flags,
+                              Fill fill, error_code& ec) {
+    std::string path;
+    const name_request names{hidden_prefix_for(target.name), "", target.dir_path};
+    unique_fd fd = create_unique_file(names, flags, path, ec);
+    if (ec) return {};
+    if (fill(fd.get(), ec) && prepare_fd(fd.get(), r, ec) &&
+        !(ec = rename_into_place(path, target, r.how, false)))
+        return fd;
+    fd.reset();
+    remove_file(path);
+    return {};
 }
 
 }  // namespace
@@ -99,44 +143,73 @@ void file_core::publish(const publish_request& r, bool close_after, error_code& 
     publish_at(place, r, close_after, ec);
 }
 
+void file_core::leave_memory(unique_fd fd) noexcept {
+    fd_ = std::move(fd);
+    kpos_ = mem_.position();
+    pos_known_ = true;
+    in_memory_ = false;
+    mem_.release();
+}
+
 void file_core::publish_at(const target_place& target, const publish_request& r, bool close_after,
                            error_code& ec) {
     if (in_memory_) {
-        // A new linkable file in the target's directory, published whole
-        // (none without anonymous files: docs/platforms.md).
-        if (!platform::anonymous_files) {
-            ec.assign(EOPNOTSUPP, system_category());
-            return;
+        // A new linkable file in the target's directory, published whole;
+        // where none can be made (no anonymous files on this platform or
+        // file system: docs/platforms.md), a hidden named copy.
+        if (platform::anonymous_files) {
+            name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
+            bool linkable = false;
+            unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
+            if (ec) return;
+            if (linkable) {
+                if (!mem_.copy_to(fd.get(), ec)) return;
+                if (!prepare_fd(fd.get(), r, ec)) return;
+                if ((ec = link_into_place(fd.get(), target, r.how))) return;
+                linkable_ = true;
+                leave_memory(std::move(fd));
+                return published(target, r, close_after, ec);
+            }
         }
-        name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
-        bool linkable = false;
-        unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
-        if (ec) return;
-        if (!linkable) {
-            ec.assign(EOPNOTSUPP, system_category());  // no O_TMPFILE there: no name-free publish
-            return;
-        }
-        if (!mem_.copy_to(fd.get(), ec)) return;
-        if (!prepare_fd(fd.get(), r, ec)) return;
-        if ((ec = link_into_place(fd.get(), target, r.how))) return;
-        fd_ = std::move(fd);
-        linkable_ = true;
-        kpos_ = mem_.position();
-        pos_known_ = true;
-        in_memory_ = false;
-        mem_.release();
+        auto fill = [&](int fd, error_code& e) { return mem_.copy_to(fd, e); };
+        unique_fd fd = publish_hidden_copy(target, r, mode_.append ? O_APPEND : 0, fill, ec);
+        if (!fd) return;
+        leave_memory(std::move(fd));
+        return published(target, r, close_after, ec);
     } else {
         if (path_.empty() && !linkable_) {
             // Opened O_TMPFILE|O_EXCL: the kernel refuses to give it a name
-            // (temporary_file::options::linkable). Asked linkable, but
-            // created and unlinked (no anonymous files on this platform or
-            // file system): nothing can give it a name.
-            ec.assign(req_.linkable ? EOPNOTSUPP : EPERM, system_category());
-            return;
+            // (temporary_file::options::linkable).
+            if (req_.kind == file_kind::anonymous && !req_.linkable) {
+                ec.assign(EPERM, system_category());
+                return;
+            }
+            // Created and unlinked (no anonymous files on this platform or
+            // file system): published as a copy, on its own file system
+            // only (as a link would be: EXDEV).
+            struct stat mine {
+            }, there{};
+            if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
+                mine.st_dev != there.st_dev) {
+                ec.assign(EXDEV, system_category());
+                return;
+            }
+            if (!flush_buffer(ec)) return;
+            auto fill = [&](int fd, error_code& e) { return copy_data(fd_.get(), fd, e); };
+            unique_fd fd = publish_hidden_copy(target, r, mode_.append ? O_APPEND : 0, fill, ec);
+            if (!fd) return;
+            if (sys::lseek(fd.get(), static_cast<off_t>(kpos_), SEEK_SET) < 0) pos_known_ = false;
+            fd_ = std::move(fd);  // the unnamed original goes
+            return published(target, r, close_after, ec);
         }
         if (!flush_buffer(ec)) return;
         if (!publish_fd(fd_.get(), target, r, ec)) return;
     }
+    published(target, r, close_after, ec);
+}
+
+void file_core::published(const target_place& target, const publish_request& r, bool close_after,
+                          error_code& ec) {
     // Published: the object now refers to the target, and keeps it. Nothing
     // of ours is left to delete: discard() (an abandon after a commit that
     // reported a late error, async_write_file_atomically's cleanup) must not

@@ -41,6 +41,9 @@ inline constexpr bool exchange = constants::exchange;
 // A rename that never replaces, in one call (RENAME_NOREPLACE); without it,
 // link then unlink (atomic too: the link fails if the name exists).
 inline constexpr bool native_noclobber = constants::native_noclobber;
+// Whether a file system in memory can be told (statfs): without it nothing
+// runs inline (docs/design-decisions.md).
+inline constexpr bool memory_fs_probe = constants::memory_fs_probe;
 // Directory descriptors that need no read permission (O_PATH).
 inline constexpr int dir_handle_flags = constants::dir_handle_flags;
 // openat flags of an anonymous file (unused where anonymous_files is false).
