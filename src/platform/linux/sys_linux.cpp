@@ -7,25 +7,35 @@
 
 namespace tempio::detail::sys {
 
+// Counted, and failed when the seam says so (test builds only).
+#if TEMPIO_TEST_SEAM
+#define TEMPIO_SEAM_CALL(fail_value) \
+    if (counted_call_fails()) return fail_value
+#else
+#define TEMPIO_SEAM_CALL(fail_value) (void)0
+#endif
+
 int renameat2(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
               unsigned flags) noexcept {
-    if (counted_call_fails()) return -1;
+    TEMPIO_SEAM_CALL(-1);
     return ::renameat2(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 int statx(int dirfd, const char* path, int flags, unsigned mask, struct statx* st) noexcept {
-    if (counted_call_fails()) return -1;
+    TEMPIO_SEAM_CALL(-1);
     return ::statx(dirfd, path, flags, mask, st);
 }
 ssize_t getrandom(void* buf, std::size_t n, unsigned flags) noexcept {
-    if (counted_call_fails()) return -1;
+    TEMPIO_SEAM_CALL(-1);
     return ::getrandom(buf, n, flags);
 }
 bool sysinfo_memory(std::uint64_t& bytes) noexcept {
-    if (counted_call_fails()) return false;
+    TEMPIO_SEAM_CALL(false);
     struct sysinfo info {};
     if (::sysinfo(&info) != 0) return false;
     bytes = (std::uint64_t(info.totalram) + info.totalswap) * info.mem_unit;
     return true;
 }
+
+#undef TEMPIO_SEAM_CALL
 
 }  // namespace tempio::detail::sys
