@@ -17,6 +17,11 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 presets=${TEMPIO_TEST_PRESETS:-"asan tsan"}
 jobs=$(nproc)
+# Each ctest run is kept in build/test-logs; the last line is their total.
+logs=build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+run=0
+logged() { run=$((run + 1)); "$@" 2>&1 | tee "$logs/$run.log"; }
 for preset in $presets; do
   echo "== preset $preset == (at ${SECONDS}s)"
   cmake --preset "$preset" >/dev/null
@@ -32,9 +37,9 @@ for preset in $presets; do
     case "$preset" in
       tsan)
         TEMPIO_BACKEND=$backend TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
-          ctest --preset tsan -j "$jobs" -L concurrency ;;
+          logged ctest --preset tsan -j "$jobs" -L concurrency ;;
       *)
-        TEMPIO_BACKEND=$backend ctest --preset "$preset" -j "$jobs" ;;
+        TEMPIO_BACKEND=$backend logged ctest --preset "$preset" -j "$jobs" ;;
     esac
   done
   if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
@@ -43,11 +48,12 @@ for preset in $presets; do
     case "$preset" in
       dev | asan)
         echo "== preset $preset on /dev/shm (TMPDIR on tmpfs) == (at ${SECONDS}s)"
-        TMPDIR=/dev/shm ctest --preset "$preset" -j "$jobs" ;;
+        TMPDIR=/dev/shm logged ctest --preset "$preset" -j "$jobs" ;;
       tsan)
         echo "== preset tsan on /dev/shm (TMPDIR on tmpfs) == (at ${SECONDS}s)"
         TMPDIR=/dev/shm TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
-          ctest --preset tsan -j "$jobs" -L concurrency ;;
+          logged ctest --preset tsan -j "$jobs" -L concurrency ;;
     esac
   fi
 done
+bash scripts/test_totals.sh "$logs"/*.log
