@@ -105,6 +105,31 @@ bool total_memory(std::uint64_t& bytes) noexcept;
 // there is none (fork detection then compares getpid()).
 std::atomic<unsigned>* flag_cleared_on_fork() noexcept;
 
+// ---- in a signal handler --------------------------------------------------------
+
+// Reads the names in the directory `fd` without allocating or locking, so
+// that a signal handler may list a directory (signal cleanup): `buf` is the
+// caller's (static) memory. Not through the system-call seam: nothing a
+// handler does may be counted or made to fail. Where the platform has no
+// such call (POSIX has none: readdir allocates), next() finds nothing and
+// only empty directories are removed from a handler.
+class signal_safe_entries {
+  public:
+    signal_safe_entries(int fd, char* buf, std::size_t size) noexcept
+        : fd_(fd), buf_(buf), size_(size) {}
+    // The next name other than "." and "..", or nullptr at the end (or on
+    // an error); *is_dir is set when the platform says it is a directory
+    // (false when it does not know).
+    const char* next(bool* is_dir) noexcept;
+
+  private:
+    int fd_;
+    char* buf_;
+    std::size_t size_;
+    std::size_t pos_ = 0;
+    std::size_t end_ = 0;
+};
+
 // ---- file systems -----------------------------------------------------------
 
 // A file system in memory (tmpfs, ramfs), where no operation waits on a
