@@ -14,6 +14,7 @@
 #include "tempio/run.hpp"
 #include "tempio/run_blocking.hpp"
 #include "tempio/scoped.hpp"
+#include "tempio/signal_cleanup.hpp"
 #include "tempio/spooled_temporary_file.hpp"
 #include "tempio/tempdir.hpp"
 #include "tempio/temporary_directory.hpp"
