@@ -48,6 +48,8 @@ std::shared_ptr<directory_core> directory_core::adopt(settings s, std::string pa
 
 void directory_core::set_path(std::string path) {
     path_ = std::move(path);
+    if (!settings_.keep && !published_)
+        name_watch_.watch(path_.native(), signal_cleanup::name_kind::directory);
 }
 
 namespace {
@@ -112,9 +114,10 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         }
     }
     std::string old_place = path_.native();
-    set_path(target.path());
+    if (r.how != publish_mode::exchange) name_watch_.reset();  // the target's name now
     settings_.keep = true;
     published_ = true;  // no temporary of ours left: cleanup has nothing to do
+    set_path(target.path());
     if (r.how == publish_mode::exchange) {
         // The replaced tree now sits at our old name: the secure cleanup.
         remove_tree_error removed{};
@@ -127,6 +130,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
             ec = removed.ec;
             where_ = old_place + ": " + removed.where;
         }
+        name_watch_.reset();  // the replaced tree, at our old name: gone (or not ours)
     }
     if (r.durable) {
         error_code synced = sync_directory(target);
@@ -154,6 +158,7 @@ void directory_core::cleanup_after_rmdir(int rmdir_errno, error_code& ec) {
     // A failed cleanup may be retried (as CPython's): by a later cleanup
     // call, else by the destructor.
     cleaned_ = !result.ec;
+    if (cleaned_) name_watch_.reset();
     if (!settings_.ignore_cleanup_errors) {
         ec = result.ec;
         where_ = std::move(result.where);
@@ -167,6 +172,7 @@ void directory_core::discard() noexcept {
         remove_tree(path_.native());
     } catch (...) {
     }
+    name_watch_.reset();
 }
 
 }  // namespace tempio::detail

@@ -10,6 +10,7 @@
 #include "core/create.hpp"
 #include "core/on_demand_path.hpp"
 #include "core/publish.hpp"
+#include "core/signal_cleanup.hpp"
 
 namespace tempio::detail {
 
@@ -43,6 +44,7 @@ class directory_core {
     // Stop removing it (Rust's keep()).
     const std::string& keep() noexcept {
         settings_.keep = true;
+        name_watch_.reset();  // the user's now: not removed on a signal
         return path_.native();
     }
     // Publishing (core/publish.hpp): rename into place (replace: the target
@@ -66,7 +68,10 @@ class directory_core {
     // Left in place at the end: the keep option, keep(), or published.
     bool kept() const noexcept { return settings_.keep; }
     // The rmdir of the root succeeded (or found nothing): cleaned.
-    void note_removed() noexcept { cleaned_ = true; }
+    void note_removed() noexcept {
+        cleaned_ = true;
+        name_watch_.reset();
+    }
     // cleanup() after the root's rmdir failed with `rmdir_errno`.
     void cleanup_after_rmdir(int rmdir_errno, error_code& ec);
 
@@ -81,6 +86,9 @@ class directory_core {
     bool published_ = false;
     unsigned generation_;  // fork_generation() of the creating process
     std::string where_;    // the first cleanup error's entry, relative to the root
+    // The tree, registered for removal on a signal (core/signal_cleanup.hpp)
+    // while it is ours to remove.
+    signal_cleanup::registered_name name_watch_;
 };
 
 #if TEMPIO_TEST_SEAM

@@ -76,6 +76,7 @@ std::shared_ptr<file_core> file_core::adopt(file_request&& req, open_mode mode, 
         core->discard();  // just made: nobody else's yet, removed unchecked
         return nullptr;
     }
+    if (!core->path_.empty() && !core->req_.keep) core->watch_name();
     return core;
 }
 
@@ -129,6 +130,7 @@ std::shared_ptr<file_core> file_core::create(file_request req, error_code& ec) {
         core->closed_ = core->deleted_ = true;
         return nullptr;
     }
+    if (!core->path_.empty() && !core->req_.keep) core->watch_name();
     return core;
 }
 
@@ -158,6 +160,7 @@ void file_core::destroy() noexcept {
     // delete_on_close=false: the name lives until the end of the object.
     if (!deleted_ && !path_.empty() && !req_.keep) remove_name();
     deleted_ = true;
+    name_watch_.reset();  // removed, or (refused) ours no longer: the object ends
 }
 
 error_code file_core::discard() noexcept {
@@ -170,6 +173,7 @@ error_code file_core::discard() noexcept {
     // destructor tries once more.
     if (!path_.empty() && !deleted_) ec = remove_name();
     deleted_ = !ec;
+    if (deleted_) name_watch_.reset();
     commit_place_.reset();  // an atomic_file's target directory: no commit now
     return ec;
 }

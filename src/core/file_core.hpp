@@ -23,6 +23,7 @@
 #include "core/mode.hpp"
 #include "core/on_demand_path.hpp"
 #include "core/publish.hpp"
+#include "core/signal_cleanup.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/steps/remove_name_steps.hpp"
 #include "core/write_behind.hpp"
@@ -210,6 +211,7 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // Stop deleting (Rust's keep()): returns the path.
     const std::string& keep() noexcept {
         req_.keep = true;
+        name_watch_.reset();  // the user's now: not removed on a signal
         return path_.native();
     }
 
@@ -232,7 +234,10 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // creation); gone, or another file under the name: no error.
     remove_name_steps name_removal() const noexcept;
     // A refused unlink is reported; the destructor tries once more.
-    void note_name_removed(const error_code& rm) noexcept { deleted_ = !rm; }
+    void note_name_removed(const error_code& rm) noexcept {
+        deleted_ = !rm;
+        if (deleted_) name_watch_.reset();
+    }
     // A write that goes straight to the kernel at the file position: nothing
     // buffered, too big for the buffer, not in append mode.
     bool writes_through(std::size_t n) const noexcept;
@@ -304,6 +309,11 @@ class file_core : public std::enable_shared_from_this<file_core> {
     error_code remove_name();  // name_removal(), blocking
     void destroy() noexcept;
     void set_path(std::string path);
+    // The temporary name path_ registered for removal on a signal
+    // (core/signal_cleanup.hpp): while it exists and is ours to delete.
+    void watch_name() noexcept {
+        name_watch_.watch(path_.native(), signal_cleanup::name_kind::file);
+    }
     // publish() once the target is resolved (commit: at creation).
     void publish_at(const target_place& target, const publish_request& r, bool close_after,
                     error_code& ec);
@@ -326,7 +336,8 @@ class file_core : public std::enable_shared_from_this<file_core> {
     std::unique_ptr<target_place> commit_place_;  // atomic_file: where commit_to_ resolved
     // The named file's identity, from an fstat when it was created.
     std::optional<file_identity> identity_;
-    error_code write_error_;  // the latch: note_write_error
+    error_code write_error_;                      // the latch: note_write_error
+    signal_cleanup::registered_name name_watch_;  // watch_name
     bool closed_ = false;
     bool deleted_ = false;
     unsigned generation_;  // fork_generation(): the destructor deletes only in the creating process

@@ -12,6 +12,7 @@
 #include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "core/signal_cleanup.hpp"
 #include "core/sys.hpp"
 #include "platform/platform.hpp"
 
@@ -85,9 +86,11 @@ unique_fd publish_hidden_copy(const target_place& target, const publish_request&
     const name_request names{hidden_prefix_for(target.name), "", target.dir_path};
     unique_fd fd = create_unique_file(names, flags, path, ec);
     if (ec) return {};
+    signal_cleanup::registered_name watch;  // while it is being filled
+    watch.watch(path, signal_cleanup::name_kind::file);
     if (fill(fd.get(), ec) && prepare_fd(fd.get(), r, ec) &&
         !(ec = rename_into_place(path, target, r.how, false)))
-        return fd;
+        return fd;  // the target's now: unregistered
     fd.reset();
     remove_file(path);
     return {};
@@ -120,6 +123,7 @@ bool file_core::publish_fd(int fd, const target_place& target, const publish_req
         deleted_ = false;
         error_code ignored;  // unknown: the name is then removed unchecked
         note_identity(ignored);
+        watch_name();
     }
     return !ec;
 }
@@ -216,6 +220,7 @@ void file_core::published(const target_place& target, const publish_request& r, 
     // take the published file away.
     // No fstat for its identity: that only guards the removal of a name of
     // ours, and a published file is never removed (keep, deleted_).
+    name_watch_.reset();  // the name is the target's now
     set_path(target.path());
     req_.keep = true;
     deleted_ = true;
@@ -281,6 +286,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
         return nullptr;
     }
     core->req_.kind = file_kind::named;
+    core->watch_name();  // the hidden name, until committed or removed
     return core;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/names.hpp"
 #include "core/paths.hpp"
+#include "core/signal_cleanup.hpp"
 #include "core/sys.hpp"
 #include "platform/platform.hpp"
 
@@ -194,6 +195,10 @@ error_code link_into_place(int fd, const target_place& to, publish_mode how, std
         if (link_fd(fd, dirfd, hidden.c_str()) == 0) break;
         if (errno != EEXIST || i + 1 >= tmp_max) return last_errno();
     }
+    // Until renamed (or removed, or handed to the caller's kept name).
+    signal_cleanup::registered_name watch;
+    if (signal_cleanup::enabled())
+        watch.watch(join(to.dir_path, hidden), signal_cleanup::name_kind::file);
     if (retry_eintr([&] {
             return platform::rename_at(dirfd, hidden.c_str(), dirfd, to.name.c_str(),
                                        platform::rename_how::replace);
