@@ -44,4 +44,9 @@ bool can_publish_directories_without_replacing() noexcept;
 /// still chosen only when asked for and usable: tempio/backend.hpp).
 bool has_io_uring_backend() noexcept;
 
+/// @brief Whether the signal cleanup (tempio/signal_cleanup.hpp) removes a
+/// temporary directory's contents. Where it cannot list a directory without
+/// allocating (the POSIX build), it removes only directories left empty.
+bool signal_cleanup_removes_trees() noexcept;
+
 }  // namespace tempio

@@ -44,6 +44,8 @@ inline constexpr bool native_noclobber = constants::native_noclobber;
 // Whether a file system in memory can be told (statfs): without it nothing
 // runs inline (docs/design-decisions.md).
 inline constexpr bool memory_fs_probe = constants::memory_fs_probe;
+// A directory can be listed from a signal handler (signal_safe_entries).
+inline constexpr bool signal_safe_listing = constants::signal_safe_listing;
 // Directory descriptors that need no read permission (O_PATH).
 inline constexpr int dir_handle_flags = constants::dir_handle_flags;
 // openat flags of an anonymous file (unused where anonymous_files is false).

@@ -25,6 +25,10 @@ bool can_publish_directories_without_replacing() noexcept {
     return detail::platform::native_noclobber;
 }
 
+bool signal_cleanup_removes_trees() noexcept {
+    return detail::platform::signal_safe_listing;
+}
+
 bool has_io_uring_backend() noexcept {
 #if TEMPIO_HAS_LIBURING
     return true;
