@@ -105,7 +105,6 @@ bool take(chunk& c, std::uint32_t i, pid_t me, name_kind want) noexcept {
 constexpr int g_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int g_signal_count = 4;
 struct sigaction g_previous[g_signal_count];
-bool g_installed[g_signal_count] = {};
 
 int index_of(int sig) noexcept {
     for (int i = 0; i < g_signal_count; ++i)
@@ -160,11 +159,16 @@ void install() {
         ours.sa_sigaction = on_signal;
         // A previous handler that returns keeps its restart and stack choice.
         ours.sa_flags = SA_SIGINFO | (g_previous[i].sa_flags & (SA_RESTART | SA_ONSTACK));
+        // Blocked while it runs: the four (one cleanup at a time on this
+        // thread), and whatever the previous handler had blocked for itself.
         sigemptyset(&ours.sa_mask);
         for (int s : g_signals) sigaddset(&ours.sa_mask, s);
+#ifdef NSIG
+        for (int s = 1; s < NSIG; ++s)
+            if (sigismember(&g_previous[i].sa_mask, s) == 1) sigaddset(&ours.sa_mask, s);
+#endif
         if (::sigaction(g_signals[i], &ours, nullptr) != 0)
             throw std::system_error(errno, std::system_category(), "sigaction");
-        g_installed[i] = true;
     }
 }
 
