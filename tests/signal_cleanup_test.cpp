@@ -5,6 +5,7 @@
 // that they exist, and waits to be killed (pause()); the parent checks how it
 // ended and what is left. Nothing is timed: the pipe is the only ordering.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,6 +76,8 @@ child spawn(const std::function<void()>& body) {
     if (pid == 0) {
         ::close(p[0]);
         g_report = p[1];
+        const rlimit no_core{0, 0};  // SIGQUIT's default action: no core file left anywhere
+        ::setrlimit(RLIMIT_CORE, &no_core);
         try {
             body();
         } catch (const std::exception& e) {
