@@ -6,6 +6,7 @@
 #include "tempio/atomic_file.hpp"
 #include "tempio/backend.hpp"
 #include "tempio/config.hpp"
+#include "tempio/group_publish.hpp"
 #include "tempio/mkstemp.hpp"
 #include "tempio/named_temporary_file.hpp"
 #include "tempio/path_view.hpp"
