@@ -6,6 +6,8 @@
 // runs this file once per backend).
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <regex>
 #include <string>
 #include <utility>
@@ -14,6 +16,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 
+#include "core/sys.hpp"
 #include "support/files.hpp"
 #include "support/strace.hpp"
 #include "support/test_dir.hpp"
@@ -273,4 +276,53 @@ TEST_F(group_publish, an_empty_group_completes_with_nothing) {
         EXPECT_FALSE(ec);
         EXPECT_EQ(n, 0u);
     });
+}
+
+// Every system call of a group commit failing in turn (the seam,
+// core/sys.hpp): whatever fails, the first `n` targets are new and the rest
+// old, and once the rest are abandoned nothing else is left.
+TEST_F(group_publish, any_failing_call_leaves_the_first_n_published_and_the_rest_old) {
+    namespace sys = tempio::detail::sys;
+    const std::vector<std::string> names{"g0", "g1", "g2"};
+    auto round = [&](unsigned long fail_at, int err, std::size_t& published) -> error_code {
+        error_code result;
+        for (const auto& name : names) spit(dir_ / name, "old");
+        tempio::run([&]() -> net::awaitable<void> {
+            std::vector<tempio::atomic_file> files;
+            for (const auto& name : names) {
+                files.push_back(co_await tempio::atomic_file::async_create(dir_ / name));
+                co_await files.back().async_write("new " + name);
+            }
+            sys::arm_fault(fail_at, err);
+            auto [ec, n] = co_await tempio::async_commit_all(files, tup());
+            sys::disarm_fault();
+            result = ec;
+            published = n;
+            for (auto& f : files)
+                if (f.is_open()) co_await f.async_abandon();
+        });
+        return result;
+    };
+    std::size_t n = 0;
+    ASSERT_FALSE(round(0, 0, n));  // warming up: a thread's first name seeds its generator
+    ASSERT_FALSE(round(0, 0, n));  // counting: nothing fails
+    ASSERT_EQ(n, names.size());
+    const unsigned long calls = sys::call_count();
+    ASSERT_GT(calls, names.size() * 3);  // a flush and a name for each, at least
+    std::cout << "[sweep] a group commit of " << names.size() << " files: " << calls << " calls\n";
+    for (unsigned long k = 1; k <= calls; ++k) {
+        for (int err : {EIO, ENOSPC}) {
+            SCOPED_TRACE("call " + std::to_string(k) + " fails with " + std::strerror(err));
+            const unsigned long injected = sys::faults().injected.load();
+            error_code ec = round(k, err, n);
+            EXPECT_EQ(sys::faults().injected.load(), injected + 1) << "nothing failed";
+            EXPECT_LE(n, names.size());
+            if (n < names.size()) {
+                EXPECT_TRUE(ec) << "fewer published without an error";
+            }
+            for (std::size_t i = 0; i < names.size(); ++i)
+                EXPECT_EQ(slurp(dir_ / names[i]), i < n ? "new " + names[i] : "old");
+            EXPECT_EQ(entries(dir_), names);  // no hidden name left
+        }
+    }
 }
