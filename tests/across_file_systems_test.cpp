@@ -193,3 +193,18 @@ TEST_F(across_file_systems, killed_at_random_instants_the_target_is_old_or_compl
         for (const auto& name : entries(far_)) fs::remove(far_ / name);
     }
 }
+
+// Mode "w" is the object's: its descriptor reads too (O_RDWR, as CPython's
+// mkstemp), so the copy can read what was written.
+TEST_F(across_file_systems, a_file_in_write_only_mode_is_copied_too) {
+    tempio::run([&]() -> net::awaitable<void> {
+        spit(dir_ / "target", "old");
+        auto f = co_await tempio::named_temporary_file::async_create(
+            {.mode = "w", .dir = far_.native()});
+        co_await f.async_write("new");
+        co_await f.async_persist(dir_ / "target", across);
+        co_await f.async_close();
+        EXPECT_EQ(slurp(dir_ / "target"), "new");
+        EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"});
+    });
+}

@@ -58,9 +58,8 @@ struct publish_options {
     /// any publish: the target is never partial. The temporary's own name is
     /// removed after; the object then refers to the target (the copy).
     /// Files only: a directory publish still fails with `cross_device_link`.
-    /// The file must be readable to be copied (a mode with `r` or `+`; the
-    /// file classes' default `"w+b"` is): a write-only one fails with
-    /// `bad_file_descriptor` and nothing changes.
+    /// Whatever its mode, a file can be copied: its descriptor is opened for
+    /// reading and writing (as CPython's `mkstemp`).
     /// Default false: the error, as Rust's `tempfile` `persist`.
     bool across_file_systems = false;
 };
