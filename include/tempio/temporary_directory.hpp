@@ -186,7 +186,14 @@ class basic_temporary_directory {
     /// then has nothing to do and completes with success (a published
     /// directory is no temporary; one merely kept, by the `keep` option or
     /// keep(), is still removed by an explicit async_cleanup). `durable`:
-    /// the directory is fsynced before, its new parent after. The published
+    /// the whole tree, in the same job, before the rename: every regular
+    /// file and every subdirectory is fsynced, depth first, each opened
+    /// relative to its parent's descriptor (`O_NOFOLLOW`, never by path;
+    /// symbolic links, FIFOs, sockets and devices are neither followed nor
+    /// synced), then the directory itself; after the rename, the target's
+    /// parent directory. N files and M subdirectories: N+M+1 fsyncs before,
+    /// one after. A failed flush (or an unreadable file or directory
+    /// inside) is reported and nothing is published. The published
     /// directory keeps mode 0700 unless `o.permissions` is given (the
     /// files inside keep theirs).
     ///
@@ -212,6 +219,9 @@ class basic_temporary_directory {
     /// expression), so the caller's string may be destroyed as soon as the
     /// initiating call has returned.
     /// @par Errors
+    /// With `durable`, the first error of the tree's flush (`EIO`,
+    /// `EACCES` for an entry that cannot be opened for reading, `EMFILE`
+    /// for a tree deeper than the descriptors left): nothing is published.
     /// `directory_not_empty` (`ENOTEMPTY`) for a non-empty target;
     /// `not_a_directory` when the target is a file or a symbolic link;
     /// `cross_device_link`; `no_such_file_or_directory` after cleanup;
@@ -298,6 +308,7 @@ class basic_temporary_directory {
     /// is refused before anything is done, so an exchange never swaps with,
     /// nor removes, an ancestor of the current directory. A target that
     /// turns out not to be a directory is swapped back: `not_a_directory`.
+    /// `durable` flushes the whole tree before the swap, as async_persist.
     /// @param target The existing directory to swap with.
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).

@@ -10,6 +10,7 @@
 
 #include "core/fork_generation.hpp"
 #include "core/remove_tree.hpp"
+#include "core/sync_tree.hpp"
 #include "core/sys.hpp"
 
 namespace tempio::detail {
@@ -52,7 +53,9 @@ void directory_core::set_path(std::string path) {
 
 namespace {
 
-// The directory itself (entries, mode) before it is renamed.
+// The directory before it is renamed: its mode, and with `durable` the
+// whole tree (core/sync_tree.hpp: every file and subdirectory, then the
+// directory itself), in the same job.
 bool prepare_directory(const std::string& path, const publish_request& r, error_code& ec) {
     if (!r.mode && !r.durable) return true;
     int fd;
@@ -62,18 +65,22 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
         ec.assign(errno, boost::system::system_category());
         return false;
     }
-    int res = 0;
     if (r.mode) {
+        int res;
         do res = sys::fchmod(fd, *r.mode);
         while (res != 0 && errno == EINTR);
+        if (res != 0) {
+            ec.assign(errno, boost::system::system_category());
+            sys::close(fd);
+            return false;
+        }
     }
-    if (res == 0 && r.durable) {
-        do res = sys::fsync(fd);
-        while (res != 0 && errno == EINTR);
+    if (!r.durable) {
+        sys::close(fd);
+        return true;
     }
-    if (res != 0) ec.assign(errno, boost::system::system_category());
-    sys::close(fd);
-    return res == 0;
+    ec = sync_tree(fd);  // takes fd
+    return !ec;
 }
 
 }  // namespace
