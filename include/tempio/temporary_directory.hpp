@@ -18,6 +18,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "tempio/detail/create_object.hpp"
 #include "tempio/path_view.hpp"
@@ -43,6 +45,7 @@ void start_publish_directory(const directory_ptr& d, const publish_spec& spec, h
 const std::filesystem::path& public_path_of(const directory_core* d);
 std::filesystem::path keep_directory(directory_core* d);
 bool directory_kept(const directory_core* d) noexcept;
+void start_write_directory_file(directory_ptr d, std::string name, std::string data, handler<> h);
 }  // namespace detail
 
 /// @brief A temporary directory removed with everything in it (CPython's
@@ -152,6 +155,44 @@ class basic_temporary_directory {
     /// goes: the `keep` option, keep(), or a successful publish (after which
     /// async_cleanup has nothing to do: the target is not a temporary).
     bool kept() const noexcept { return detail::directory_kept(core_.get()); }
+
+    /// @brief Writes `data` to a new file `name` in the directory.
+    ///
+    /// One job on a worker, whatever the backend: the directory is opened
+    /// without following a symbolic link there, and the file created in it
+    /// (`O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0666 & ~umask),
+    /// written whole and closed; not synced (a durable publish of the
+    /// directory flushes it: async_persist). On failure the partial file is
+    /// removed. After a successful publish it writes into the published
+    /// directory, which is the caller's then.
+    /// @param name The file's name: one component, relative to path().
+    /// @param data The whole content.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is
+    /// done (`operation_aborted`). Once started it completes.
+    /// @par Lifetime
+    /// None: `name` and `data` are copied before this call returns.
+    /// @par Errors
+    /// `invalid_argument` for an empty `name`, `.`, `..`, or one with `/` or
+    /// NUL; `file_exists` when the name exists (a symbolic link included,
+    /// never followed); `no_such_file_or_directory` after cleanup;
+    /// `bad_descriptor` for an object with no directory; the error of the
+    /// write or close (`ENOSPC`, `EDQUOT`, `EIO`), the file then removed.
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_write_file(std::string_view name, std::string_view data, Token&& token = {}) {
+        return detail::initiate_on<>(
+            executor_, std::forward<Token>(token),
+            [d = std::weak_ptr(core_)](std::string n, std::string bytes, auto h) {
+                detail::start_write_directory_file(d.lock(), std::move(n), std::move(bytes),
+                                                   std::move(h));
+            },
+            std::string(name), std::string(data));
+    }
 
     /// @brief Publishes the directory under `target` by renaming it: the
     /// target must be absent or an empty directory (replaced atomically).
