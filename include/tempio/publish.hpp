@@ -44,6 +44,9 @@ struct publish_options {
     /// @brief fdatasync(2) of the data before the rename or link (fsync(2)
     /// when `permissions` is set, so that the mode is on disk too), fsync(2)
     /// of the target's directory after it: the publish survives a power loss.
+    /// For a basic_temporary_directory, the whole tree before the rename:
+    /// every regular file and subdirectory (fsync), then the directory
+    /// itself (basic_temporary_directory::async_persist).
     bool durable = false;
     /// @brief chmod to exactly these bits (`& 07777`, no umask) before
     /// publishing. Empty: the mode stays, so a published file is 0600

@@ -16,6 +16,7 @@
 #include "tempio/run_blocking.hpp"
 #include "tempio/scoped.hpp"
 #include "tempio/spooled_temporary_file.hpp"
+#include "tempio/sweep.hpp"
 #include "tempio/tempdir.hpp"
 #include "tempio/temporary_directory.hpp"
 #include "tempio/temporary_file.hpp"
