@@ -14,7 +14,6 @@
 // temporary's own.
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -26,6 +25,7 @@
 
 #include "core/sys.hpp"
 #include "support/files.hpp"
+#include "support/strace.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -82,46 +82,16 @@ TEST(directory_durable_tree_helper, publish) {
     });
 }
 
-bool have_strace() {
-    return std::system("strace -V >/dev/null 2>&1") == 0;
-}
-
 TEST_F(directory_durable_tree, strace_counts) {
-    if (!have_strace()) FAIL() << "strace is a test dependency (scripts/deps.sh)";
+    if (!tempio::test::have_strace()) FAIL() << "strace is a test dependency (scripts/deps.sh)";
     const fs::path work = dir_ / "work";
     fs::create_directory(work);
     const fs::path trace = dir_ / "trace";
     const fs::path log = dir_ / "log";
-    const fs::path self = fs::read_symlink("/proc/self/exe");
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        ::setenv(helper_env, work.c_str(), 1);
-        std::string asan = "detect_leaks=0";  // LeakSanitizer's ptrace: not under strace
-        if (const char* old = std::getenv("ASAN_OPTIONS")) asan = std::string(old) + ":" + asan;
-        ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
-        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (out >= 0) {
-            ::dup2(out, 1);
-            ::dup2(out, 2);
-        }
-        const std::string filter = "--gtest_filter=directory_durable_tree_helper.*";
-        const char* argv[] = {"strace",
-                              "-f",
-                              "-qq",
-                              "-o",
-                              trace.c_str(),
-                              "-e",
-                              "trace=fsync,fdatasync,sync_file_range,rename,renameat,renameat2",
-                              self.c_str(),
-                              filter.c_str(),
-                              nullptr};
-        ::execvp("strace", const_cast<char* const*>(argv));
-        ::_exit(127);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(log);
+    int status = tempio::test::run_self_under_strace(
+        "directory_durable_tree_helper.*", helper_env, work,
+        "fsync,fdatasync,sync_file_range,rename,renameat,renameat2", trace, log);
+    ASSERT_EQ(status, 0) << slurp(log);
     expect_tree(work / "target");
 
     // Calls in the order they were entered; a call strace split around
