@@ -119,6 +119,7 @@ void loop_lag(const config& c, std::vector<row>& out);
 void readline(const config& c, std::vector<row>& out);
 void gather_write(const config& c, std::vector<row>& out);
 void atomic_publish(const config& c, std::vector<row>& out);
+void group_commit(const config& c, std::vector<row>& out);
 // Pieces of files.cpp that mechanism.cpp measures against its floors: a
 // named file created and closed n times (us/op), 64 tasks doing it on one
 // loop (ops/s), n writes of `chunk` bytes (MB/s), fwrite's floor (MB/s).

@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
             {"readline_200k", bench::readline},
             {"gather_write_1000x64B", bench::gather_write},
             {"atomic_publish", bench::atomic_publish},
+            {"group_commit", bench::group_commit},
             {"mechanism", bench::mechanism},
         };
         for (auto [name, run] : workloads) {

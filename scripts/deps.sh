@@ -3,7 +3,7 @@
 # Only what the build uses; extra package names given as arguments are
 # installed too (fuzz.sh: clang; consumers.sh: pkgconf; docs.sh: doxygen).
 set -euo pipefail
-packages=(g++ cmake ninja-build ccache libboost1.81-dev liburing-dev libgtest-dev strace "$@")
+packages=(g++ cmake ninja-build ccache libboost1.81-dev liburing-dev libgtest-dev strace acl "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")

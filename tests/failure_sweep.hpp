@@ -124,6 +124,13 @@ inline const std::map<std::string, call_kind>& call_kinds() {
         {"open_dir", {{EACCES, EMFILE, ENFILE, ENOMEM, EIO, EINTR}, {EINTR}}},
         // Closing that directory descriptor: nothing to report.
         {"close_dir", {{EIO, EINTR}, {EIO, EINTR}}},
+        // A durable directory publish flushes the tree (src/core/sync_tree.cpp):
+        // fdopendir and readdir of each directory, open, fsync and close of
+        // each file, fsync then closedir ("close_dir") of each directory.
+        {"fdopendir", {{ENOMEM}, {}}},
+        {"readdir", {{EIO, ENOENT}, {}}},
+        {"open_sync_file", {{EACCES, EMFILE, ENFILE, ENOMEM, EIO, EINTR}, {EINTR}}},
+        {"close_synced", {{EIO, EINTR}, {EIO, EINTR}}},
         // The identity of a file published without ever having had a name:
         // learned for the record (fstat), its failure harmless.
         {"fstat_identity", {{EIO, ENOMEM}, {EIO, ENOMEM}}},

@@ -12,6 +12,7 @@
 // commit) is reported, but the publish happened: the object refers to the
 // target and never deletes it. Never a leaked descriptor, a stray name or a
 // half-published state.
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -412,6 +413,29 @@ TEST_F(publish_sweep, spooled_rolled_over_persist_noclobber) {
 // ---- directories -------------------------------------------------------------------
 
 namespace {
+// A durable directory publish flushes the whole tree before the rename
+// (src/core/sync_tree.cpp); here the tree is one file: the listing (".",
+// "..", "file", its end, in the order the file system lists them: learned
+// from a probe directory in `dir`), the file opened, synced and closed,
+// then the directory synced and closed.
+std::vector<std::string> tree_sync_of_one_file(const fs::path& dir) {
+    const fs::path probe = dir / "probe";
+    fs::create_directory(probe);
+    spit(probe / "file", "content");
+    std::vector<std::string> calls = {"fdopendir"};
+    if (DIR* d = ::opendir(probe.c_str())) {
+        while (dirent* e = ::readdir(d)) {
+            calls.push_back("readdir");
+            if (std::string(e->d_name) == "file")
+                calls.insert(calls.end(), {"open_sync_file", "fsync", "close_synced"});
+        }
+        ::closedir(d);
+    }
+    fs::remove_all(probe);
+    calls.insert(calls.end(), {"readdir", "fsync", "close_dir"});
+    return calls;
+}
+
 // After a directory publish to `target` (absent before): its state.
 void expect_directory_state(tempio::temporary_directory& d, bool done, const fs::path& target,
                             const fs::path& temp) {
@@ -428,9 +452,10 @@ void expect_directory_state(tempio::temporary_directory& d, bool done, const fs:
 }  // namespace
 
 TEST_F(publish_sweep, directory_persist_durable_with_permissions) {
-    const std::vector<std::string> calls = {"open_parent", "open_dir", "fchmod",   "fsync",
-                                            "close_dir",   "rename",   "open_dir", "fsync",
-                                            "close_dir",   "close_dir"};
+    const std::vector<std::string> calls = cat({{"open_parent", "open_dir", "fchmod"},
+                                                tree_sync_of_one_file(dir_),
+                                                {"rename"},
+                                                {"open_dir", "fsync", "close_dir", "close_dir"}});
     const auto at = position(calls, "rename");
     sweep("temporary_directory: async_persist (durable, permissions)", calls, [&] {
         auto target = dir_ / "target";
@@ -484,9 +509,11 @@ TEST_F(publish_sweep, directory_persist_noclobber) {
 TEST_F(publish_sweep, directory_exchange_durable) {
     if (!tempio::can_exchange_directories())
         GTEST_SKIP() << "no directory exchange on this platform (tempio/platform.hpp)";
-    const std::vector<std::string> calls = {
-        "open_parent",     "open_dir", "fsync", "close_dir", "rename_exchange", "stat_exchanged",
-        "rmdir_exchanged", "open_dir", "fsync", "close_dir", "close_dir"};
+    const std::vector<std::string> calls =
+        cat({{"open_parent", "open_dir"},
+             tree_sync_of_one_file(dir_),
+             {"rename_exchange", "stat_exchanged", "rmdir_exchanged"},
+             {"open_dir", "fsync", "close_dir", "close_dir"}});
     // Published once the type of what came back is known to be a directory.
     const auto at = position(calls, "stat_exchanged");
     sweep("temporary_directory: async_exchange (durable)", calls, [&] {

@@ -24,6 +24,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -262,4 +263,74 @@ TEST_F(publishing_concurrency, sixteen_noclobber_publishers_racing_to_one_name_o
         EXPECT_EQ(entries(dir_), std::vector<std::string>{target.filename().string()});
         fs::remove(target);
     }
+}
+
+// Group commits racing on one io_context run by four threads, to the same
+// four targets, while a thread reads them: every read finds a complete
+// version, and at the end every target holds one and nothing else remains.
+TEST_F(publishing_concurrency, group_commits_racing_to_the_same_targets_stay_whole) {
+    constexpr int writers = 8, rounds = 10, group = 4, threads = 4;
+    auto content = [](int w, int r, int t) {
+        std::string head =
+            "w" + std::to_string(w) + " r" + std::to_string(r) + " t" + std::to_string(t) + " ";
+        return head + std::string(8192 - head.size(), 'x');
+    };
+    auto whole = [](const std::string& s) {
+        return s.size() == 8192 &&
+               s.find_first_not_of('x', s.find_last_of(' ') + 1) == std::string::npos;
+    };
+    auto target = [&](int t) { return dir_ / ("target" + std::to_string(t)); };
+    for (int t = 0; t < group; ++t) {
+        std::ofstream out(target(t));
+        out << content(99, 99, t);
+    }
+    std::atomic<bool> done{false};
+    std::atomic<int> partial{0}, missing{0}, failures{0};
+    std::thread reader([&] {
+        while (!done.load()) {
+            for (int t = 0; t < group; ++t) {
+                std::ifstream in(target(t));
+                if (!in) {
+                    ++missing;
+                    continue;
+                }
+                std::stringstream s;
+                s << in.rdbuf();
+                if (!whole(s.str())) ++partial;
+            }
+        }
+    });
+    net::io_context ctx(threads);
+    for (int w = 0; w < writers; ++w) {
+        net::co_spawn(
+            ctx,
+            [&, w]() -> net::awaitable<void> {
+                for (int r = 0; r < rounds; ++r) {
+                    std::vector<tempio::atomic_file> files;
+                    for (int t = 0; t < group; ++t) {
+                        files.push_back(co_await tempio::atomic_file::async_create(
+                            target(t), {.durable = false}));
+                        co_await files.back().async_write(content(w, r, t));
+                    }
+                    auto [ec, n] = co_await tempio::async_commit_all(files, tuple);
+                    if (ec || n != files.size()) ++failures;
+                }
+            },
+            net::detached);
+    }
+    std::vector<std::thread> runners;
+    for (int i = 0; i < threads; ++i) runners.emplace_back([&] { ctx.run(); });
+    for (auto& t : runners) t.join();
+    done = true;
+    reader.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(partial.load(), 0);
+    EXPECT_EQ(missing.load(), 0);
+    for (int t = 0; t < group; ++t) {
+        std::ifstream in(target(t));
+        std::stringstream s;
+        s << in.rdbuf();
+        EXPECT_TRUE(whole(s.str()));
+    }
+    EXPECT_EQ(entries(dir_).size(), std::size_t(group));  // no hidden name left
 }

@@ -9,18 +9,17 @@
 // once). strace is a test dependency (scripts/deps.sh): missing, the test
 // fails and says so.
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
 
+#include "support/strace.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -33,42 +32,6 @@ constexpr const char* helper_env = "TEMPIO_STRACE_HELPER_DIR";
 constexpr const char* helper_test = "publishing_durability_order_helper.*";
 
 class publishing_durability_order : public tempio::test::test_dir {};
-
-// strace's output, one completed system call per entry, in the order the
-// calls were entered ("<unfinished ...>" and "<... resumed>" joined).
-std::vector<std::string> read_trace(const fs::path& file) {
-    std::ifstream in(file);
-    std::vector<std::string> calls;
-    std::map<std::string, std::size_t> pending;  // pid -> its unfinished call
-    std::string line;
-    while (std::getline(in, line)) {
-        // "PID  call(...)": strace pads the pid (low pids get more spaces).
-        static const std::regex with_pid(R"(^\s*([0-9]+)\s+(.*)$)");
-        std::smatch m;
-        std::string pid, rest = line;
-        if (std::regex_match(line, m, with_pid)) {
-            pid = m[1].str();
-            rest = m[2].str();
-        }
-        if (rest.rfind("+++", 0) == 0 || rest.rfind("---", 0) == 0) continue;
-        if (auto u = rest.find(" <unfinished ...>"); u != std::string::npos) {
-            pending[pid] = calls.size();
-            calls.push_back(rest.substr(0, u));
-            continue;
-        }
-        if (rest.rfind("<... ", 0) == 0) {
-            auto r = rest.find("resumed>");
-            auto it = pending.find(pid);
-            if (r != std::string::npos && it != pending.end()) {
-                calls[it->second] += rest.substr(r + 8);
-                pending.erase(it);
-            }
-            continue;
-        }
-        calls.push_back(rest);
-    }
-    return calls;
-}
 
 std::string in_quotes(const std::string& s) {
     return "\"" + s + "\"";
@@ -89,44 +52,15 @@ std::string regex_escape(const std::string& s) {
     return std::regex_replace(s, special, R"(\$&)");
 }
 
-bool have_strace() {
-    return std::system("strace -V >/dev/null 2>&1") == 0;
-}
+using tempio::test::have_strace;
+using tempio::test::read_text;
+using tempio::test::read_trace;
 
 // Runs this binary's helper under strace; returns its exit status.
 int run_helper_under_strace(const fs::path& work, const fs::path& trace, const fs::path& log) {
-    const fs::path self = fs::read_symlink("/proc/self/exe");
-    const std::string filter = std::string("--gtest_filter=") + helper_test;
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setenv(helper_env, work.c_str(), 1);
-        // LeakSanitizer stops the world with ptrace: not under strace.
-        std::string asan = "detect_leaks=0";
-        if (const char* old = std::getenv("ASAN_OPTIONS")) asan = std::string(old) + ":" + asan;
-        ::setenv("ASAN_OPTIONS", asan.c_str(), 1);
-        int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (out >= 0) {
-            ::dup2(out, 1);
-            ::dup2(out, 2);
-        }
-        const char* argv[] = {"strace",
-                              "-f",
-                              "-qq",
-                              "-s",
-                              "4096",
-                              "-o",
-                              trace.c_str(),
-                              "-e",
-                              "trace=fdatasync,fsync,rename,renameat,renameat2,linkat,openat",
-                              self.c_str(),
-                              filter.c_str(),
-                              nullptr};
-        ::execvp("strace", const_cast<char* const*>(argv));
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return tempio::test::run_self_under_strace(
+        helper_test, helper_env, work, "fdatasync,fsync,rename,renameat,renameat2,linkat,openat",
+        trace, log);
 }
 
 struct order {
@@ -219,20 +153,8 @@ TEST_F(publishing_durability_order,
     fs::create_directory(work);
     const fs::path trace = dir_ / "trace", log = dir_ / "log";
     int status = run_helper_under_strace(work, trace, log);
-    std::string trace_text;
-    {
-        std::ifstream in(trace);
-        std::stringstream s;
-        s << in.rdbuf();
-        trace_text = s.str();
-    }
-    std::string log_text;
-    {
-        std::ifstream in(log);
-        std::stringstream s;
-        s << in.rdbuf();
-        log_text = s.str();
-    }
+    const std::string trace_text = read_text(trace);
+    const std::string log_text = read_text(log);
     ASSERT_EQ(status, 0) << "strace or the helper failed:\n" << log_text;
     ASSERT_NE(log_text.find("[       OK ] publishing_durability_order_helper"), std::string::npos)
         << log_text;

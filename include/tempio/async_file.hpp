@@ -837,6 +837,8 @@ class basic_async_file {
     // at once, peek through ref_ instead (detail::core_ref), which relies on
     // that contract.
     std::weak_ptr<detail::file_core> weak_core() const noexcept { return core_; }
+    // Group publishing (tempio/group_publish.hpp) takes the cores of many files.
+    friend struct detail::core_access;
     /// @endcond
 
   private:

@@ -65,10 +65,16 @@ class basic_atomic_file : public basic_async_file<Executor> {
         bool durable = true;
         /// @brief The published file's mode. Default: the mode of the file
         /// it replaces (through a symbolic link at the target: the mode of
-        /// what the link points to), else, when there is none (or the link
-        /// is dangling or loops), 0666 & ~umask (what a plain open(O_CREAT)
-        /// would give).
+        /// what the link points to; unless `preserve.mode` is false), else,
+        /// when there is none (or the link is dangling or loops), 0666 &
+        /// ~umask (what a plain open(O_CREAT) would give).
         std::optional<std::filesystem::perms> permissions{};
+        /// @brief What the commit keeps of the file it replaces: its mode
+        /// (the default, as above), and on request its owner and its
+        /// extended attributes (POSIX ACLs and the SELinux label included):
+        /// `{.preserve = {.owner = true, .xattrs = true}}`. Applied before
+        /// the data is made durable and the name changes.
+        preserve_options preserve{};
     };
 
     using basic_async_file<Executor>::basic_async_file;
@@ -230,7 +236,8 @@ class basic_atomic_file : public basic_async_file<Executor> {
                 .buffering = o.buffering,
                 .replace = o.replace,
                 .durable = o.durable,
-                .permissions = o.permissions};
+                .permissions = o.permissions,
+                .preserve = o.preserve};
     }
 };
 
@@ -274,7 +281,8 @@ auto async_write_file_atomically(path_view target, std::string_view data, atomic
                                  .buffering = o.buffering,
                                  .replace = o.replace,
                                  .durable = o.durable,
-                                 .permissions = o.permissions}](std::string bytes, auto h) {
+                                 .permissions = o.permissions,
+                                 .preserve = o.preserve}](std::string bytes, auto h) {
             detail::start_write_file_atomically(s, std::move(bytes), std::move(h));
         },
         std::string(data));

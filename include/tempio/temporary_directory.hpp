@@ -18,6 +18,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "tempio/detail/create_object.hpp"
 #include "tempio/path_view.hpp"
@@ -43,6 +45,7 @@ void start_publish_directory(const directory_ptr& d, const publish_spec& spec, h
 const std::filesystem::path& public_path_of(const directory_core* d);
 std::filesystem::path keep_directory(directory_core* d);
 bool directory_kept(const directory_core* d) noexcept;
+void start_write_directory_file(directory_ptr d, std::string name, std::string data, handler<> h);
 }  // namespace detail
 
 /// @brief A temporary directory removed with everything in it (CPython's
@@ -153,6 +156,44 @@ class basic_temporary_directory {
     /// async_cleanup has nothing to do: the target is not a temporary).
     bool kept() const noexcept { return detail::directory_kept(core_.get()); }
 
+    /// @brief Writes `data` to a new file `name` in the directory.
+    ///
+    /// One job on a worker, whatever the backend: the directory is opened
+    /// without following a symbolic link there, and the file created in it
+    /// (`O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC`, mode 0666 & ~umask),
+    /// written whole and closed; not synced (a durable publish of the
+    /// directory flushes it: async_persist). On failure the partial file is
+    /// removed. After a successful publish it writes into the published
+    /// directory, which is the caller's then.
+    /// @param name The file's name: one component, relative to path().
+    /// @param data The whole content.
+    /// @param token The completion token (default `net::deferred`).
+    /// @return What the token makes of the operation: with `net::deferred`, an
+    /// operation to `co_await` or to start later.
+    /// @par Completion signature
+    /// `void(error_code ec)`.
+    /// @par Per-operation cancellation
+    /// `terminal`, `partial`, `total`: before the job starts, nothing is
+    /// done (`operation_aborted`). Once started it completes.
+    /// @par Lifetime
+    /// None: `name` and `data` are copied before this call returns.
+    /// @par Errors
+    /// `invalid_argument` for an empty `name`, `.`, `..`, or one with `/` or
+    /// NUL; `file_exists` when the name exists (a symbolic link included,
+    /// never followed); `no_such_file_or_directory` after cleanup;
+    /// `bad_descriptor` for an object with no directory; the error of the
+    /// write or close (`ENOSPC`, `EDQUOT`, `EIO`), the file then removed.
+    template <net::completion_token_for<void(error_code)> Token = net::deferred_t>
+    auto async_write_file(std::string_view name, std::string_view data, Token&& token = {}) {
+        return detail::initiate_on<>(
+            executor_, std::forward<Token>(token),
+            [d = std::weak_ptr(core_)](std::string n, std::string bytes, auto h) {
+                detail::start_write_directory_file(d.lock(), std::move(n), std::move(bytes),
+                                                   std::move(h));
+            },
+            std::string(name), std::string(data));
+    }
+
     /// @brief Publishes the directory under `target` by renaming it: the
     /// target must be absent or an empty directory (replaced atomically).
     ///
@@ -186,7 +227,14 @@ class basic_temporary_directory {
     /// then has nothing to do and completes with success (a published
     /// directory is no temporary; one merely kept, by the `keep` option or
     /// keep(), is still removed by an explicit async_cleanup). `durable`:
-    /// the directory is fsynced before, its new parent after. The published
+    /// the whole tree, in the same job, before the rename: every regular
+    /// file and every subdirectory is fsynced, depth first, each opened
+    /// relative to its parent's descriptor (`O_NOFOLLOW`, never by path;
+    /// symbolic links, FIFOs, sockets and devices are neither followed nor
+    /// synced), then the directory itself; after the rename, the target's
+    /// parent directory. N files and M subdirectories: N+M+1 fsyncs before,
+    /// one after. A failed flush (or an unreadable file or directory
+    /// inside) is reported and nothing is published. The published
     /// directory keeps mode 0700 unless `o.permissions` is given (the
     /// files inside keep theirs).
     ///
@@ -212,6 +260,9 @@ class basic_temporary_directory {
     /// expression), so the caller's string may be destroyed as soon as the
     /// initiating call has returned.
     /// @par Errors
+    /// With `durable`, the first error of the tree's flush (`EIO`,
+    /// `EACCES` for an entry that cannot be opened for reading, `EMFILE`
+    /// for a tree deeper than the descriptors left): nothing is published.
     /// `directory_not_empty` (`ENOTEMPTY`) for a non-empty target;
     /// `not_a_directory` when the target is a file or a symbolic link;
     /// `cross_device_link`; `no_such_file_or_directory` after cleanup;
@@ -298,6 +349,7 @@ class basic_temporary_directory {
     /// is refused before anything is done, so an exchange never swaps with,
     /// nor removes, an ancestor of the current directory. A target that
     /// turns out not to be a directory is swapped back: `not_a_directory`.
+    /// `durable` flushes the whole tree before the swap, as async_persist.
     /// @param target The existing directory to swap with.
     /// @param o Durability and permissions (tempio/publish.hpp).
     /// @param token The completion token (default `net::deferred`).

@@ -3,6 +3,7 @@
 // as the core's remover on the pool.
 #include "tempio/temporary_directory.hpp"
 
+#include "async/blocking_op.hpp"
 #include "async/ops/create_ops.hpp"
 #include "async/ops/file_io_ops.hpp"
 #include "async/start_op.hpp"
@@ -34,6 +35,16 @@ void start_cleanup(directory_ptr d, handler<> h) {
     // Nothing to clean (a moved-from object, or cleaned already): done.
     if (!d || d->cleaned()) return complete_soon(std::move(h), error_code());
     start_op<cleanup_op>(std::move(h), std::move(d));
+}
+
+// One job on the pool, whatever the backend (an open, writes, a close: the
+// ring would add submissions, not concurrency). Name and data were copied
+// before the initiating call returned.
+void start_write_directory_file(directory_ptr d, std::string name, std::string data, handler<> h) {
+    if (!d) return complete_soon(std::move(h), error_code(EBADF, boost::system::system_category()));
+    run_blocking<void>(std::move(h),
+                       [d = std::move(d), name = std::move(name), data = std::move(data)](
+                           error_code& ec, const auto&) { d->write_file(name, data, ec); });
 }
 
 }  // namespace tempio::detail

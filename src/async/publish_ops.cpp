@@ -32,6 +32,7 @@ publish_request request_of(const publish_spec& s, error_code& ec) {
                                              : publish_mode::replace;
     r.durable = s.durable;
     if (s.permissions) r.mode = static_cast<mode_t>(*s.permissions) & 07777;
+    r.across_file_systems = s.across_file_systems;
     return r;
 }
 
@@ -53,11 +54,16 @@ bool target_known_on_memory_fs(const publish_request& to) {
 }
 
 publish_request commit_request_of(const atomic_spec& s, error_code& ec) {
-    return request_of({.target = s.target,
-                       .how = s.replace ? publish_how::replace : publish_how::noclobber,
-                       .durable = s.durable,
-                       .permissions = s.permissions},
-                      ec);
+    publish_spec spec{.target = s.target,
+                      .how = s.replace ? publish_how::replace : publish_how::noclobber,
+                      .durable = s.durable,
+                      .permissions = s.permissions};
+    publish_request r = request_of(spec, ec);
+    r.preserve_mode = s.preserve.mode;
+    r.preserve_owner = s.preserve.owner;
+    r.preserve_xattrs = s.preserve.xattrs;
+    r.preserve_strictly = s.preserve.strict;
+    return r;
 }
 
 }  // namespace
@@ -134,6 +140,44 @@ void start_write_file_atomically(const atomic_spec& spec, std::string data, hand
                                      if (!ec) core->commit(ec);
                                      if (ec) core->discard();
                                  });
+}
+
+// ---- groups (core/group_publish.cpp) ----------------------------------------
+
+namespace {
+
+std::vector<file_ptr> lock_all(const std::vector<std::weak_ptr<file_core>>& files) {
+    std::vector<file_ptr> cores;
+    cores.reserve(files.size());
+    for (const auto& f : files) cores.push_back(f.lock());  // null: EBADF in the core
+    return cores;
+}
+
+}  // namespace
+
+void start_commit_all(std::vector<std::weak_ptr<file_core>> files, handler<std::size_t> h) {
+    run_blocking<std::size_t>(std::move(h), [cores = lock_all(files)](error_code& ec, const auto&) {
+        return file_core::commit_all(cores, ec);
+    });
+}
+
+void start_persist_all(std::vector<std::weak_ptr<file_core>> files,
+                       std::vector<std::string> targets, publish_options o, bool noclobber,
+                       handler<std::size_t> h) {
+    std::vector<publish_request> requests;
+    requests.reserve(targets.size());
+    error_code ec;
+    for (const std::string& target : targets) {
+        publish_spec spec =
+            make_publish_spec(target, o, noclobber ? publish_how::noclobber : publish_how::replace);
+        requests.push_back(request_of(spec, ec));
+        if (ec) return complete_soon(std::move(h), ec, std::size_t(0));
+    }
+    run_blocking<std::size_t>(
+        std::move(h),
+        [cores = lock_all(files), requests = std::move(requests)](error_code& ec, const auto&) {
+            return file_core::publish_all(cores, requests, ec);
+        });
 }
 
 // ---- temporary_directory -------------------------------------------------

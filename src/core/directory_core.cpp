@@ -7,10 +7,13 @@
 #include <atomic>
 #include <cerrno>
 #include <new>
+#include <string_view>
 
 #include "core/fork_generation.hpp"
 #include "core/remove_tree.hpp"
+#include "core/sync_tree.hpp"
 #include "core/sys.hpp"
+#include "platform/platform.hpp"
 
 namespace tempio::detail {
 
@@ -54,7 +57,9 @@ void directory_core::set_path(std::string path) {
 
 namespace {
 
-// The directory itself (entries, mode) before it is renamed.
+// The directory before it is renamed: its mode, and with `durable` the
+// whole tree (core/sync_tree.hpp: every file and subdirectory, then the
+// directory itself), in the same job.
 bool prepare_directory(const std::string& path, const publish_request& r, error_code& ec) {
     if (!r.mode && !r.durable) return true;
     int fd;
@@ -64,18 +69,22 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
         ec.assign(errno, boost::system::system_category());
         return false;
     }
-    int res = 0;
     if (r.mode) {
+        int res;
         do res = sys::fchmod(fd, *r.mode);
         while (res != 0 && errno == EINTR);
+        if (res != 0) {
+            ec.assign(errno, boost::system::system_category());
+            sys::close(fd);
+            return false;
+        }
     }
-    if (res == 0 && r.durable) {
-        do res = sys::fsync(fd);
-        while (res != 0 && errno == EINTR);
+    if (!r.durable) {
+        sys::close(fd);
+        return true;
     }
-    if (res != 0) ec.assign(errno, boost::system::system_category());
-    sys::close(fd);
-    return res == 0;
+    ec = sync_tree(fd);  // takes fd
+    return !ec;
 }
 
 }  // namespace
@@ -136,6 +145,60 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         error_code synced = sync_directory(target);
         if (!ec) ec = synced;
     }
+}
+
+namespace {
+
+bool single_component(const std::string& name) {
+    return !name.empty() && name != "." && name != ".." &&
+           name.find_first_of(std::string_view("/\0", 2)) == std::string::npos;
+}
+
+// All of `data` to `fd`; 0, or the errno.
+int write_all(int fd, const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = sys::write(fd, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno != 0 ? errno : EIO;
+        }
+        if (n == 0) return EIO;  // no progress: never loop forever
+        done += static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void directory_core::write_file(const std::string& name, const std::string& data, error_code& ec) {
+    ec.clear();
+    auto fail = [&](int err) { ec.assign(err, boost::system::system_category()); };
+    if (!single_component(name)) return fail(EINVAL);
+    if (cleaned_) return fail(ENOENT);  // removed already
+    int dir;
+    do dir = sys::openat(AT_FDCWD, path_.native().c_str(), platform::dir_handle_flags | O_NOFOLLOW);
+    while (dir < 0 && errno == EINTR);
+    if (dir < 0) return fail(errno);
+    int fd;
+    do
+        fd = sys::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                         0666);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        fail(errno);
+        sys::close(dir);
+        return;
+    }
+    int err = write_all(fd, data);
+    // A close that reports an error (EIO, ENOSPC, EDQUOT on NFS) may have
+    // lost the data: a failure too. EINTR: closed (Linux).
+    if (sys::close(fd) != 0 && err == 0 && errno != EINTR) err = errno;
+    if (err != 0) {
+        fail(err);
+        sys::unlinkat(dir, name.c_str(), 0);  // our own name, in our 0700 directory
+    }
+    sys::close(dir);
 }
 
 directory_core::~directory_core() {

@@ -53,6 +53,13 @@ class directory_core {
     // renamed the object refers to the target and keeps it; before that,
     // failure changes nothing.
     void publish(const publish_request& r, error_code& ec);
+    // Writes `data` to a new file `name` (one component: not empty, ".",
+    // ".." or with '/' or NUL: EINVAL) in the directory, opened without
+    // following a link there; created O_EXCL|O_NOFOLLOW (EEXIST when the
+    // name exists), mode 0666 & ~umask. On failure the partial file is
+    // removed. ENOENT after cleanup; after a publish, in the published
+    // directory (which is the caller's then).
+    void write_file(const std::string& name, const std::string& data, error_code& ec);
     // Removes the tree now (even with keep: an explicit request). Idempotent
     // once it succeeded; after a failure, a later call (or the destructor) retries.
     // The error names the first failing entry relative to the root.

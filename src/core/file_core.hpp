@@ -199,6 +199,17 @@ class file_core : public std::enable_shared_from_this<file_core> {
     // atomic_file: publish as created for (permissions: the replaced
     // target's mode, else 0666 & ~umask, unless given), then close.
     void commit(error_code& ec);
+
+    // Group publishing (core/group_publish.cpp, DESIGN section 12): every
+    // file's data made durable (as each request says), then every name
+    // given, in order, then one fsync per distinct target directory. A
+    // failure before the first name changes publishes nothing; a failure of
+    // the k-th name leaves the first k published (the count returned), the
+    // rest untouched. The cores must be distinct (else EINVAL) and have no
+    // other operation running.
+    static std::size_t commit_all(const std::vector<file_ptr>& files, error_code& ec);
+    static std::size_t publish_all(const std::vector<file_ptr>& files,
+                                   const std::vector<publish_request>& requests, error_code& ec);
     // The error latch (docs/publishing.md): the first error of a write,
     // flush, sync or truncate that reached the file (not a refusal such as
     // a closed file or a read-only mode). From then on every publish fails
@@ -314,16 +325,56 @@ class file_core : public std::enable_shared_from_this<file_core> {
     void watch_name() noexcept {
         name_watch_.watch(path_.native(), signal_cleanup::name_kind::file);
     }
-    // publish() once the target is resolved (commit: at creation).
+    // A publish in two phases, so that a group can make every file's data
+    // durable before any name changes (commit_all, publish_all); a single
+    // publish is a group of one (publish_at).
+    // What phase one made for phase two: a new file beside the target that
+    // holds the data (a spooled file's memory, a copy), removed unless
+    // published.
+    struct prepared {
+        unique_fd fresh;
+        std::string fresh_path;        // its hidden name; empty: anonymous (linked)
+        bool replaces_source = false;  // a copy across file systems: our old name goes after
+        signal_cleanup::registered_name watch;  // fresh_path, while it is ours
+        prepared() = default;
+        prepared(prepared&&) = default;
+        prepared& operator=(prepared&&) = delete;
+        ~prepared();
+    };
+    // Phase one: everything before the name changes (the buffer flushed,
+    // the data written beside the target where it must be, the mode set,
+    // the data synced when durable). Nothing visible changes.
+    bool prepare_publish(const target_place& target, const publish_request& r, prepared& p,
+                         error_code& ec);
+    // Phase two: the rename or link (a late copy when it meets EXDEV and
+    // the request allows one). True once the target is ours, ec then
+    // possibly a later error (our old name could not be removed).
+    bool name_into_place(const target_place& target, const publish_request& r, prepared& p,
+                         error_code& ec);
+    // The copy beside the target (hidden name) that phase two renames:
+    // a spooled file's memory, an unnamed file, or one on another file system.
+    template <class Fill>
+    bool copy_beside(const target_place& target, const publish_request& r, Fill fill, prepared& p,
+                     error_code& ec);
+    bool copy_across(const target_place& target, const publish_request& r, prepared& p,
+                     error_code& ec);
+    // atomic_file's commit, phase one (the latch, the target's mode, owner
+    // and attributes as preserve says, then prepare_publish) and phase two
+    // (the name, then close; the directory synced when sync_directory).
+    bool prepare_commit(publish_request& r, prepared& p, error_code& ec);
+    bool finish_commit(const publish_request& r, prepared& p, bool sync_dir, error_code& ec);
+    // What commit() takes of the replaced target (preserve_*).
+    bool take_from_target(const target_place& place, publish_request& r, error_code& ec);
+    // Not closed, no latched error, not an exchange (directories only).
+    bool publishable(const publish_request& r, error_code& ec) const;
+    // publish() once the target is resolved.
     void publish_at(const target_place& target, const publish_request& r, bool close_after,
                     error_code& ec);
     // A spooled file's data, written to `fd` at its position, is there now.
     void leave_memory(unique_fd fd) noexcept;
-    // After the rename or link: the object refers to the target.
-    void published(const target_place& target, const publish_request& r, bool close_after,
-                   error_code& ec);
-    // Links or renames the open file to the target (flushed already).
-    bool publish_fd(int fd, const target_place& target, const publish_request& r, error_code& ec);
+    // After the rename or link: the object refers to the target. The
+    // directory is synced when sync_dir (a group syncs each directory once).
+    void published(const target_place& target, bool close_after, bool sync_dir, error_code& ec);
 
     core_slot* const slot_;  // operations' way to this core (core/core_slots.hpp)
     file_request req_;

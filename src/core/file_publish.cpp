@@ -75,76 +75,164 @@ bool copy_data(int from, int to, error_code& ec) {
     }
 }
 
-// Without anonymous files to link (docs/platforms.md): the data, written
-// by `fill`, goes to a hidden ".<name>.XXXXXXXX" file in the target's
-// directory, renamed (or, never replacing, linked) into place: as atomic,
-// at the cost of a copy. On failure nothing of it is left.
-template <class Fill>
-unique_fd publish_hidden_copy(const target_place& target, const publish_request& r, int flags,
-                              Fill fill, error_code& ec) {
-    std::string path;
-    const name_request names{hidden_prefix_for(target.name), "", target.dir_path};
-    unique_fd fd = create_unique_file(names, flags, path, ec);
-    if (ec) return {};
-    signal_cleanup::registered_name watch;  // while it is being filled
-    watch.watch(path, signal_cleanup::name_kind::file);
-    if (fill(fd.get(), ec) && prepare_fd(fd.get(), r, ec) &&
-        !(ec = rename_into_place(path, target, r.how, false)))
-        return fd;  // the target's now: unregistered
-    fd.reset();
-    remove_file(path);
-    return {};
-}
-
 }  // namespace
 
-bool file_core::publish_fd(int fd, const target_place& target, const publish_request& r,
-                           error_code& ec) {
+file_core::prepared::~prepared() {
+    fresh.reset();
+    if (!fresh_path.empty()) remove_file(fresh_path);  // not published: ours to remove
+}
+
+// A hidden ".<name>.XXXXXXXX" file in the target's directory, filled by
+// `fill`, with the request's mode and sync: what phase two renames into
+// place. On failure nothing of it is left.
+template <class Fill>
+bool file_core::copy_beside(const target_place& target, const publish_request& r, Fill fill,
+                            prepared& p, error_code& ec) {
+    const name_request names{hidden_prefix_for(target.name), "", target.dir_path};
+    p.fresh = create_unique_file(names, mode_.append ? O_APPEND : 0, p.fresh_path, ec);
+    if (ec) return false;
+    p.watch.watch(p.fresh_path, signal_cleanup::name_kind::file);  // until renamed or removed
+    if (fill(p.fresh.get(), ec) && prepare_fd(p.fresh.get(), r, ec)) return true;
+    p.fresh.reset();
+    remove_file(p.fresh_path);
+    p.fresh_path.clear();
+    p.watch.reset();
+    return false;
+}
+
+// This file's data, copied beside a target on another file system
+// (publish_options::across_file_systems): by the file system where it can
+// (a clone, copy_file_range), else read and written.
+bool file_core::copy_across(const target_place& target, const publish_request& r, prepared& p,
+                            error_code& ec) {
+    auto fill = [&](int to, error_code& e) {
+        int done = platform::copy_by_file_system(fd_.get(), to);
+        if (done < 0) e = errno_code();
+        if (done != 0) return done > 0;
+        return copy_data(fd_.get(), to, e);
+    };
+    if (!copy_beside(target, r, fill, p, ec)) return false;
+    p.replaces_source = true;
+    return true;
+}
+
+bool file_core::prepare_publish(const target_place& target, const publish_request& r, prepared& p,
+                                error_code& ec) {
+    if (in_memory_) {
+        // A new linkable file in the target's directory, published whole;
+        // where none can be made (no anonymous files on this platform or
+        // file system: docs/platforms.md), a hidden named copy.
+        if (platform::anonymous_files) {
+            name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
+            bool linkable = false;
+            p.fresh = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
+            if (ec) return false;
+            if (linkable)
+                return mem_.copy_to(p.fresh.get(), ec) && prepare_fd(p.fresh.get(), r, ec);
+            p.fresh.reset();
+        }
+        auto fill = [&](int fd, error_code& e) { return mem_.copy_to(fd, e); };
+        return copy_beside(target, r, fill, p, ec);
+    }
+    if (path_.empty() && !linkable_) {
+        // Opened O_TMPFILE|O_EXCL: the kernel refuses to give it a name
+        // (temporary_file::options::linkable).
+        if (req_.kind == file_kind::anonymous && !req_.linkable) {
+            ec.assign(EPERM, system_category());
+            return false;
+        }
+        // Created and unlinked (no anonymous files on this platform or file
+        // system): published as a copy, on its own file system only (as a
+        // link would be: EXDEV), unless a copy across is asked for.
+        if (!r.across_file_systems) {
+            struct stat mine {
+            }, there{};
+            if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
+                mine.st_dev != there.st_dev) {
+                ec.assign(EXDEV, system_category());
+                return false;
+            }
+        }
+        if (!flush_buffer(ec)) return false;
+        auto fill = [&](int fd, error_code& e) { return copy_data(fd_.get(), fd, e); };
+        return copy_beside(target, r, fill, p, ec);
+    }
+    if (!flush_buffer(ec)) return false;
+    if (r.across_file_systems) {
+        // Known before any name changes, so that a group copies (and syncs)
+        // in phase one; a rename that still meets EXDEV copies late.
+        struct stat mine {
+        }, there{};
+        if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
+            mine.st_dev != there.st_dev)
+            return copy_across(target, r, p, ec);
+    }
     bool sync_failed = false;
-    if (!prepare_fd(fd, r, ec, &sync_failed)) {
+    if (!prepare_fd(fd_.get(), r, ec, &sync_failed)) {
         // A failed sync may have dropped the written pages (Linux marks
         // them clean): latched, as the sync of async_sync is.
         if (sync_failed) note_write_error(ec);
         return false;
     }
-    if (!path_.empty()) {
-        ec = rename_into_place(path_.native(), target, r.how, false);
-        return !ec;
-    }
-    std::string hidden;
-    ec = link_into_place(fd, target, r.how, &hidden);
-    if (ec && !hidden.empty()) {
-        // Linked under a hidden name, but the rename over the target failed.
-        // Removing that name would make the file impossible to publish ever
-        // again (an O_TMPFILE is linkable once): it stays, as this file's
-        // temporary name, deleted like a named temporary's (close, or the
-        // end of the object), and a second publish renames it.
-        set_path(std::move(hidden));
-        deleted_ = false;
-        error_code ignored;  // unknown: the name is then removed unchecked
-        note_identity(ignored);
-        watch_name();
-    }
-    return !ec;
+    return true;
 }
 
-void file_core::publish(const publish_request& r, bool close_after, error_code& ec) {
-    ec.clear();
-    if (closed_) {
-        ec.assign(EBADF, system_category());
-        return;
+bool file_core::name_into_place(const target_place& target, const publish_request& r, prepared& p,
+                                error_code& ec) {
+    const error_code exdev(EXDEV, system_category());
+    if (!p.fresh) {
+        if (!path_.empty()) {
+            ec = rename_into_place(path_.native(), target, r.how, false);
+        } else {
+            std::string hidden;
+            ec = link_into_place(fd_.get(), target, r.how, &hidden);
+            if (ec && !hidden.empty()) {
+                // Linked under a hidden name, but the rename over the target
+                // failed. Removing that name would make the file impossible
+                // to publish ever again (an O_TMPFILE is linkable once): it
+                // stays, as this file's temporary name, deleted like a named
+                // temporary's (close, or the end of the object), and a
+                // second publish renames it.
+                set_path(std::move(hidden));
+                deleted_ = false;
+                error_code ignored;  // unknown: the name is then removed unchecked
+                note_identity(ignored);
+                watch_name();
+                return false;
+            }
+        }
+        if (ec != exdev || !r.across_file_systems) return !ec;
+        // Another file system that the devices did not tell (a bind mount).
+        ec.clear();
+        if (!copy_across(target, r, p, ec)) return false;
     }
-    if (write_error_) {  // the latch: the file may hold part of what was written
-        ec = write_error_;
-        return;
+    const bool linked = p.fresh_path.empty();
+    if (!linked) {
+        if ((ec = rename_into_place(p.fresh_path, target, r.how, false))) return false;
+        p.fresh_path.clear();  // published: no longer ours to remove
+        p.watch.reset();
+    } else if ((ec = link_into_place(p.fresh.get(), target, r.how))) {
+        return false;
     }
-    if (r.how == publish_mode::exchange) {
-        ec.assign(EINVAL, system_category());  // directories only
-        return;
+    if (in_memory_) {
+        linkable_ = linked;
+        leave_memory(std::move(p.fresh));
+        return true;
     }
-    target_place place;
-    if (!open_target(r, false, place, ec)) return;
-    publish_at(place, r, close_after, ec);
+    if (sys::lseek(p.fresh.get(), static_cast<off_t>(kpos_), SEEK_SET) < 0) pos_known_ = false;
+    fd_ = std::move(p.fresh);  // the original goes: unnamed, or named and removed now
+    if (p.replaces_source && !path_.empty()) {
+        ec = remove_name();  // published; a name left behind is reported
+        if (!ec) deleted_ = true;
+    }
+    return true;
+}
+
+void file_core::publish_at(const target_place& target, const publish_request& r, bool close_after,
+                           error_code& ec) {
+    prepared p;
+    if (!prepare_publish(target, r, p, ec) || !name_into_place(target, r, p, ec)) return;
+    published(target, close_after, r.durable, ec);
 }
 
 void file_core::leave_memory(unique_fd fd) noexcept {
@@ -155,64 +243,7 @@ void file_core::leave_memory(unique_fd fd) noexcept {
     mem_.release();
 }
 
-void file_core::publish_at(const target_place& target, const publish_request& r, bool close_after,
-                           error_code& ec) {
-    if (in_memory_) {
-        // A new linkable file in the target's directory, published whole;
-        // where none can be made (no anonymous files on this platform or
-        // file system: docs/platforms.md), a hidden named copy.
-        if (platform::anonymous_files) {
-            name_request here{req_.names.prefix, req_.names.suffix, target.dir_path};
-            bool linkable = false;
-            unique_fd fd = create_anonymous_file(here, mode_.append ? O_APPEND : 0, ec, &linkable);
-            if (ec) return;
-            if (linkable) {
-                if (!mem_.copy_to(fd.get(), ec)) return;
-                if (!prepare_fd(fd.get(), r, ec)) return;
-                if ((ec = link_into_place(fd.get(), target, r.how))) return;
-                linkable_ = true;
-                leave_memory(std::move(fd));
-                return published(target, r, close_after, ec);
-            }
-        }
-        auto fill = [&](int fd, error_code& e) { return mem_.copy_to(fd, e); };
-        unique_fd fd = publish_hidden_copy(target, r, mode_.append ? O_APPEND : 0, fill, ec);
-        if (!fd) return;
-        leave_memory(std::move(fd));
-        return published(target, r, close_after, ec);
-    } else {
-        if (path_.empty() && !linkable_) {
-            // Opened O_TMPFILE|O_EXCL: the kernel refuses to give it a name
-            // (temporary_file::options::linkable).
-            if (req_.kind == file_kind::anonymous && !req_.linkable) {
-                ec.assign(EPERM, system_category());
-                return;
-            }
-            // Created and unlinked (no anonymous files on this platform or
-            // file system): published as a copy, on its own file system
-            // only (as a link would be: EXDEV).
-            struct stat mine {
-            }, there{};
-            if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
-                mine.st_dev != there.st_dev) {
-                ec.assign(EXDEV, system_category());
-                return;
-            }
-            if (!flush_buffer(ec)) return;
-            auto fill = [&](int fd, error_code& e) { return copy_data(fd_.get(), fd, e); };
-            unique_fd fd = publish_hidden_copy(target, r, mode_.append ? O_APPEND : 0, fill, ec);
-            if (!fd) return;
-            if (sys::lseek(fd.get(), static_cast<off_t>(kpos_), SEEK_SET) < 0) pos_known_ = false;
-            fd_ = std::move(fd);  // the unnamed original goes
-            return published(target, r, close_after, ec);
-        }
-        if (!flush_buffer(ec)) return;
-        if (!publish_fd(fd_.get(), target, r, ec)) return;
-    }
-    published(target, r, close_after, ec);
-}
-
-void file_core::published(const target_place& target, const publish_request& r, bool close_after,
+void file_core::published(const target_place& target, bool close_after, bool sync_dir,
                           error_code& ec) {
     // Published: the object now refers to the target, and keeps it. Nothing
     // of ours is left to delete: discard() (an abandon after a commit that
@@ -224,7 +255,10 @@ void file_core::published(const target_place& target, const publish_request& r, 
     set_path(target.path());
     req_.keep = true;
     deleted_ = true;
-    if (r.durable) ec = sync_directory(target);  // published; durability reported
+    if (sync_dir) {  // published; durability reported
+        error_code synced = sync_directory(target);
+        if (!ec) ec = synced;
+    }
     if (close_after) {
         error_code closing;
         close(closing);
@@ -232,97 +266,27 @@ void file_core::published(const target_place& target, const publish_request& r, 
     }
 }
 
-std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_request to,
-                                                    error_code& ec) {
-    open_mode mode;
-    if ((ec = parse_mode(req.mode, mode))) return nullptr;
-    // A new, empty file replaces the target: appending to the old content
-    // cannot be promised, and a file that cannot be written is of no use.
-    if (mode.append || !mode.writable) {
-        ec.assign(EINVAL, system_category());
-        return nullptr;
-    }
-    // Resolved once, here: the commit publishes in this very directory.
-    auto place = std::make_unique<target_place>();
-    if (!open_target(to, false, *place, ec)) return nullptr;
-    const std::string& dir = place->dir_path;
-    req.names = {hidden_prefix_for(place->name), "", dir};  // the fallback's hidden name
-    req.linkable = true;
-    req.kind = file_kind::anonymous;
-    // Where a memory file system never waits on a device, its commit may run
-    // on the calling thread (async/publish_ops.cpp). One statfs per
-    // directory, cached.
-    req.on_memory_fs = req.on_memory_fs || detail::on_memory_fs(dir);
-    std::shared_ptr<file_core> core = make(std::move(req), mode);
-    core->commit_to_ = std::move(to);
-    core->commit_place_ = std::move(place);
-    int extra = mode.append ? O_APPEND : 0;
-    bool linkable = false;
-    // No name at all where the file system has O_TMPFILE: a crash leaves
-    // nothing. Where it has not, create_anonymous_file creates and unlinks a
-    // file (unusable here: it can never be linked): with the hidden prefix,
-    // even that instant's name is one a sweep recognises.
-    core->fd_ = create_anonymous_file(core->req_.names, extra, ec, &linkable);
-    if (!ec && !linkable) core->fd_.reset();  // created and unlinked: cannot be published
-    if (!ec && linkable) {
-        core->linkable_ = true;
-        return core;
-    }
-    if (ec && ec != error_code(EOPNOTSUPP, system_category())) {
-        core->closed_ = core->deleted_ = true;
-        return nullptr;
-    }
-    // A hidden name in the target's directory, removed unless committed.
-    ec.clear();
-    std::string path;
-    core->fd_ = create_unique_file(core->req_.names, extra, path, ec);
-    core->set_path(std::move(path));
-    if (!ec && !core->note_identity(ec)) {
-        core->fd_.reset();
-        remove_file(core->path_.native());
-    }
-    if (ec) {
-        core->closed_ = core->deleted_ = true;
-        return nullptr;
-    }
-    core->req_.kind = file_kind::named;
-    core->watch_name();  // the hidden name, until committed or removed
-    return core;
-}
-
-void file_core::commit(error_code& ec) {
-    ec.clear();
-    if (closed_ || !commit_to_ || !commit_place_) {
+bool file_core::publishable(const publish_request& r, error_code& ec) const {
+    if (closed_) {
         ec.assign(EBADF, system_category());
-        return;
+        return false;
     }
     if (write_error_) {  // the latch: the file may hold part of what was written
         ec = write_error_;
-        return;
+        return false;
     }
-    const target_place& place = *commit_place_;
-    publish_request r = *commit_to_;
-    // The data first: the replaced target's mode is read as late as it can be.
-    if (!flush_buffer(ec)) return;
-    if (!r.mode) {
-        // The replaced target's mode, else what open(0666) would give. A
-        // symbolic link is followed for its mode; one that leads nowhere
-        // (dangling, a loop) is replaced like an absent target.
-        struct stat st {};
-        int res;
-        do res = sys::fstatat(place.dir.get(), place.name.c_str(), &st, 0);
-        while (res != 0 && errno == EINTR);
-        if (res == 0)
-            r.mode = st.st_mode & 07777;
-        else if (errno == ENOENT || errno == ELOOP)
-            r.mode = default_new_file_mode();
-        else {
-            ec = errno_code();
-            return;
-        }
+    if (r.how == publish_mode::exchange) {
+        ec.assign(EINVAL, system_category());  // directories only
+        return false;
     }
-    publish_at(place, r, true, ec);
-    if (closed_) commit_place_.reset();  // committed: the directory is no longer needed
+    return true;
+}
+
+void file_core::publish(const publish_request& r, bool close_after, error_code& ec) {
+    ec.clear();
+    target_place place;
+    if (!publishable(r, ec) || !open_target(r, false, place, ec)) return;
+    publish_at(place, r, close_after, ec);
 }
 
 }  // namespace tempio::detail

@@ -36,6 +36,13 @@ struct publish_request {
     publish_mode how = publish_mode::replace;
     bool durable = false;          // fdatasync before, fsync(directory) after
     std::optional<mode_t> mode{};  // fchmod before publishing
+    // EXDEV: a copy beside the target, renamed into place (files only).
+    bool across_file_systems = false;
+    // atomic_file's commit: what is taken from the replaced target.
+    bool preserve_mode = true;
+    bool preserve_owner = false;
+    bool preserve_xattrs = false;
+    bool preserve_strictly = false;
 };
 
 // The current directory, opened (O_PATH) when `target` is relative; null for

@@ -250,6 +250,9 @@ int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
 int fchmod(int fd, mode_t mode) noexcept {
     TEMPIO_SYSCALL(-1, ::fchmod(fd, mode));
 }
+int fchown(int fd, uid_t owner, gid_t group) noexcept {
+    TEMPIO_SYSCALL(-1, ::fchown(fd, owner, group));
+}
 int dup(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fcntl(fd, F_DUPFD_CLOEXEC, 0));
 }

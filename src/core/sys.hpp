@@ -101,6 +101,7 @@ int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
 int fstat(int fd, struct stat* st) noexcept;
 int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;
+int fchown(int fd, uid_t owner, gid_t group) noexcept;
 int dup(int fd) noexcept;
 DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
 int closedir(DIR* d) noexcept;

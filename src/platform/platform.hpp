@@ -93,6 +93,23 @@ int make_directory_ours(int dirfd, const char* name) noexcept;
 // chmod 0700 of a directory held by `fd` (an O_PATH one included).
 int make_held_directory_ours(int fd) noexcept;
 
+// ---- copies -------------------------------------------------------------------
+
+// The whole content of `from` (from offset 0) into the empty `to` by the file
+// systems' own means, leaving both offsets alone: a clone (FICLONE: shared
+// extents, no data moved), else copy_file_range. 1: done; 0: neither is
+// possible here (nothing written: the caller reads and writes); -1 with
+// errno.
+int copy_by_file_system(int from, int to) noexcept;
+
+// The extended attributes of `name` in `dirfd` (a final symbolic link
+// followed) set on `to`: POSIX ACLs and security labels are attributes on
+// Linux. An attribute that cannot be read or set for want of privilege or
+// support is skipped unless `strict`; no such file: nothing to copy. false
+// with ec on failure. Where the platform has none: nothing is copied, and
+// `strict` is operation_not_supported.
+bool copy_extended_attributes(int dirfd, const char* name, int to, bool strict, error_code& ec);
+
 // ---- the process --------------------------------------------------------------
 
 // The process's umask without changing it (another thread may be creating

@@ -16,6 +16,8 @@ net::awaitable<void> designated_initializers_compile_clean() {
     auto g = co_await tempio::async_mkstemp({.suffix = ".txt"});
     auto h = co_await tempio::async_mkstemp({.text = true});
     auto i = co_await tempio::async_mkdtemp({.dir = "/tmp"});
+    auto j = co_await tempio::async_sweep_stale("/tmp", {.min_age = std::chrono::minutes(5)});
+    auto k = co_await tempio::async_sweep_stale("/tmp", {.target = "x"});
     tempio::mkstemp_options mo{.prefix = "x"};
     tempio::mkdtemp_options mdo{.suffix = "y"};
     (void)mo;
@@ -33,4 +35,6 @@ net::awaitable<void> designated_initializers_compile_clean() {
     (void)g;
     (void)h;
     (void)i;
+    (void)j;
+    (void)k;
 }

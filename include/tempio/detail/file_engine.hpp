@@ -102,11 +102,26 @@ struct atomic_spec {
     bool replace = true;
     bool durable = true;
     std::optional<std::filesystem::perms> permissions{};
+    preserve_options preserve{};
 };
 void start_create_atomic(const atomic_spec& spec, handler<file_ptr> h);
 void start_commit(file_ptr f, handler<> h);
 void start_abandon(file_ptr f, handler<> h);
 void start_write_file_atomically(const atomic_spec& spec, std::string data, handler<> h);
+// What group publishing takes of each file object: its core, held weakly.
+struct core_access {
+    template <class File>
+    static std::weak_ptr<file_core> weak_core(const File& f) noexcept {
+        return f.weak_core();
+    }
+};
+// Group publishing (tempio/group_publish.hpp): one job for the group. The
+// files are held weakly until the operation is initiated; a file destroyed
+// by then is bad_file_descriptor.
+void start_commit_all(std::vector<std::weak_ptr<file_core>> files, handler<std::size_t> h);
+void start_persist_all(std::vector<std::weak_ptr<file_core>> files,
+                       std::vector<std::string> targets, publish_options o, bool noclobber,
+                       handler<std::size_t> h);
 // The path as the headers hand it out (a reference into the core: it changes
 // when the file is published; made on first request); empty for a null core.
 const std::filesystem::path& public_path_of(const file_core* f);
