@@ -1,5 +1,6 @@
 // Cleanup on signals and at exit (tempio/signal_cleanup.hpp,
-// docs/signal-cleanup.md). Every case runs in a forked child, which enables
+// docs/publishing.md, "Cleanup on signals and exit"). Every case runs in a
+// forked child, which enables
 // the cleanup (never this process: its children would inherit the handlers
 // as "the previous ones"), makes its temporaries, reports through a pipe
 // that they exist, and waits to be killed (pause()); the parent checks how it

@@ -1,6 +1,7 @@
 /// @file
 /// @brief tempio/signal_cleanup.hpp: removing temporaries when the process
-/// is ended by a signal or exits (opt-in; docs/signal-cleanup.md).
+/// is ended by a signal or exits (opt-in; docs/publishing.md, "Cleanup on
+/// signals and exit").
 ///
 /// Off by default. Once enable_signal_cleanup() was called, every named
 /// temporary this process's tempio objects own is registered while it
