@@ -49,4 +49,10 @@ bool has_io_uring_backend() noexcept;
 /// allocating (the POSIX build), it removes only directories left empty.
 bool signal_cleanup_removes_trees() noexcept;
 
+/// @brief Whether a commit can keep the replaced file's extended attributes
+/// (atomic_file::options::preserve's `xattrs`: POSIX ACLs, security labels).
+/// Where not (the POSIX build), nothing is copied, and a strict request is
+/// `operation_not_supported`.
+bool can_copy_extended_attributes() noexcept;
+
 }  // namespace tempio

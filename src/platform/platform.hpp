@@ -46,6 +46,8 @@ inline constexpr bool native_noclobber = constants::native_noclobber;
 inline constexpr bool memory_fs_probe = constants::memory_fs_probe;
 // A directory can be listed from a signal handler (signal_safe_entries).
 inline constexpr bool signal_safe_listing = constants::signal_safe_listing;
+// Extended attributes to copy (copy_extended_attributes).
+inline constexpr bool extended_attributes = constants::extended_attributes;
 // Directory descriptors that need no read permission (O_PATH).
 inline constexpr int dir_handle_flags = constants::dir_handle_flags;
 // openat flags of an anonymous file (unused where anonymous_files is false).

@@ -25,6 +25,10 @@ bool can_publish_directories_without_replacing() noexcept {
     return detail::platform::native_noclobber;
 }
 
+bool can_copy_extended_attributes() noexcept {
+    return detail::platform::extended_attributes;
+}
+
 bool signal_cleanup_removes_trees() noexcept {
     return detail::platform::signal_safe_listing;
 }

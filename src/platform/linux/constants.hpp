@@ -14,6 +14,7 @@ inline constexpr bool exchange = true;
 inline constexpr bool native_noclobber = true;
 inline constexpr bool memory_fs_probe = true;
 inline constexpr bool signal_safe_listing = true;
+inline constexpr bool extended_attributes = true;
 inline constexpr int dir_handle_flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 inline constexpr int anonymous_file_flags = O_RDWR | O_TMPFILE | O_EXCL | O_CLOEXEC;
 }  // namespace constants

@@ -16,6 +16,7 @@ inline constexpr bool exchange = false;
 inline constexpr bool native_noclobber = false;
 inline constexpr bool memory_fs_probe = false;
 inline constexpr bool signal_safe_listing = false;
+inline constexpr bool extended_attributes = false;
 inline constexpr int dir_handle_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 inline constexpr int anonymous_file_flags = 0;  // never used
 }  // namespace constants
