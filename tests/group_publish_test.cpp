@@ -4,6 +4,7 @@
 // the helpers below), rename only after every file's data is durable, and
 // on a failure publish nothing or exactly the first k. Both backends (ctest
 // runs this file once per backend).
+#include <algorithm>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -285,6 +286,7 @@ TEST_F(group_publish, an_empty_group_completes_with_nothing) {
 TEST_F(group_publish, any_failing_call_leaves_the_first_n_published_and_the_rest_old) {
     namespace sys = tempio::detail::sys;
     const std::vector<std::string> names{"g0", "g1", "g2"};
+    unsigned long commit_calls = 0;  // the calls the commit made, read before disarming
     auto round = [&](unsigned long fail_at, int err, std::size_t& published) -> error_code {
         error_code result;
         for (const auto& name : names) spit(dir_ / name, "old");
@@ -296,6 +298,9 @@ TEST_F(group_publish, any_failing_call_leaves_the_first_n_published_and_the_rest
             }
             sys::arm_fault(fail_at, err);
             auto [ec, n] = co_await tempio::async_commit_all(files, tup());
+            // Only the commit's calls: a close that a worker makes after it
+            // (how many of those are counted depends on timing) never fails.
+            commit_calls = sys::call_count();
             sys::disarm_fault();
             result = ec;
             published = n;
@@ -306,9 +311,14 @@ TEST_F(group_publish, any_failing_call_leaves_the_first_n_published_and_the_rest
     };
     std::size_t n = 0;
     ASSERT_FALSE(round(0, 0, n));  // warming up: a thread's first name seeds its generator
-    ASSERT_FALSE(round(0, 0, n));  // counting: nothing fails
-    ASSERT_EQ(n, names.size());
-    const unsigned long calls = sys::call_count();
+    // Counting: nothing fails. The fewest of a few rounds: a worker may still
+    // be closing the previous round's files while a commit is counted.
+    unsigned long calls = ~0UL;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_FALSE(round(0, 0, n));
+        ASSERT_EQ(n, names.size());
+        calls = std::min(calls, commit_calls);
+    }
     ASSERT_GT(calls, names.size() * 3);  // a flush and a name for each, at least
     std::cout << "[sweep] a group commit of " << names.size() << " files: " << calls << " calls\n";
     for (unsigned long k = 1; k <= calls; ++k) {
