@@ -93,7 +93,7 @@ auto async_persist_all(Range& items, publish_options o, Token&& token = {}) {
     for (auto& item : items) {
         auto& file = std::get<0>(item);
         cores.push_back(detail::core_access::weak_core(file));
-        targets.emplace_back(path_view(std::get<1>(item)).native());
+        targets.emplace_back(path_view(std::get<1>(item)).utf8());
     }
     return detail::initiate<std::size_t>(
         std::forward<Token>(token),

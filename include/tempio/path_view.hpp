@@ -13,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "tempio/detail/path_text.hpp"
+
 namespace tempio {
 
 /// @brief A trivially destructible, non-owning view of a path's native
@@ -42,20 +44,50 @@ class path_view {
     path_view(const std::string& s) noexcept : str_(s) {}
     /// @brief Views `p.native()`; `p` must outlive the view.
     /// @param p The path.
+#ifdef _WIN32
+    path_view(const std::filesystem::path& p) noexcept : wide_(p.native()), is_wide_(true) {}
+#else
     path_view(const std::filesystem::path& p) noexcept : str_(p.native()) {}
+#endif
 
-    /// @brief The viewed characters.
+#ifndef _WIN32
+    /// @brief The viewed characters (POSIX: a path is its bytes).
     /// @return A view of the native path string.
     constexpr std::string_view native() const noexcept { return str_; }
+#endif
     /// @brief Whether the view is empty.
     /// @return True for an empty path.
-    constexpr bool empty() const noexcept { return str_.empty(); }
+    constexpr bool empty() const noexcept {
+#ifdef _WIN32
+        if (is_wide_) return wide_.empty();
+#endif
+        return str_.empty();
+    }
+    /// @brief The path as UTF-8 (on POSIX, its bytes as they are); what the
+    /// library is given.
+    /// @return An owning copy.
+    std::string utf8() const {
+#ifdef _WIN32
+        if (is_wide_) return detail::utf8_of(std::filesystem::path(wide_));
+#endif
+        return std::string(str_);
+    }
     /// @brief An owning copy.
     /// @return The path, as `std::filesystem::path`.
-    std::filesystem::path to_path() const { return std::filesystem::path(str_); }
+    std::filesystem::path to_path() const {
+#ifdef _WIN32
+        if (is_wide_) return std::filesystem::path(wide_);
+#endif
+        return detail::path_of_utf8(str_);
+    }
 
   private:
     std::string_view str_;
+#ifdef _WIN32
+    // Windows: a std::filesystem::path is viewed as its UTF-16.
+    std::wstring_view wide_;
+    bool is_wide_ = false;
+#endif
 };
 
 static_assert(std::is_trivially_destructible_v<path_view>);

@@ -23,6 +23,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "core/os_error.hpp"
 #include "backend/backend.hpp"
 #include "backend/in_flight.hpp"
 #include "tempio/detail/handler.hpp"
@@ -101,13 +102,13 @@ inline error_code error_of_current_exception() noexcept {
     try {
         throw;
     } catch (const std::bad_alloc&) {
-        return {ENOMEM, boost::system::system_category()};
+        return os_error(ENOMEM);
     } catch (const std::length_error&) {
-        return {ENOMEM, boost::system::system_category()};
+        return os_error(ENOMEM);
     } catch (const boost::system::system_error& e) {
         return e.code();
     } catch (...) {
-        return {EIO, boost::system::system_category()};
+        return os_error(EIO);
     }
 }
 

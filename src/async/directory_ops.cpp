@@ -1,6 +1,7 @@
 // temporary_directory: creation and cleanup, each an operation (ops/) on the
 // ring or the pool; a cleanup that finds more than an empty root continues
 // as the core's remover on the pool.
+#include "core/os_error.hpp"
 #include "tempio/temporary_directory.hpp"
 
 #include "async/blocking_op.hpp"
@@ -25,7 +26,7 @@ bool directory_kept(const directory_core* d) noexcept {
 
 void start_create_directory(const directory_spec& spec, handler<directory_ptr> h) {
     directory_core::settings s{
-        {std::string(spec.prefix), std::string(spec.suffix), std::string(spec.dir.native())},
+        {std::string(spec.prefix), std::string(spec.suffix), spec.dir.utf8()},
         spec.ignore_cleanup_errors,
         spec.keep};
     start_op<create_directory_op>(std::move(h), std::move(s));
@@ -41,7 +42,7 @@ void start_cleanup(directory_ptr d, handler<> h) {
 // ring would add submissions, not concurrency). Name and data were copied
 // before the initiating call returned.
 void start_write_directory_file(directory_ptr d, std::string name, std::string data, handler<> h) {
-    if (!d) return complete_soon(std::move(h), error_code(EBADF, boost::system::system_category()));
+    if (!d) return complete_soon(std::move(h), os_error(EBADF));
     run_blocking<void>(std::move(h),
                        [d = std::move(d), name = std::move(name), data = std::move(data)](
                            error_code& ec, const auto&) { d->write_file(name, data, ec); });

@@ -2,6 +2,7 @@
 // memory, buffer, closed file) through a post; or, when it is nothing but
 // system calls on the fd, runs as an operation (ops/) on the ring or the pool
 // (start_op); or runs the core's blocking code as one worker job.
+#include "core/os_error.hpp"
 #include "async/blocking_op.hpp"
 #include "async/ops/create_ops.hpp"
 #include "async/ops/file_io_ops.hpp"
@@ -13,8 +14,7 @@ namespace tempio::detail {
 namespace {
 
 error_code ebadf() {
-    return {EBADF,
-            boost::system::system_category()};  // compares equal to net::error::bad_descriptor
+    return os_error(EBADF);  // compares equal to net::error::bad_descriptor
 }
 
 // Runs `op(core, ec)` now when `free` (a coroutine resumes at once:
@@ -117,7 +117,7 @@ file_request request_of(const file_spec& s) {
              : s.kind == file_kind_tag::spooled ? file_kind::spooled
                                                 : file_kind::anonymous;
     r.mode = std::string(s.mode);
-    r.names = {std::string(s.prefix), std::string(s.suffix), std::string(s.dir.native())};
+    r.names = {std::string(s.prefix), std::string(s.suffix), s.dir.utf8()};
     r.buffer_size = s.buffering;
     r.keep = s.keep;
     r.delete_on_close = s.delete_on_close;

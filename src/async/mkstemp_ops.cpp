@@ -10,7 +10,7 @@ namespace tempio {
 namespace {
 
 detail::name_request names_of(std::string_view prefix, std::string_view suffix, path_view dir) {
-    return {std::string(prefix), std::string(suffix), std::string(dir.native())};
+    return {std::string(prefix), std::string(suffix), dir.utf8()};
 }
 
 mkstemp_result make_file(const detail::name_request& req, error_code& ec) {

@@ -4,6 +4,7 @@
 // memory file system and with no other operation in flight, the same calls
 // on the calling thread (backend/inline_driver.hpp). Cancellable before the
 // job starts; once it runs it completes, never half-published.
+#include "core/os_error.hpp"
 #include "async/blocking_op.hpp"
 #include "backend/inline_driver.hpp"
 #include "core/directory_core.hpp"
@@ -17,7 +18,7 @@ namespace tempio::detail {
 namespace {
 
 error_code ebadf() {
-    return {EBADF, boost::system::system_category()};
+    return os_error(EBADF);
 }
 
 // Copies the target and pins the current directory for a relative one, here
@@ -25,7 +26,7 @@ error_code ebadf() {
 // is initiated"); resolved by the job (open_target).
 publish_request request_of(const publish_spec& s, error_code& ec) {
     publish_request r;
-    r.target = std::string(s.target.native());
+    r.target = s.target.utf8();
     r.base = pin_current_directory(r.target, ec);
     r.how = s.how == publish_how::noclobber  ? publish_mode::noclobber
             : s.how == publish_how::exchange ? publish_mode::exchange

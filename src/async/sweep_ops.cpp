@@ -9,7 +9,7 @@
 namespace tempio {
 
 sweep_result sweep_stale(path_view dir, const sweep_options& o, error_code& ec) {
-    auto r = detail::sweep_request_of(dir.native(), o, ec);
+    auto r = detail::sweep_request_of(dir.utf8(), o, ec);
     if (ec) return {};
     return detail::sweep_stale_names(r, ec);
 }
@@ -26,7 +26,7 @@ namespace detail {
 void start_sweep_stale(path_view dir, const sweep_options& o, handler<sweep_result> h) {
     error_code ec;
     // Copied, and a relative dir pinned, here on the initiating thread.
-    auto r = sweep_request_of(dir.native(), o, ec);
+    auto r = sweep_request_of(dir.utf8(), o, ec);
     if (ec) return complete_soon(std::move(h), ec, sweep_result{});
     run_blocking<sweep_result>(std::move(h), [r = std::move(r)](error_code& ec, const auto&) {
         return sweep_stale_names(r, ec);

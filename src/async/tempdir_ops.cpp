@@ -1,4 +1,5 @@
 // gettempdir/gettempdirb: the blocking public forms and the async starts.
+#include "tempio/detail/path_text.hpp"
 #include "tempio/tempdir.hpp"
 
 #include "async/blocking_op.hpp"
@@ -39,7 +40,7 @@ std::filesystem::path gettempdir() {
 }
 
 void set_tempdir(std::filesystem::path dir) {
-    detail::override_tempdir(dir.native());
+    detail::override_tempdir(detail::utf8_of(dir));
 }
 
 namespace detail {

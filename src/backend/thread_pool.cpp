@@ -14,9 +14,13 @@
 // queued jobs out and orphans its running ones, and waits only for a job
 // already posting its completion: never for a job's work, which may be
 // waiting for what the destroying thread does next.
+#if TEMPIO_PLATFORM_WINDOWS
+#include <windows.h>
+#else
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -33,6 +37,7 @@
 
 #include <boost/asio/execution_context.hpp>
 
+#include "core/os_error.hpp"
 #include "backend/backend.hpp"
 #include "core/fork_generation.hpp"
 #include "tempio/backend.hpp"
@@ -62,10 +67,15 @@ int worker_nice() {
 // thread). Best effort: a failure leaves the priority as it was.
 void lower_priority(int delta) noexcept {
     if (delta == 0) return;
+#if TEMPIO_PLATFORM_WINDOWS
+    // Windows' levels are coarse: any nice at all is one level below normal.
+    SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
+#else
     errno = 0;
     int now = ::getpriority(PRIO_PROCESS, 0);
     if (now == -1 && errno != 0) return;
     ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(now + delta, 19));
+#endif
 }
 
 std::size_t default_threads() {
@@ -134,14 +144,14 @@ class thread_pool {
                 if (threads_.empty()) {
                     take_back_tail_locked(raw);
                     lock.unlock();
-                    raw->reject(error_code(e.code().value(), boost::system::system_category()));
+                    raw->reject(os_error(e.code().value()));
                     return;
                 }
             } catch (const std::bad_alloc&) {
                 if (threads_.empty()) {
                     take_back_tail_locked(raw);
                     lock.unlock();
-                    raw->reject(error_code(ENOMEM, boost::system::system_category()));
+                    raw->reject(os_error(ENOMEM));
                     return;
                 }
             }

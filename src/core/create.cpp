@@ -1,6 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/create.hpp"
 
-#include <sys/sysmacros.h>
 
 #include <array>
 #include <atomic>
@@ -34,13 +34,13 @@ std::atomic<bool> g_tmpfile_off{false};
 class device_set {
   public:
     bool empty() const noexcept { return !any_.load(std::memory_order_acquire); }
-    bool contains(dev_t dev) noexcept {
+    bool contains(sys::device_id dev) noexcept {
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < count_; ++i)
             if (devs_[i] == dev) return true;
         return false;
     }
-    void add(dev_t dev) noexcept {
+    void add(sys::device_id dev) noexcept {
         std::lock_guard lock(mutex_);
         for (std::size_t i = 0; i < count_; ++i)
             if (devs_[i] == dev) return;
@@ -52,7 +52,7 @@ class device_set {
   private:
     std::mutex mutex_;
     std::atomic<bool> any_{false};
-    std::array<dev_t, 16> devs_{};
+    std::array<sys::device_id, 16> devs_{};
     std::size_t count_ = 0;
 };
 device_set g_tmpfile_refused;
@@ -72,18 +72,18 @@ bool stat_dir(const std::string& dir, dir_facts& out, error_code& ec) {
 }  // namespace
 
 error_code validate_affixes(std::string_view prefix, std::string_view suffix) {
-    if (bad_affix(prefix) || bad_affix(suffix)) return error_code(EINVAL, system_category());
+    if (bad_affix(prefix) || bad_affix(suffix)) return os_error(EINVAL);
     return {};
 }
 
 std::string resolve_dir(const name_request& req, error_code& ec) {
     if (req.dir.empty()) return tempdir(ec);
     if (req.dir.find('\0') != std::string::npos) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return {};
     }
     std::string dir = absolute_normal(req.dir);
-    if (dir.empty()) ec.assign(errno ? errno : ENOENT, system_category());
+    if (dir.empty()) ec = os_error(errno ? errno : ENOENT);
     return dir;
 }
 
@@ -147,7 +147,7 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (!facts_known && !stat_dir(dir, facts, ec)) return {};
     if (refused != 0 && facts.dev_known) g_tmpfile_refused.add(facts.dev);
     if (facts.append_only) {
-        ec.assign(EPERM, system_category());  // what the unlink would say
+        ec = os_error(EPERM);  // what the unlink would say
         return {};
     }
     std::string path;
@@ -156,8 +156,8 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (!fd) {
         // The directory exists (stat_dir): ENOENT only says this file system
         // makes no files (procfs). O_TMPFILE's answer is the real one.
-        if (refused != 0 && ec == error_code(ENOENT, system_category()))
-            ec.assign(refused, system_category());
+        if (refused != 0 && ec == os_error(ENOENT))
+            ec = os_error(refused);
         return {};
     }
     if ((ec = remove_file(path))) {
@@ -225,7 +225,7 @@ bool tmpfile_unsupported() noexcept {
 error_code remove_file(const std::string& path) {
     for (;;) {
         if (sys::unlinkat(AT_FDCWD, path.c_str(), 0) == 0 || errno == ENOENT) return {};
-        if (errno != EINTR) return error_code(errno, system_category());
+        if (errno != EINTR) return os_error(errno);
     }
 }
 

@@ -2,7 +2,6 @@
 // mkstemp, mkdtemp and the temporary file classes. Each is one blocking job.
 #pragma once
 
-#include <fcntl.h>
 
 #include <memory>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/sys.hpp"
 #include "platform/platform.hpp"
 #include "tempio/unique_fd.hpp"
 

@@ -1,8 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/directory_core.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -66,7 +64,7 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
     do fd = sys::openat(AT_FDCWD, path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        ec.assign(errno, boost::system::system_category());
+        ec = os_error(errno);
         return false;
     }
     if (r.mode) {
@@ -74,7 +72,7 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
         do res = sys::fchmod(fd, *r.mode);
         while (res != 0 && errno == EINTR);
         if (res != 0) {
-            ec.assign(errno, boost::system::system_category());
+            ec = os_error(errno);
             sys::close(fd);
             return false;
         }
@@ -92,7 +90,7 @@ bool prepare_directory(const std::string& path, const publish_request& r, error_
 namespace {
 // 0 when `path` is a directory (not followed), else the errno to report.
 int directory_type_error(const std::string& path) {
-    struct stat st {};
+    sys::file_stat st{};
     int res;
     do res = sys::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW);
     while (res != 0 && errno == EINTR);
@@ -104,7 +102,7 @@ int directory_type_error(const std::string& path) {
 void directory_core::publish(const publish_request& r, error_code& ec) {
     ec.clear();
     if (cleaned_) {
-        ec.assign(ENOENT, boost::system::system_category());  // removed already
+        ec = os_error(ENOENT);  // removed already
         return;
     }
     target_place target;
@@ -118,7 +116,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         if (int err = directory_type_error(path_.native()); err != 0) {
             error_code back =
                 rename_into_place(path_.native(), target, publish_mode::exchange, true);
-            ec = back ? back : error_code(err, boost::system::system_category());
+            ec = back ? back : os_error(err);
             return;
         }
     }
@@ -133,7 +131,7 @@ void directory_core::publish(const publish_request& r, error_code& ec) {
         try {
             removed = remove_tree(old_place);
         } catch (const std::bad_alloc&) {
-            removed.ec.assign(ENOMEM, boost::system::system_category());
+            removed.ec = os_error(ENOMEM);
         }
         if (removed.ec) {
             ec = removed.ec;
@@ -173,7 +171,7 @@ int write_all(int fd, const std::string& data) {
 
 void directory_core::write_file(const std::string& name, const std::string& data, error_code& ec) {
     ec.clear();
-    auto fail = [&](int err) { ec.assign(err, boost::system::system_category()); };
+    auto fail = [&](int err) { ec = os_error(err); };
     if (!single_component(name)) return fail(EINVAL);
     if (cleaned_) return fail(ENOENT);  // removed already
     int dir;

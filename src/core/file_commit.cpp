@@ -1,12 +1,10 @@
 // atomic_file (file_core::create_atomic, commit): a file made in the target's
 // directory, published over it by commit in two phases (file_publish.cpp),
 // taking what preserve asks of the file it replaces (DESIGN section 12).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 
+#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
@@ -19,7 +17,7 @@ namespace {
 using boost::system::system_category;
 
 error_code errno_code() {
-    return error_code(errno != 0 ? errno : EIO, system_category());
+    return os_error(errno != 0 ? errno : EIO);
 }
 
 }  // namespace
@@ -31,7 +29,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
     // A new, empty file replaces the target: appending to the old content
     // cannot be promised, and a file that cannot be written is of no use.
     if (mode.append || !mode.writable) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return nullptr;
     }
     // Resolved once, here: the commit publishes in this very directory.
@@ -60,7 +58,7 @@ std::shared_ptr<file_core> file_core::create_atomic(file_request req, publish_re
         core->linkable_ = true;
         return core;
     }
-    if (ec && ec != error_code(EOPNOTSUPP, system_category())) {
+    if (ec && ec != os_error(EOPNOTSUPP)) {
         core->closed_ = core->deleted_ = true;
         return nullptr;
     }
@@ -90,7 +88,7 @@ bool file_core::take_from_target(const target_place& place, publish_request& r, 
     }
     // The replaced target, a symbolic link followed (one that leads nowhere,
     // dangling or a loop, is replaced like an absent target).
-    struct stat st {};
+    sys::file_stat st{};
     int res;
     do res = sys::fstatat(place.dir.get(), place.name.c_str(), &st, 0);
     while (res != 0 && errno == EINTR);
@@ -124,7 +122,7 @@ bool file_core::take_from_target(const target_place& place, publish_request& r, 
 bool file_core::prepare_commit(publish_request& r, prepared& p, error_code& ec) {
     ec.clear();
     if (closed_ || !commit_to_ || !commit_place_) {
-        ec.assign(EBADF, system_category());
+        ec = os_error(EBADF);
         return false;
     }
     if (write_error_) {  // the latch: the file may hold part of what was written

@@ -1,3 +1,4 @@
+#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 
 #include <algorithm>
@@ -7,7 +8,6 @@
 #include <new>
 #include <stdexcept>
 
-#include <unistd.h>
 
 #include "core/fork_generation.hpp"
 #include "core/steps/close_file_steps.hpp"
@@ -22,13 +22,13 @@ using boost::system::system_category;
 // System errors in system_category(), as Asio's: they compare equal to both
 // net::error::X and std::errc::Y.
 error_code sys_error(int e) {
-    return error_code(e, system_category());
+    return os_error(e);
 }
 
 }  // namespace
 
 error_code file_core::last_error() {
-    return error_code(errno ? errno : EIO, system_category());
+    return os_error(errno ? errno : EIO);
 }
 
 file_core::file_core(key, file_request&& req, open_mode mode)
@@ -65,7 +65,7 @@ std::shared_ptr<file_core> file_core::adopt(file_request&& req, open_mode mode, 
         const std::string& made = core && !core->path_.empty() ? core->path_.native() : path;
         if (!made.empty()) remove_file(made);
         if (core) core->closed_ = core->deleted_ = true;
-        ec = error_code(ENOMEM, system_category());
+        ec = os_error(ENOMEM);
         return nullptr;
     }
     core->fd_ = std::move(fd);
@@ -85,7 +85,7 @@ void file_core::set_path(std::string path) {
 }
 
 bool file_core::note_identity(error_code& ec) {
-    struct stat st {};
+    sys::file_stat st{};
     if (sys::fstat(fd_.get(), &st) != 0) {
         ec = last_error();
         return false;

@@ -4,7 +4,6 @@
 // can run on the caller's thread (no system call) or needs one worker hop.
 #pragma once
 
-#include <sys/types.h>
 
 #include <cstdint>
 #include <cstring>
@@ -17,6 +16,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/sys.hpp"
 #include "core/core_slots.hpp"
 #include "core/create.hpp"
 #include "core/memory_image.hpp"

@@ -4,11 +4,10 @@
 // memory is first written to a new such file in the target's directory.
 // Failure changes nothing; success makes the object refer to the target and
 // never delete it.
-#include <fcntl.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 
+#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
@@ -22,7 +21,7 @@ namespace {
 using boost::system::system_category;
 
 error_code errno_code() {
-    return error_code(errno != 0 ? errno : EIO, system_category());
+    return os_error(errno != 0 ? errno : EIO);
 }
 
 // Before the rename or link: permissions, then the data on stable storage
@@ -66,7 +65,7 @@ bool copy_data(int from, int to, error_code& ec) {
             ssize_t w = sys::write(to, buf.data() + done, static_cast<std::size_t>(n - done));
             if (w < 0 && errno == EINTR) continue;
             if (w <= 0) {
-                ec = w < 0 ? errno_code() : error_code(EIO, system_category());
+                ec = w < 0 ? errno_code() : os_error(EIO);
                 return false;
             }
             done += w;
@@ -138,18 +137,18 @@ bool file_core::prepare_publish(const target_place& target, const publish_reques
         // Opened O_TMPFILE|O_EXCL: the kernel refuses to give it a name
         // (temporary_file::options::linkable).
         if (req_.kind == file_kind::anonymous && !req_.linkable) {
-            ec.assign(EPERM, system_category());
+            ec = os_error(EPERM);
             return false;
         }
         // Created and unlinked (no anonymous files on this platform or file
         // system): published as a copy, on its own file system only (as a
         // link would be: EXDEV), unless a copy across is asked for.
         if (!r.across_file_systems) {
-            struct stat mine {
+            sys::file_stat mine{
             }, there{};
             if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
                 mine.st_dev != there.st_dev) {
-                ec.assign(EXDEV, system_category());
+                ec = os_error(EXDEV);
                 return false;
             }
         }
@@ -161,7 +160,7 @@ bool file_core::prepare_publish(const target_place& target, const publish_reques
     if (r.across_file_systems) {
         // Known before any name changes, so that a group copies (and syncs)
         // in phase one; a rename that still meets EXDEV copies late.
-        struct stat mine {
+        sys::file_stat mine{
         }, there{};
         if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
             mine.st_dev != there.st_dev)
@@ -179,7 +178,7 @@ bool file_core::prepare_publish(const target_place& target, const publish_reques
 
 bool file_core::name_into_place(const target_place& target, const publish_request& r, prepared& p,
                                 error_code& ec) {
-    const error_code exdev(EXDEV, system_category());
+    const error_code exdev = os_error(EXDEV);
     if (!p.fresh) {
         if (!path_.empty()) {
             ec = rename_into_place(path_.native(), target, r.how, false);
@@ -268,7 +267,7 @@ void file_core::published(const target_place& target, bool close_after, bool syn
 
 bool file_core::publishable(const publish_request& r, error_code& ec) const {
     if (closed_) {
-        ec.assign(EBADF, system_category());
+        ec = os_error(EBADF);
         return false;
     }
     if (write_error_) {  // the latch: the file may hold part of what was written
@@ -276,7 +275,7 @@ bool file_core::publishable(const publish_request& r, error_code& ec) const {
         return false;
     }
     if (r.how == publish_mode::exchange) {
-        ec.assign(EINVAL, system_category());  // directories only
+        ec = os_error(EINVAL);  // directories only
         return false;
     }
     return true;

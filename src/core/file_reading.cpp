@@ -1,6 +1,7 @@
 // file_core's reads: from memory (spooled, before rollover) or from the fd
 // after writing what is buffered. The rest of file_core is in file_core.cpp.
 // A result that cannot be allocated is ENOMEM with the position unchanged.
+#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 
 #include <algorithm>
@@ -15,7 +16,7 @@ namespace tempio::detail {
 namespace {
 
 error_code out_of_memory() {
-    return error_code(ENOMEM, boost::system::system_category());
+    return os_error(ENOMEM);
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <exception>
 
-#include <unistd.h>
 
+#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
 #include "core/steps/io_steps.hpp"
@@ -17,7 +17,7 @@ namespace tempio::detail {
 namespace {
 
 error_code sys_error(int e) {
-    return error_code(e, boost::system::system_category());
+    return os_error(e);
 }
 
 // base + off as lseek computes a position: negative is EINVAL, past
@@ -246,7 +246,7 @@ std::uint64_t file_core::seek(std::int64_t off, int whence, error_code& ec) {
     off_t r = sys::lseek(fd_.get(), static_cast<off_t>(off), whence);
     if (r < 0) {
         int err = errno;
-        struct stat st {};
+        sys::file_stat st{};
         if (err == EINVAL && whence == SEEK_END && off > 0 && sys::fstat(fd_.get(), &st) == 0 &&
             static_cast<std::uint64_t>(off) > max_offset - static_cast<std::uint64_t>(st.st_size))
             err = EOVERFLOW;

@@ -1,13 +1,21 @@
 #include "core/fork_generation.hpp"
 
+#if !TEMPIO_PLATFORM_WINDOWS
 #include <pthread.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 
 #include "platform/platform.hpp"
 
 namespace tempio::detail {
+#if TEMPIO_PLATFORM_WINDOWS
+// No fork on Windows: one generation for the life of the process.
+unsigned fork_generation() noexcept {
+    return 1;
+}
+#else
 namespace {
 
 std::atomic<unsigned> g_generation{1};
@@ -57,5 +65,7 @@ unsigned fork_generation() noexcept {
     }
     return g_generation.load(std::memory_order_acquire);
 }
+
+#endif
 
 }  // namespace tempio::detail

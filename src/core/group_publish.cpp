@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 
 namespace tempio::detail {
@@ -21,14 +22,14 @@ bool distinct(const std::vector<file_ptr>& files, error_code& ec) {
     seen.reserve(files.size());
     for (const auto& f : files) {
         if (!f) {
-            ec.assign(EBADF, system_category());
+            ec = os_error(EBADF);
             return false;
         }
         seen.push_back(f.get());
     }
     std::sort(seen.begin(), seen.end());
     if (std::adjacent_find(seen.begin(), seen.end()) != seen.end()) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return false;
     }
     return true;
@@ -90,7 +91,7 @@ std::size_t file_core::publish_all(const std::vector<file_ptr>& files,
                                    const std::vector<publish_request>& requests, error_code& ec) {
     ec.clear();
     if (files.size() != requests.size()) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return 0;
     }
     if (!distinct(files, ec)) return 0;

@@ -1,6 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/memory_image.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +15,7 @@ namespace tempio::detail {
 namespace {
 
 error_code sys_error(int e) {
-    return error_code(e, boost::system::system_category());
+    return os_error(e);
 }
 
 // Images up to this size are simply allocated (bad_alloc caught); beyond

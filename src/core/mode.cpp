@@ -1,3 +1,4 @@
+#include "core/os_error.hpp"
 #include "core/mode.hpp"
 
 #include <cerrno>
@@ -9,7 +10,7 @@ boost::system::error_code parse_mode(std::string_view mode, open_mode& out) {
         out = {.readable = true, .writable = true, .append = false};
         return {};
     }
-    const boost::system::error_code bad(EINVAL, boost::system::system_category());
+    const boost::system::error_code bad = os_error(EINVAL);
     constexpr std::string_view letters = "rwax+bt";
     unsigned seen = 0;
     for (char c : mode) {

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "tempio/detail/path_text.hpp"
+
 namespace tempio::detail {
 
 class on_demand_path {
@@ -22,7 +24,7 @@ class on_demand_path {
     // (to a published file's target, say).
     on_demand_path& operator=(std::string text) {
         text_ = std::move(text);
-        if (made_.load(std::memory_order_relaxed)) made_path_ = text_;
+        if (made_.load(std::memory_order_relaxed)) made_path_ = path_of_utf8(text_);
         return *this;
     }
 

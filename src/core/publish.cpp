@@ -1,8 +1,8 @@
+#include "core/os_error.hpp"
 #include "core/publish.hpp"
+#include "tempio/detail/path_text.hpp"
 
-#include <fcntl.h>
 #include <stdio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,7 +24,7 @@ namespace {
 using boost::system::system_category;
 
 error_code last_errno() {
-    return error_code(errno != 0 ? errno : EIO, system_category());
+    return os_error(errno != 0 ? errno : EIO);
 }
 
 // EINVAL from renameat2's flags: the file system does not support them.
@@ -46,7 +46,13 @@ int link_fd(int fd, int dirfd, const char* name) {
 bool has_dotdot(std::string_view path) {
     std::size_t begin = 0;
     while (begin <= path.size()) {
-        std::size_t end = path.find('/', begin);
+        std::size_t end = path.find_first_of(
+#ifdef _WIN32
+            "/\\",
+#else
+            "/",
+#endif
+            begin);
         if (end == std::string_view::npos) end = path.size();
         if (path.substr(begin, end - begin) == "..") return true;
         begin = end + 1;
@@ -57,10 +63,11 @@ bool has_dotdot(std::string_view path) {
 // Absolute, lexically normal, no trailing slash (only where `path` has no
 // ".." component: lexical and kernel resolution then agree).
 std::string normal_absolute(std::string_view base, std::string_view path) {
-    std::filesystem::path p(path);
-    if (p.is_relative()) p = std::filesystem::path(base) / p;
-    std::string s = p.lexically_normal().native();
-    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    std::filesystem::path p = path_of_utf8(path);
+    if (p.is_relative()) p = path_of_utf8(base) / p;
+    std::string s = utf8_of(p.lexically_normal());
+    while (s.size() > 1 && (s.back() == '/' || s.back() == std::filesystem::path::preferred_separator))
+        s.pop_back();
     return s;
 }
 
@@ -68,7 +75,7 @@ std::string normal_absolute(std::string_view base, std::string_view path) {
 
 std::shared_ptr<const unique_fd> pin_current_directory(std::string_view target, error_code& ec) {
     ec.clear();
-    if (target.empty() || target.front() == '/') return nullptr;
+    if (target.empty() || is_absolute_path(target)) return nullptr;
     int fd;
     do fd = sys::openat(AT_FDCWD, ".", platform::dir_handle_flags);
     while (fd < 0 && errno == EINTR);
@@ -86,22 +93,20 @@ std::string target_place::path() const {
 bool open_target(const publish_request& r, bool for_directory, target_place& out, error_code& ec) {
     std::string_view t = r.target;
     auto invalid = [&](int err) {
-        ec.assign(err, system_category());
+        ec = os_error(err);
         return false;
     };
     if (t.empty() || t.find('\0') != std::string_view::npos) return invalid(EINVAL);
     // rename(2): trailing slashes name a directory; a file cannot be
     // published under one (checked once the directory is open, below).
-    const bool file_with_slash = !for_directory && t.back() == '/';
-    while (t.size() > 1 && t.back() == '/') t.remove_suffix(1);
-    std::size_t slash = t.rfind('/');
-    std::string_view dir_part = slash == std::string_view::npos ? std::string_view(".")
-                                : slash == 0                    ? std::string_view("/")
-                                                                : t.substr(0, slash);
+    const bool file_with_slash = !for_directory && is_path_separator(t.back());
+    while (t.size() > 1 && is_path_separator(t.back())) t.remove_suffix(1);
+    std::size_t slash = last_separator(t);
+    std::string_view dir_part = directory_part(t, slash);
     std::string_view name = slash == std::string_view::npos ? t : t.substr(slash + 1);
     // rename(2) says EBUSY or EISDIR for "." and ".."; documented as EINVAL.
     if (name.empty() || name == "." || name == "..") return invalid(EINVAL);
-    const bool absolute = t.front() == '/';
+    const bool absolute = is_absolute_path(t);
     const int base = !absolute && r.base ? r.base->get() : AT_FDCWD;
     std::string dir_text(dir_part);
     int fd;
@@ -116,7 +121,7 @@ bool open_target(const publish_request& r, bool for_directory, target_place& out
     if (file_with_slash) {
         // As renameat2 answers: a name that exists is EEXIST where the
         // publish would not replace it, else ENOTDIR.
-        struct stat st {};
+        sys::file_stat st{};
         if (r.how == publish_mode::noclobber &&
             sys::fstatat(fd, out.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
             return invalid(EEXIST);
@@ -142,12 +147,10 @@ bool open_target(const publish_request& r, bool for_directory, target_place& out
 std::string target_directory_hint(std::string_view target) {
     if (target.empty() || target.find('\0') != std::string_view::npos || has_dotdot(target))
         return {};
-    std::size_t slash = target.rfind('/');
-    std::string_view dir_part = slash == std::string_view::npos ? std::string_view(".")
-                                : slash == 0                    ? std::string_view("/")
-                                                                : target.substr(0, slash);
+    std::size_t slash = last_separator(target);
+    std::string_view dir_part = directory_part(target, slash);
     std::string cwd;
-    if (target.front() != '/' && !sys::getcwd(cwd)) return {};
+    if (!is_absolute_path(target) && !sys::getcwd(cwd)) return {};
     return normal_absolute(cwd, dir_part);
 }
 
@@ -161,7 +164,7 @@ error_code rename_into_place(const std::string& from, const target_place& to, pu
     if (kind == platform::rename_how::noclobber && !platform::native_noclobber) {
         // No one-call no-clobber rename here: link + unlink for a file (the
         // link never replaces); nothing atomic for a directory.
-        if (is_directory) return error_code(EOPNOTSUPP, system_category());
+        if (is_directory) return os_error(EOPNOTSUPP);
     } else {
         auto rename = [&] {
             return platform::rename_at(AT_FDCWD, from.c_str(), dirfd, name, kind);

@@ -3,7 +3,6 @@
 // primitives; each publish is one job on the backend.
 #pragma once
 
-#include <sys/types.h>
 
 #include <memory>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/sys.hpp"
 #include "tempio/unique_fd.hpp"
 
 namespace tempio::detail {

@@ -1,6 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/remove_tree.hpp"
 
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -30,9 +30,9 @@ constexpr int max_attempts = 16;
 // One directory being emptied. `dir` is null while the frame is evicted to
 // bound the descriptors; it is reopened when the walk climbs back to it.
 struct frame {
-    DIR* dir = nullptr;
-    dev_t dev = 0;
-    ino_t ino = 0;
+    sys::dir_stream* dir = nullptr;
+    sys::device_id dev = 0;
+    sys::inode_id ino = 0;
     std::string name;       // relative to the parent frame
     bool repaired = false;  // already chmod-ed 0700 through a held fd
 };
@@ -44,13 +44,13 @@ class tree_remover {
 
   private:
     int fd_of(int index) const {
-        return index == parent_index ? parent_fd_ : dirfd(stack_[index].dir);
+        return index == parent_index ? parent_fd_ : os::dirfd(stack_[index].dir);
     }
     int top() const { return static_cast<int>(stack_.size()) - 1; }
     void note(int err, const char* name_in_top);
     void handle_entry(int index, const char* name, unsigned char type);
     int open_dir(int index, const char* name);
-    bool push(int index, const char* name, const struct stat* listed);
+    bool push(int index, const char* name, const sys::file_stat* listed);
     void pop();
     bool reopen(int index, int child_fd);
     void evict_if_full();
@@ -62,13 +62,13 @@ class tree_remover {
     int parent_fd_;
     std::vector<frame> stack_;                  // stack_[0] is the root; never evicted
     std::size_t open_ = 0;                      // frames with an open stream
-    std::set<std::pair<dev_t, ino_t>> failed_;  // directories not removable
+    std::set<std::pair<sys::device_id, sys::inode_id>> failed_;  // directories not removable
     remove_tree_error result_;
 };
 
 void tree_remover::note(int err, const char* name_in_top) {
     if (result_.ec) return;
-    result_.ec.assign(err, system_category());
+    result_.ec = os_error(err);
     std::string path;
     for (std::size_t i = 1; i < stack_.size(); ++i) path.append(stack_[i].name).push_back('/');
     path += name_in_top;
@@ -87,7 +87,7 @@ bool tree_remover::chmod_held(int fd) {
 bool tree_remover::repair(int index) {
     if (index == parent_index || stack_[index].repaired) return false;
     stack_[index].repaired = true;
-    return chmod_held(dirfd(stack_[index].dir));
+    return chmod_held(os::dirfd(stack_[index].dir));
 }
 
 int tree_remover::unlink_in(int index, const char* name, int flags) {
@@ -130,16 +130,16 @@ void tree_remover::evict_if_full() {
 
 // Descends into `name`. False with errno set when it could not; false with
 // errno 0 when it is a directory already known to be unremovable.
-bool tree_remover::push(int index, const char* name, const struct stat* listed) {
+bool tree_remover::push(int index, const char* name, const sys::file_stat* listed) {
     evict_if_full();
     unique_fd fd(open_dir(index, name));
     if (!fd) return false;
-    struct stat st;
+    sys::file_stat st;
     if (sys::fstat(fd.get(), &st) != 0) return false;
     if (listed != nullptr && (st.st_dev != listed->st_dev || st.st_ino != listed->st_ino))
         return errno = EAGAIN, false;  // replaced since we looked: look again
     if (!failed_.empty() && failed_.count({st.st_dev, st.st_ino}) != 0) return errno = 0, false;
-    DIR* dir = sys::fdopendir(fd.get());
+    sys::dir_stream* dir = sys::fdopendir(fd.get());
     if (dir == nullptr) return false;
     fd.release();
     stack_.push_back(frame{dir, st.st_dev, st.st_ino, name, false});
@@ -152,7 +152,7 @@ bool tree_remover::push(int index, const char* name, const struct stat* listed) 
 // under us; nothing is ever opened that is not a directory.
 void tree_remover::handle_entry(int index, const char* name, unsigned char type) {
     const char* shown = index == parent_index ? "" : name;
-    struct stat st;
+    sys::file_stat st;
     bool have_stat = false;
     for (int attempt = 0; attempt < max_attempts; ++attempt) {
         if (type == DT_UNKNOWN) {
@@ -182,7 +182,7 @@ void tree_remover::handle_entry(int index, const char* name, unsigned char type)
 // ancestor by name, each step O_NOFOLLOW and dev/ino checked.
 bool tree_remover::reopen(int index, int child_fd) {
     auto same = [this](int fd, int i) {
-        struct stat st;
+        sys::file_stat st;
         if (sys::fstat(fd, &st) != 0) return false;
         if (st.st_dev == stack_[i].dev && st.st_ino == stack_[i].ino) return true;
         return errno = ESTALE, false;
@@ -211,7 +211,7 @@ void tree_remover::pop() {
     frame done = std::move(stack_.back());
     stack_.pop_back();
     int p = top();
-    if (p >= 0 && stack_[p].dir == nullptr && !reopen(p, dirfd(done.dir))) {
+    if (p >= 0 && stack_[p].dir == nullptr && !reopen(p, os::dirfd(done.dir))) {
         // Our ancestors moved away under us (or the reopen failed): what is
         // now outside the tree is not ours to remove. Report it, and resume
         // at the nearest ancestor still held.
@@ -242,13 +242,13 @@ void tree_remover::close_all() {
 
 remove_tree_error tree_remover::run(const std::string& name) {
     if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-        result_.ec.assign(EINVAL, system_category());
+        result_.ec = os_error(EINVAL);
         return result_;
     }
     handle_entry(parent_index, name.c_str(), DT_UNKNOWN);
     while (!stack_.empty()) {
         errno = 0;
-        dirent* entry = sys::readdir(stack_.back().dir);
+        sys::dir_entry* entry = sys::readdir(stack_.back().dir);
         if (entry == nullptr) {
             if (errno != 0) note(errno, "");  // a broken listing: give this directory up
             pop();
@@ -300,14 +300,14 @@ remove_tree_error walk_after_rmdir(const split_path& root, int rmdir_errno) {
         case EINTR:
             break;  // the walk below handles these cases
         default:    // reported, but the walk still removes what it can
-            fast_error.assign(rmdir_errno, system_category());
+            fast_error = os_error(rmdir_errno);
     }
     // O_PATH (Linux): the parent need not be readable, only searchable and
     // writable; elsewhere it must be readable too.
     unique_fd pfd(sys::openat(AT_FDCWD, root.parent.c_str(), platform::dir_handle_flags));
     if (!pfd) {
         remove_tree_error r;
-        if (errno != ENOENT) r.ec.assign(errno, system_category());
+        if (errno != ENOENT) r.ec = os_error(errno);
         return r;
     }
     remove_tree_error result = remove_tree_at(pfd.get(), root.name);

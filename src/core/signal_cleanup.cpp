@@ -7,10 +7,10 @@
 // very word it read, so that a slot unregistered and reused meanwhile (on
 // another thread) is never acted on with a torn path. Paths are copied
 // byte by byte through atomic_ref: no data race even then.
+#include "core/sys.hpp"
 #include "core/signal_cleanup.hpp"
 
 #include <limits.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <mutex>

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <limits.h>
-#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
 
+#include "core/sys.hpp"
 #include "core/signal_cleanup.hpp"
 
 namespace tempio::detail::signal_cleanup {

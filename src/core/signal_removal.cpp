@@ -5,10 +5,11 @@
 // sigprocmask, raise. Its buffers are static (an alternate signal stack may
 // be small), used by one cleanup at a time.
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <unistd.h>
+#if TEMPIO_PLATFORM_WINDOWS
+#include <windows.h>
+#endif
 
 #include <atomic>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <system_error>
 
 #include "core/fork_generation.hpp"
+#include "core/sys.hpp"
 #include "core/signal_registry.hpp"
 #include "platform/platform.hpp"
 #include "tempio/signal_cleanup.hpp"
@@ -35,7 +37,7 @@ long g_budget = 0;
 
 bool retry_eintr_unlinkat(int dirfd, const char* name, int flags) noexcept {
     int r;
-    do r = ::unlinkat(dirfd, name, flags);
+    do r = os::unlinkat(dirfd, name, flags);
     while (r != 0 && errno == EINTR);
     return r == 0;
 }
@@ -46,7 +48,7 @@ bool retry_eintr_unlinkat(int dirfd, const char* name, int flags) noexcept {
 // pass finds nothing, a few times at most.
 void empty_directory(int fd, int depth) noexcept {
     for (int pass = 0; pass < 4; ++pass) {
-        if (::lseek(fd, 0, SEEK_SET) < 0) return;
+        if (os::lseek(fd, 0, SEEK_SET) < 0) return;
         platform::signal_safe_entries list(fd, g_listing[depth], listing_size);
         bool any = false;
         bool is_dir = false;
@@ -57,11 +59,11 @@ void empty_directory(int fd, int depth) noexcept {
             if (retry_eintr_unlinkat(fd, name, AT_REMOVEDIR)) continue;
             if ((errno != ENOTEMPTY && errno != EEXIST) || depth + 1 >= max_depth) continue;
             int sub;
-            do sub = ::openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            do sub = os::openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             while (sub < 0 && errno == EINTR);
             if (sub < 0) continue;
             empty_directory(sub, depth + 1);
-            ::close(sub);
+            os::close(sub);
             retry_eintr_unlinkat(fd, name, AT_REMOVEDIR);
         }
         if (!any) return;
@@ -75,12 +77,12 @@ void remove_path(const char* path, name_kind kind) noexcept {
     }
     if (retry_eintr_unlinkat(AT_FDCWD, path, AT_REMOVEDIR)) return;
     int fd;
-    do fd = ::openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    do fd = os::openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return;
     g_budget = max_entries;
     empty_directory(fd, 0);
-    ::close(fd);
+    os::close(fd);
     retry_eintr_unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
@@ -101,6 +103,37 @@ bool take(chunk& c, std::uint32_t i, pid_t me, name_kind want) noexcept {
 }
 
 // ---- the handlers --------------------------------------------------------------
+#if TEMPIO_PLATFORM_WINDOWS
+// Windows has no SIGHUP or SIGQUIT, and Ctrl+C reaches a console program as
+// a control event on a thread of its own (the C runtime's SIGINT is made
+// from it): the event's handler removes the names, then says it did not
+// handle the event, so the next handler (or the default, ExitProcess) runs.
+BOOL WINAPI on_console_event(DWORD event) {
+    switch (event) {
+        case CTRL_C_EVENT:
+        case CTRL_BREAK_EVENT:
+        case CTRL_CLOSE_EVENT:
+        case CTRL_LOGOFF_EVENT:
+        case CTRL_SHUTDOWN_EVENT:
+            remove_all();
+            break;
+        default:
+            break;
+    }
+    return FALSE;
+}
+
+void at_exit() noexcept {
+    remove_all();
+}
+
+void install() {
+    if (std::atexit(at_exit) != 0) throw std::system_error(ENOMEM, std::system_category());
+    if (!SetConsoleCtrlHandler(on_console_event, TRUE))
+        throw std::system_error(static_cast<int>(GetLastError()), std::system_category(),
+                                "SetConsoleCtrlHandler");
+}
+#else
 
 constexpr int g_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 constexpr int g_signal_count = 4;
@@ -171,6 +204,7 @@ void install() {
             throw std::system_error(errno, std::system_category(), "sigaction");
     }
 }
+#endif
 
 }  // namespace
 

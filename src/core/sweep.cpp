@@ -1,9 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/sweep.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <ctime>
@@ -27,8 +24,8 @@ bool in_alphabet(char c) {
 
 // What decides whether an entry may go: its identity and age.
 struct seen {
-    dev_t dev = 0;
-    ino_t ino = 0;
+    sys::device_id dev = 0;
+    sys::inode_id ino = 0;
     mode_t mode = 0;
     uid_t uid = 0;
     timespec mtime{};
@@ -36,7 +33,7 @@ struct seen {
 
 // fstatat without following a final symbolic link. 0, or the errno.
 int look(int dirfd, const char* name, seen& out) {
-    struct stat st {};
+    sys::file_stat st{};
     int res;
     do res = sys::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
     while (res != 0 && errno == EINTR);
@@ -63,7 +60,7 @@ class sweeper {
     sweep_result& result() { return result_; }
     // The first error met, kept while the sweep goes on.
     void note(int err) {
-        if (!ec_) ec_.assign(err, system_category());
+        if (!ec_) ec_ = os_error(err);
     }
     const error_code& error() const { return ec_; }
 
@@ -145,7 +142,7 @@ sweep_request sweep_request_of(std::string_view dir, const sweep_options& o, err
     r.min_age = o.min_age;
     ec.clear();
     if (r.dir.empty() || r.dir.find('\0') != std::string::npos) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return r;
     }
     r.base = pin_current_directory(r.dir, ec);
@@ -155,7 +152,7 @@ sweep_request sweep_request_of(std::string_view dir, const sweep_options& o, err
 sweep_result sweep_stale_names(const sweep_request& r, error_code& ec) {
     ec.clear();
     if (r.dir.empty() || r.dir.find('\0') != std::string::npos) {
-        ec.assign(EINVAL, system_category());
+        ec = os_error(EINVAL);
         return {};
     }
     const int base = r.dir.front() != '/' && r.base ? r.base->get() : AT_FDCWD;
@@ -163,20 +160,20 @@ sweep_result sweep_stale_names(const sweep_request& r, error_code& ec) {
     do fd = sys::openat(base, r.dir.c_str(), sweep_dir_flags);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-        ec.assign(errno, system_category());
+        ec = os_error(errno);
         return {};
     }
-    DIR* d = sys::fdopendir(fd);
+    sys::dir_stream* d = sys::fdopendir(fd);
     if (d == nullptr) {
-        ec.assign(errno, system_category());
+        ec = os_error(errno);
         sys::close(fd);
         return {};
     }
-    sweeper s(r, dirfd(d));
+    sweeper s(r, os::dirfd(d));
     try {
         for (;;) {
             errno = 0;
-            dirent* e = sys::readdir(d);
+            sys::dir_entry* e = sys::readdir(d);
             if (e == nullptr) {
                 if (errno != 0) s.note(errno);
                 break;

@@ -1,8 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/sync_tree.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +21,7 @@ constexpr int file_flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 constexpr int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
 
 error_code last_errno() {
-    return error_code(errno != 0 ? errno : EIO, system_category());
+    return os_error(errno != 0 ? errno : EIO);
 }
 
 int fsync_fd(int fd) {
@@ -44,10 +42,10 @@ enum class kind { file, directory, other };
 
 // What an entry is, from the listing when the file system says (d_type),
 // else from fstatat (not following a link).
-bool kind_of(int dirfd, const dirent& e, kind& out, error_code& ec) {
+bool kind_of(int dirfd, const sys::dir_entry& e, kind& out, error_code& ec) {
     unsigned char type = e.d_type;
     if (type == DT_UNKNOWN) {
-        struct stat st {};
+        sys::file_stat st{};
         int res;
         do res = sys::fstatat(dirfd, e.d_name, &st, AT_SYMLINK_NOFOLLOW);
         while (res != 0 && errno == EINTR);
@@ -74,29 +72,29 @@ error_code sync_file(int dirfd, const char* name) {
 }  // namespace
 
 error_code sync_tree(int fd) {
-    DIR* root = sys::fdopendir(fd);
+    sys::dir_stream* root = sys::fdopendir(fd);
     if (root == nullptr) {
         error_code ec = last_errno();
         sys::close(fd);
         return ec;
     }
-    std::vector<DIR*> stack;
+    std::vector<sys::dir_stream*> stack;
     error_code ec;
     try {
         stack.push_back(root);
     } catch (...) {
         sys::closedir(root);
-        return error_code(ENOMEM, system_category());
+        return os_error(ENOMEM);
     }
     try {
         while (!stack.empty() && !ec) {
             // Room for one more level, before anything is opened: the
             // push_back below never throws.
             if (stack.size() == stack.capacity()) stack.reserve(stack.size() * 2);
-            DIR* top = stack.back();
-            const int topfd = dirfd(top);
+            sys::dir_stream* top = stack.back();
+            const int topfd = os::dirfd(top);
             errno = 0;
-            dirent* e = sys::readdir(top);
+            sys::dir_entry* e = sys::readdir(top);
             if (e == nullptr) {
                 if (errno != 0) {
                     ec = last_errno();
@@ -122,7 +120,7 @@ error_code sync_tree(int fd) {
                     ec = last_errno();
                     break;
                 }
-                DIR* d = sys::fdopendir(sub);
+                sys::dir_stream* d = sys::fdopendir(sub);
                 if (d == nullptr) {
                     ec = last_errno();
                     sys::close(sub);
@@ -132,9 +130,9 @@ error_code sync_tree(int fd) {
             }
         }
     } catch (...) {  // std::bad_alloc from reserve
-        ec.assign(ENOMEM, system_category());
+        ec = os_error(ENOMEM);
     }
-    for (DIR* d : stack) sys::closedir(d);
+    for (sys::dir_stream* d : stack) sys::closedir(d);
     return ec;
 }
 

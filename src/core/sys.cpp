@@ -1,11 +1,11 @@
 #include "core/sys.hpp"
 
 #include <stdio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+
 
 namespace tempio::detail::sys {
 
@@ -76,7 +76,7 @@ inline bool inject() noexcept {
 // it moves it (read, writev).
 off_t in_place_offset(int fd) noexcept {
     if (faults().kind.load(std::memory_order_relaxed) == fault_kind::short_moving) return -1;
-    return ::lseek(fd, 0, SEEK_CUR);  // not counted: the seam's own
+    return os::lseek(fd, 0, SEEK_CUR);  // not counted: the seam's own
 }
 
 // A short result was made (count, of `asked`): counted, and the error that
@@ -116,17 +116,17 @@ ssize_t partial_writev(int fd, const iovec* iov, int iovcnt) noexcept {
         part[count++] = {iov[i].iov_base, len};
         want -= len;
     }
-    if (count == 0) return ::writev(fd, iov, iovcnt);  // under 2 bytes: cannot be cut
+    if (count == 0) return os::writev(fd, iov, iovcnt);  // under 2 bytes: cannot be cut
     off_t at = in_place_offset(fd);
     // On an O_APPEND file pwritev appends too (Linux), leaving the position.
-    ssize_t r = at >= 0 ? ::pwritev(fd, part, count, at) : ::writev(fd, part, count);
+    ssize_t r = at >= 0 ? os::pwritev(fd, part, count, at) : os::writev(fd, part, count);
     return made_short(r, total);
 }
 
 ssize_t partial_read(int fd, void* buf, std::size_t n) noexcept {
-    if (n < 2) return ::read(fd, buf, n);
+    if (n < 2) return os::read(fd, buf, n);
     off_t at = in_place_offset(fd);
-    ssize_t r = at >= 0 ? ::pread(fd, buf, n / 2, at) : ::read(fd, buf, n / 2);
+    ssize_t r = at >= 0 ? os::pread(fd, buf, n / 2, at) : os::read(fd, buf, n / 2);
     return made_short(r, n);
 }
 
@@ -136,8 +136,8 @@ ssize_t partial_write(int fd, const void* buf, std::size_t n) noexcept {
     return partial_writev(fd, &one, 1);
 }
 ssize_t partial_pread(int fd, void* buf, std::size_t n, off_t off) noexcept {
-    if (n < 2) return ::pread(fd, buf, n, off);
-    return made_short(::pread(fd, buf, n / 2, off), n);  // never moves the position
+    if (n < 2) return os::pread(fd, buf, n, off);
+    return made_short(os::pread(fd, buf, n / 2, off), n);  // never moves the position
 }
 }  // namespace
 
@@ -162,24 +162,24 @@ bool counted_call_fails() noexcept {
 #endif
 
 int openat(int dirfd, const char* path, int flags, mode_t mode) noexcept {
-    TEMPIO_SYSCALL(-1, ::openat(dirfd, path, flags, mode));
+    TEMPIO_SYSCALL(-1, os::openat(dirfd, path, flags, mode));
 }
 int mkdirat(int dirfd, const char* path, mode_t mode) noexcept {
-    TEMPIO_SYSCALL(-1, ::mkdirat(dirfd, path, mode));
+    TEMPIO_SYSCALL(-1, os::mkdirat(dirfd, path, mode));
 }
 int unlinkat(int dirfd, const char* path, int flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::unlinkat(dirfd, path, flags));
+    TEMPIO_SYSCALL(-1, os::unlinkat(dirfd, path, flags));
 }
 int close(int fd) noexcept {
     // An injected close failure still closes: Linux releases the fd even when
     // close() reports an error, and the seam must not invent leaks.
     if (inject()) {
         int err = errno;
-        ::close(fd);
+        os::close(fd);
         errno = err;
         return -1;
     }
-    return ::close(fd);
+    return os::close(fd);
 }
 // Reads and writes: also made short when armed so (fault_kind).
 #if TEMPIO_TEST_SEAM
@@ -200,85 +200,108 @@ int close(int fd) noexcept {
 #endif
 
 ssize_t read(int fd, void* buf, std::size_t n) noexcept {
-    TEMPIO_IO_CALL(partial_read(fd, buf, n), ::read(fd, buf, n));
+    TEMPIO_IO_CALL(partial_read(fd, buf, n), os::read(fd, buf, n));
 }
 ssize_t pread(int fd, void* buf, std::size_t n, off_t off) noexcept {
-    TEMPIO_IO_CALL(partial_pread(fd, buf, n, off), ::pread(fd, buf, n, off));
+    TEMPIO_IO_CALL(partial_pread(fd, buf, n, off), os::pread(fd, buf, n, off));
 }
 ssize_t write(int fd, const void* buf, std::size_t n) noexcept {
-    TEMPIO_IO_CALL(partial_write(fd, buf, n), ::write(fd, buf, n));
+    TEMPIO_IO_CALL(partial_write(fd, buf, n), os::write(fd, buf, n));
 }
 ssize_t writev(int fd, const iovec* iov, int iovcnt) noexcept {
-    TEMPIO_IO_CALL(partial_writev(fd, iov, iovcnt), ::writev(fd, iov, iovcnt));
+    TEMPIO_IO_CALL(partial_writev(fd, iov, iovcnt), os::writev(fd, iov, iovcnt));
 }
 off_t lseek(int fd, off_t off, int whence) noexcept {
-    TEMPIO_SYSCALL(-1, ::lseek(fd, off, whence));
+    TEMPIO_SYSCALL(-1, os::lseek(fd, off, whence));
 }
 int ftruncate(int fd, off_t size) noexcept {
-    TEMPIO_SYSCALL(-1, ::ftruncate(fd, size));
+    TEMPIO_SYSCALL(-1, os::ftruncate(fd, size));
 }
 #if defined(__APPLE__)
 // macOS's fsync leaves the data in the drive's cache; F_FULLFSYNC flushes it
 // (refused by some file systems: fsync then). No fdatasync there.
 int fsync(int fd) noexcept {
-    TEMPIO_SYSCALL(-1, ::fcntl(fd, F_FULLFSYNC) == 0 ? 0 : ::fsync(fd));
+    TEMPIO_SYSCALL(-1, ::fcntl(fd, F_FULLFSYNC) == 0 ? 0 : os::fsync(fd));
 }
 int fdatasync(int fd) noexcept {
     return fsync(fd);
 }
+#elif TEMPIO_PLATFORM_WINDOWS
+// FlushFileBuffers: data and metadata alike (Windows has no fdatasync).
+int fsync(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, os::fsync(fd));
+}
+int fdatasync(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, os::fsync(fd));
+}
 #else
 int fsync(int fd) noexcept {
-    TEMPIO_SYSCALL(-1, ::fsync(fd));
+    TEMPIO_SYSCALL(-1, os::fsync(fd));
 }
 int fdatasync(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fdatasync(fd));
 }
 #endif
 int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) noexcept {
-    TEMPIO_SYSCALL(-1, ::renameat(olddirfd, oldpath, newdirfd, newpath));
+    TEMPIO_SYSCALL(-1, os::renameat(olddirfd, oldpath, newdirfd, newpath));
 }
 int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
            int flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::linkat(olddirfd, oldpath, newdirfd, newpath, flags));
+    TEMPIO_SYSCALL(-1, os::linkat(olddirfd, oldpath, newdirfd, newpath, flags));
 }
-int fstat(int fd, struct stat* st) noexcept {
-    TEMPIO_SYSCALL(-1, ::fstat(fd, st));
+int fstat(int fd, file_stat* st) noexcept {
+    TEMPIO_SYSCALL(-1, os::fstat(fd, st));
 }
-int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::fstatat(dirfd, path, st, flags));
+int fstatat(int dirfd, const char* path, file_stat* st, int flags) noexcept {
+    TEMPIO_SYSCALL(-1, os::fstatat(dirfd, path, st, flags));
 }
 int fchmod(int fd, mode_t mode) noexcept {
-    TEMPIO_SYSCALL(-1, ::fchmod(fd, mode));
+    TEMPIO_SYSCALL(-1, os::fchmod(fd, mode));
 }
+#if TEMPIO_PLATFORM_WINDOWS
+// No POSIX owner on Windows (its owner is a security descriptor's SID).
+int fchown(int, uid_t, gid_t) noexcept {
+    if (inject()) return -1;
+    errno = EOPNOTSUPP;
+    return -1;
+}
+int dup(int fd) noexcept {
+    TEMPIO_SYSCALL(-1, os::dup(fd));
+}
+#else
 int fchown(int fd, uid_t owner, gid_t group) noexcept {
     TEMPIO_SYSCALL(-1, ::fchown(fd, owner, group));
 }
 int dup(int fd) noexcept {
     TEMPIO_SYSCALL(-1, ::fcntl(fd, F_DUPFD_CLOEXEC, 0));
 }
-DIR* fdopendir(int fd) noexcept {
-    TEMPIO_SYSCALL(nullptr, ::fdopendir(fd));
+#endif
+dir_stream* fdopendir(int fd) noexcept {
+    TEMPIO_SYSCALL(nullptr, os::fdopendir(fd));
 }
-int closedir(DIR* d) noexcept {
+int closedir(dir_stream* d) noexcept {
     if (inject()) {
         int err = errno;
-        ::closedir(d);
+        os::closedir(d);
         errno = err;
         return -1;
     }
-    return ::closedir(d);
+    return os::closedir(d);
 }
-dirent* readdir(DIR* d) noexcept {
-    TEMPIO_SYSCALL(nullptr, ::readdir(d));
+dir_entry* readdir(dir_stream* d) noexcept {
+    TEMPIO_SYSCALL(nullptr, os::readdir(d));
 }
 int chmod(const char* path, mode_t mode) noexcept {
-    TEMPIO_SYSCALL(-1, ::chmod(path, mode));
+    TEMPIO_SYSCALL(-1, os::chmod(path, mode));
 }
 int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept {
-    TEMPIO_SYSCALL(-1, ::fchmodat(dirfd, path, mode, flags));
+    TEMPIO_SYSCALL(-1, os::fchmodat(dirfd, path, mode, flags));
 }
 bool getcwd(std::string& out) noexcept {
     if (inject()) return false;
+#if TEMPIO_PLATFORM_WINDOWS
+    return os::getcwd(out);
+#else
     char buf[PATH_MAX];
     if (::getcwd(buf, sizeof buf) == nullptr) return false;
     try {
@@ -288,6 +311,7 @@ bool getcwd(std::string& out) noexcept {
         return false;
     }
     return true;
+#endif
 }
 
 #undef TEMPIO_SYSCALL

@@ -3,18 +3,71 @@
 // call fail with a chosen errno (tests/support/fault_injection.hpp).
 #pragma once
 
+#if TEMPIO_PLATFORM_WINDOWS
+#include "platform/windows/posix_api.hpp"
+#else
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+// The calls themselves, unwrapped: POSIX's, or their Win32 forms
+// (platform/windows/posix_api.hpp). Only the wrappers below and code that
+// must not be counted (a signal handler's) call them.
+#if !TEMPIO_PLATFORM_WINDOWS
+namespace tempio::detail::os {
+using ::chmod;
+using ::close;
+using ::closedir;
+using ::dirfd;
+using ::fchmod;
+using ::fchmodat;
+using ::fdopendir;
+using ::fstat;
+using ::fstatat;
+using ::fsync;
+using ::ftruncate;
+using ::linkat;
+using ::lseek;
+using ::mkdirat;
+using ::openat;
+using ::pread;
+using ::pwritev;
+using ::read;
+using ::readdir;
+using ::renameat;
+using ::unlinkat;
+using ::write;
+using ::writev;
+}  // namespace tempio::detail::os
+#endif
+
 namespace tempio::detail::sys {
+
+// What fstat says, and a directory listing: the platform's (POSIX's own
+// types; on Windows, platform/windows/posix_api.hpp's, whose identity is a
+// volume serial number and a 64-bit file index).
+#if TEMPIO_PLATFORM_WINDOWS
+using file_stat = os::file_stat;
+using device_id = std::uint64_t;  // the volume's serial number
+using inode_id = std::uint64_t;   // the 64-bit file index
+using dir_stream = os::dir_stream;
+using dir_entry = os::dir_entry;
+#else
+using file_stat = struct ::stat;
+using device_id = dev_t;
+using inode_id = ino_t;
+using dir_stream = DIR;
+using dir_entry = dirent;
+#endif
 
 // ---- fault injection (test builds only) -----------------------------------
 // Compiled only with TEMPIO_TEST_SEAM (the tempio-testable library the tests
@@ -98,14 +151,14 @@ int fdatasync(int fd) noexcept;
 int renameat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) noexcept;
 int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
            int flags) noexcept;
-int fstat(int fd, struct stat* st) noexcept;
-int fstatat(int dirfd, const char* path, struct stat* st, int flags) noexcept;
+int fstat(int fd, file_stat* st) noexcept;
+int fstatat(int dirfd, const char* path, file_stat* st, int flags) noexcept;
 int fchmod(int fd, mode_t mode) noexcept;
 int fchown(int fd, uid_t owner, gid_t group) noexcept;
 int dup(int fd) noexcept;
-DIR* fdopendir(int fd) noexcept;  // takes ownership of fd on success
-int closedir(DIR* d) noexcept;
-dirent* readdir(DIR* d) noexcept;  // null with errno 0 at the end, errno set on error
+dir_stream* fdopendir(int fd) noexcept;  // takes ownership of fd on success
+int closedir(dir_stream* d) noexcept;
+dir_entry* readdir(dir_stream* d) noexcept;  // null with errno 0 at the end, errno set on error
 // By path: only for /proc/self/fd/N, to chmod a held O_PATH descriptor.
 int chmod(const char* path, mode_t mode) noexcept;
 int fchmodat(int dirfd, const char* path, mode_t mode, int flags) noexcept;

@@ -1,6 +1,6 @@
+#include "core/os_error.hpp"
 #include "core/tempdir.hpp"
 
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -31,11 +31,27 @@ using boost::system::system_category;
 
 std::vector<std::string> candidate_tempdirs() {
     std::vector<std::string> dirs;
+#if TEMPIO_PLATFORM_WINDOWS
+    // CPython's list on Windows; the environment read as UTF-16, kept as UTF-8.
+    auto env = [](const wchar_t* var) {
+        std::string out;
+        const wchar_t* value = _wgetenv(var);
+        if (value == nullptr || *value == L'\0' || !os::narrow(value, wcslen(value), out)) return out;
+        return out;
+    };
+    for (const wchar_t* var : {L"TMPDIR", L"TEMP", L"TMP"})
+        if (std::string v = env(var); !v.empty()) dirs.push_back(std::move(v));
+    if (std::string home = env(L"USERPROFILE"); !home.empty())
+        dirs.push_back(home + "\\AppData\\Local\\Temp");
+    if (std::string root = env(L"SYSTEMROOT"); !root.empty()) dirs.push_back(root + "\\Temp");
+    for (const char* dir : {"c:\\temp", "c:\\tmp", "\\temp", "\\tmp"}) dirs.emplace_back(dir);
+#else
     for (const char* var : {"TMPDIR", "TEMP", "TMP"}) {
         const char* value = std::getenv(var);
         if (value != nullptr && *value != '\0') dirs.emplace_back(value);
     }
     for (const char* dir : {"/tmp", "/var/tmp", "/usr/tmp"}) dirs.emplace_back(dir);
+#endif
     std::string cwd;
     dirs.push_back(sys::getcwd(cwd) ? cwd : std::string("."));
     return dirs;
@@ -45,13 +61,13 @@ bool probe_tempdir(const std::string& dir, error_code& ec) {
     static constexpr char data[] = "blat";
     for (int attempt = 0; attempt < 100; ++attempt) {
         std::string path = dir;
-        if (path.empty() || path.back() != '/') path += '/';
+        path = join(path, "");
         append_random_name(path);
         int fd = sys::openat(AT_FDCWD, path.c_str(),
                              O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST || errno == EINTR) continue;
-            ec.assign(errno, system_category());
+            ec = os_error(errno);
             return false;
         }
         bool ok = sys::write(fd, data, sizeof data - 1) == static_cast<ssize_t>(sizeof data - 1);
@@ -68,21 +84,21 @@ bool probe_tempdir(const std::string& dir, error_code& ec) {
             break;
         }
         if (!ok) {
-            ec.assign(write_errno ? write_errno : EIO, system_category());
+            ec = os_error(write_errno ? write_errno : EIO);
             return false;
         }
         if (!closed) {
-            ec.assign(close_errno, system_category());
+            ec = os_error(close_errno);
             return false;
         }
         if (unlink_errno != 0) {
-            ec.assign(unlink_errno, system_category());
+            ec = os_error(unlink_errno);
             return false;
         }
         ec.clear();
         return true;
     }
-    ec.assign(EEXIST, system_category());
+    ec = os_error(EEXIST);
     return false;
 }
 
@@ -102,7 +118,7 @@ std::string tempdir(error_code& ec) {
             return g_cached;
         }
     }
-    ec.assign(ENOENT, system_category());
+    ec = os_error(ENOENT);
     return {};
 }
 
@@ -118,10 +134,10 @@ void override_tempdir(std::string dir) {
     // As the dir option (resolve_dir): a NUL would cut the name short at
     // every system call. Checked before anything changes.
     if (dir.find('\0') != std::string::npos)
-        throw boost::system::system_error(error_code(EINVAL, system_category()), "set_tempdir");
+        throw boost::system::system_error(os_error(EINVAL), "set_tempdir");
     std::string value = dir.empty() ? std::string() : absolute_normal(dir);
     if (!dir.empty() && value.empty())  // relative, and getcwd failed: not "search again"
-        throw boost::system::system_error(error_code(errno ? errno : ENOENT, system_category()),
+        throw boost::system::system_error(os_error(errno ? errno : ENOENT),
                                           "set_tempdir");
     std::lock_guard lock(g_mutex);
     g_cached = std::move(value);

@@ -10,9 +10,6 @@
 // type of a name's identity) come from the implementation's constants.hpp.
 #pragma once
 
-#include <sys/stat.h>
-#include <sys/types.h>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +17,12 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/sys.hpp"  // the platform's POSIX types (file_stat, device_id...)
+
 #if TEMPIO_PLATFORM_LINUX
 #include "platform/linux/constants.hpp"
+#elif TEMPIO_PLATFORM_WINDOWS
+#include "platform/windows/constants.hpp"
 #else
 #include "platform/posix/constants.hpp"
 #endif
@@ -73,15 +74,15 @@ std::string path_of_directory(int fd);
 // The identity of a name, not following a final symbolic link: the call
 // the step machines make (syscall::kind::stat_name), and its reading.
 int stat_name(int dirfd, const char* path, name_stat* st) noexcept;  // -1, errno
-dev_t device_of(const name_stat& st) noexcept;
-ino_t inode_of(const name_stat& st) noexcept;
+sys::device_id device_of(const name_stat& st) noexcept;
+sys::inode_id inode_of(const name_stat& st) noexcept;
 
 // What a creation learns about its directory: its device (to remember a
 // file system that refused anonymous files) and whether it is append-only
 // (names can be made, never removed: chattr +a). false with ec on failure;
 // true with nothing learned where the platform cannot say.
 struct directory_facts {
-    dev_t dev = 0;
+    sys::device_id dev = 0;
     bool dev_known = false;
     bool append_only = false;
 };

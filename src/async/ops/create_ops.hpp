@@ -16,6 +16,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core/os_error.hpp"
 #include "backend/inline_level.hpp"
 #include "core/create.hpp"
 #include "core/directory_core.hpp"
@@ -166,9 +167,8 @@ class create_file_op {
     }
     bool tmpfile_refused_here() const noexcept {
         if (req_.kind == file_kind::named) return false;
-        int err = create_.error().value();
-        return create_.error().category() == boost::system::system_category() &&
-               (err == EOPNOTSUPP || err == EISDIR || err == EINVAL);
+        const error_code& e = create_.error();
+        return e == os_error(EOPNOTSUPP) || e == os_error(EISDIR) || e == os_error(EINVAL);
     }
 
     file_request req_;
@@ -213,14 +213,14 @@ class mkstemp_op : public creation {
         mkstemp_result r;
         ec = error();
         if (!made()) return r;
-        r.path = steps().path();
+        r.path = path_of_utf8(steps().path());
         r.fd.reset(steps().release_fd());
         return r;
     }
     // Never delivered (the io_context was destroyed with it queued).
     static void undo(mkstemp_result& r) noexcept {
         r.fd.reset();
-        if (!r.path.empty()) remove_file(r.path.native());
+        if (!r.path.empty()) remove_file(utf8_of(r.path));
         r.path.clear();
     }
 };
@@ -236,11 +236,11 @@ class mkdtemp_op : public creation {
 
     std::filesystem::path finish(error_code& ec) {
         ec = error();
-        return made() ? std::filesystem::path(steps().path()) : std::filesystem::path();
+        return made() ? path_of_utf8(steps().path()) : std::filesystem::path();
     }
     static void undo(std::filesystem::path& p) noexcept {
         try {
-            if (!p.empty()) remove_tree(p.native());
+            if (!p.empty()) remove_tree(utf8_of(p));
         } catch (...) {  // out of memory: the name stays, nothing else is touched
         }
         p.clear();

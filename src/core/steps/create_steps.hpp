@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/names.hpp"
 #include "core/steps/syscall.hpp"
@@ -61,7 +62,7 @@ class create_steps {
                     return;
                 }
                 if (res < 0) {
-                    ec_.assign(-res, boost::system::system_category());
+                    ec_ = os_error(-res);
                     path_.clear();
                     state_ = state::failed;
                     return;
@@ -87,11 +88,11 @@ class create_steps {
     // it again (next() then asks for the calls) and report operation_canceled.
     void cancel() noexcept {
         if (state_ == state::start || state_ == state::creating) {
-            ec_.assign(ECANCELED, boost::system::system_category());
+            ec_ = os_error(ECANCELED);
             path_.clear();
             state_ = state::failed;
         } else if (state_ == state::made) {
-            ec_.assign(ECANCELED, boost::system::system_category());
+            ec_ = os_error(ECANCELED);
             state_ = fd_ >= 0 ? state::undo_close : state::undo_unlink;
         }
     }

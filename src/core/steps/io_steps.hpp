@@ -10,6 +10,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "core/os_error.hpp"
 #include "core/steps/syscall.hpp"
 
 namespace tempio::detail {
@@ -57,14 +58,14 @@ class write_steps {
     void on_result(int res) noexcept {
         if (seeking_) {
             seeking_ = false;
-            if (res < 0) ec_.assign(-res, boost::system::system_category());
+            if (res < 0) ec_ = os_error(-res);
             return;
         }
         if (res == -EINTR) return;
         if (res < 0) {
-            ec_.assign(-res, boost::system::system_category());
+            ec_ = os_error(-res);
         } else if (res == 0) {
-            ec_.assign(EIO, boost::system::system_category());
+            ec_ = os_error(EIO);
         } else {
             done_ += static_cast<std::size_t>(res);
             seeking_ = start_ != at_end && !finished();
@@ -112,7 +113,7 @@ class read_steps {
             out_.resize(asked_from_ + asked_);
         } catch (...) {
             out_.resize(asked_from_);
-            ec_.assign(ENOMEM, boost::system::system_category());
+            ec_ = os_error(ENOMEM);
             finished_ = true;
             return {};
         }
@@ -125,7 +126,7 @@ class read_steps {
         if (seeking_) {
             seeking_ = false;
             if (res < 0) {
-                ec_.assign(-res, boost::system::system_category());
+                ec_ = os_error(-res);
                 finished_ = true;
             }
             return;
@@ -134,7 +135,7 @@ class read_steps {
         out_.resize(asked_from_ + got);
         if (res == -EINTR) return;
         if (res < 0) {
-            ec_.assign(-res, boost::system::system_category());
+            ec_ = os_error(-res);
             finished_ = true;
             return;
         }
@@ -182,12 +183,12 @@ class readinto_steps {
     void on_result(int res) noexcept {
         if (seeking_) {
             seeking_ = false;
-            if (res < 0) ec_.assign(-res, boost::system::system_category());
+            if (res < 0) ec_ = os_error(-res);
             return;
         }
         if (res == -EINTR) return;
         if (res < 0) {
-            ec_.assign(-res, boost::system::system_category());
+            ec_ = os_error(-res);
         } else {
             got_ = static_cast<std::size_t>(res);
             seeking_ = got_ != 0 && got_ < len_;
@@ -220,7 +221,7 @@ class close_steps {
         return {.what = syscall::kind::close, .fd = fd_};
     }
     void on_result(int res) noexcept {
-        if (res < 0 && res != -EINTR) ec_.assign(-res, boost::system::system_category());
+        if (res < 0 && res != -EINTR) ec_ = os_error(-res);
         finished_ = true;
     }
     const error_code& error() const noexcept { return ec_; }

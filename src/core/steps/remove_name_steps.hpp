@@ -8,21 +8,21 @@
 // unlink-if-inode.
 #pragma once
 
-#include <sys/stat.h>
-#include <sys/types.h>
 
 #include <cerrno>
 
 #include <boost/system/error_code.hpp>
 
+#include "core/sys.hpp"
+#include "core/os_error.hpp"
 #include "core/steps/syscall.hpp"
 
 namespace tempio::detail {
 
 // The device and inode a name must still have to be removed.
 struct file_identity {
-    dev_t dev = 0;
-    ino_t ino = 0;
+    sys::device_id dev = 0;
+    sys::inode_id ino = 0;
 };
 
 class remove_name_steps {
@@ -66,7 +66,7 @@ class remove_name_steps {
   private:
     enum class state { checking, unlinking, done };
     void finish(int res) noexcept {
-        if (res < 0) ec_.assign(-res, boost::system::system_category());
+        if (res < 0) ec_ = os_error(-res);
         state_ = state::done;
     }
 

@@ -5,13 +5,11 @@
 // (src/backend/) make them their own way.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "core/sys.hpp"
 #include "platform/platform.hpp"
 
 namespace tempio::detail {

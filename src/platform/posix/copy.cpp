@@ -2,6 +2,7 @@
 // attributes (platform.hpp). The caller copies by reading and writing.
 #include <cerrno>
 
+#include "core/os_error.hpp"
 #include "platform/platform.hpp"
 
 namespace tempio::detail::platform {
@@ -12,7 +13,7 @@ int copy_by_file_system(int, int) noexcept {
 
 bool copy_extended_attributes(int, const char*, int, bool strict, error_code& ec) {
     if (strict) {
-        ec.assign(ENOTSUP, boost::system::system_category());
+        ec = os_error(ENOTSUP);
         return false;
     }
     return true;

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "core/os_error.hpp"
 #include "core/sys.hpp"
 #include "platform/platform.hpp"
 
@@ -45,17 +46,17 @@ std::string path_of_directory(int fd) {
 int stat_name(int dirfd, const char* path, name_stat* st) noexcept {
     return sys::fstatat(dirfd, path, st, AT_SYMLINK_NOFOLLOW);
 }
-dev_t device_of(const name_stat& st) noexcept {
+sys::device_id device_of(const name_stat& st) noexcept {
     return st.st_dev;
 }
-ino_t inode_of(const name_stat& st) noexcept {
+sys::inode_id inode_of(const name_stat& st) noexcept {
     return st.st_ino;
 }
 
 bool facts_of_directory(const std::string& dir, directory_facts& out, error_code& ec) {
     struct stat st {};
     if (sys::fstatat(AT_FDCWD, dir.c_str(), &st, 0) != 0) {
-        ec.assign(errno, boost::system::system_category());
+        ec = os_error(errno);
         return false;
     }
     out.dev = st.st_dev;
