@@ -18,12 +18,42 @@ namespace {
 
 using boost::system::system_category;
 
+#if TEMPIO_PLATFORM_WINDOWS
+// Windows: no separator, no character a name cannot hold (<>:"|?*, control
+// characters).
+bool bad_affix(std::string_view s) {
+    for (char c : s)
+        if (c == '/' || c == '\\' || c == ':' || c == '*' || c == '?' || c == '"' || c == '<' ||
+            c == '>' || c == '|' || static_cast<unsigned char>(c) < 32)
+            return true;
+    return false;
+}
+
+// A prefix whose stem (before its first '.') is a DOS device name (CON,
+// NUL, COM1...) would make a name Win32 reads as the device: refused
+// (invalid_argument), whatever follows the dot.
+bool reserved_prefix(std::string_view prefix) {
+    std::size_t dot = prefix.find('.');
+    if (dot == std::string_view::npos) return false;
+    std::string stem(prefix.substr(0, dot));
+    while (!stem.empty() && stem.back() == ' ') stem.pop_back();
+    for (char& c : stem) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    for (const char* dev : {"CON", "PRN", "AUX", "NUL"})
+        if (stem == dev) return true;
+    return stem.size() == 4 && (stem.rfind("COM", 0) == 0 || stem.rfind("LPT", 0) == 0) &&
+           stem[3] >= '1' && stem[3] <= '9';
+}
+#else
 // One pass (affixes are short: two memchr calls each cost more).
 bool bad_affix(std::string_view s) {
     for (char c : s)
         if (c == '/' || c == '\0') return true;
     return false;
 }
+bool reserved_prefix(std::string_view) {
+    return false;
+}
+#endif
 
 // O_TMPFILE, as CPython decides: off for the whole process only when the
 // kernel lacks it (EISDIR: it read O_TMPFILE as O_DIRECTORY, before 3.11);
@@ -72,7 +102,7 @@ bool stat_dir(const std::string& dir, dir_facts& out, error_code& ec) {
 }  // namespace
 
 error_code validate_affixes(std::string_view prefix, std::string_view suffix) {
-    if (bad_affix(prefix) || bad_affix(suffix)) return os_error(EINVAL);
+    if (bad_affix(prefix) || bad_affix(suffix) || reserved_prefix(prefix)) return os_error(EINVAL);
     return {};
 }
 
