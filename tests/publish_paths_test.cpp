@@ -426,6 +426,9 @@ TEST_F(publish_paths, a_relative_target_is_relative_to_the_directory_current_at_
     fs::create_directory(tmp);
     ASSERT_EQ(::chdir(first.c_str()), 0);
     error_code results[5];
+    // Outside the coroutine: the workers' jobs that were still queued when
+    // it finished read it after (tempio::run waits for them).
+    std::atomic<bool> go{false};
     tempio::run([&]() -> net::awaitable<void> {
         auto ex = co_await net::this_coro::executor;
         auto named = co_await tempio::named_temporary_file::async_create({.dir = tmp.native()});
@@ -437,7 +440,6 @@ TEST_F(publish_paths, a_relative_target_is_relative_to_the_directory_current_at_
         auto atomic = co_await tempio::atomic_file::async_create("atomic");  // resolved here
         co_await atomic.async_write("atomic");
 
-        std::atomic<bool> go{false};
         const unsigned busy = 4 * std::max(1u, std::thread::hardware_concurrency());
         for (unsigned i = 0; i < busy; ++i) net::co_spawn(ex, hold_a_worker(&go), net::detached);
         int left = 4;
