@@ -74,7 +74,7 @@ const tempio::publish_options across{.across_file_systems = true};
 TEST_F(across_file_systems, a_named_file_is_copied_beside_the_target_and_renamed) {
     tempio::run([&]() -> net::awaitable<void> {
         spit(dir_ / "target", "old");
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = far_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = far_});
         const fs::path temp = f.path();
         co_await f.async_write("new content");
         co_await f.async_persist(dir_ / "target", across);
@@ -105,7 +105,7 @@ TEST_F(across_file_systems, an_anonymous_file_and_a_durable_publish) {
 TEST_F(across_file_systems, noclobber_onto_an_existing_target_leaves_both_as_they_were) {
     tempio::run([&]() -> net::awaitable<void> {
         spit(dir_ / "taken", "old");
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = far_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = far_});
         co_await f.async_write("new");
         auto [ec] = co_await f.async_persist_noclobber(dir_ / "taken", across, tup());
         EXPECT_EQ(ec, std::errc::file_exists) << ec.message();
@@ -119,7 +119,7 @@ TEST_F(across_file_systems, noclobber_onto_an_existing_target_leaves_both_as_the
 
 TEST_F(across_file_systems, a_directory_is_still_a_cross_device_link_error) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto d = co_await tempio::temporary_directory::async_create({.dir = far_.native()});
+        auto d = co_await tempio::temporary_directory::async_create({.dir = far_});
         auto [ec] = co_await d.async_persist(dir_ / "tree", across, tup());
         EXPECT_EQ(ec, std::errc::cross_device_link) << ec.message();
         EXPECT_TRUE(entries(dir_).empty());
@@ -128,8 +128,8 @@ TEST_F(across_file_systems, a_directory_is_still_a_cross_device_link_error) {
 
 TEST_F(across_file_systems, a_group_copies_before_any_name_changes) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto near = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
-        auto far = co_await tempio::named_temporary_file::async_create({.dir = far_.native()});
+        auto near = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+        auto far = co_await tempio::named_temporary_file::async_create({.dir = far_});
         co_await near.async_write("near");
         co_await far.async_write("far");
         std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items{{near, dir_ / "n"},
@@ -166,7 +166,7 @@ TEST_F(across_file_systems, killed_at_random_instants_the_target_is_old_or_compl
             tempio::run([&]() -> net::awaitable<void> {
                 for (unsigned g = 1;; ++g) {
                     auto f =
-                        co_await tempio::named_temporary_file::async_create({.dir = far_.native()});
+                        co_await tempio::named_temporary_file::async_create({.dir = far_});
                     co_await f.async_write(generation(g));
                     co_await f.async_persist(target, across);
                     co_await f.async_close();
@@ -200,7 +200,7 @@ TEST_F(across_file_systems, a_file_in_write_only_mode_is_copied_too) {
     tempio::run([&]() -> net::awaitable<void> {
         spit(dir_ / "target", "old");
         auto f = co_await tempio::named_temporary_file::async_create(
-            {.mode = "w", .dir = far_.native()});
+            {.mode = "w", .dir = far_});
         co_await f.async_write("new");
         co_await f.async_persist(dir_ / "target", across);
         co_await f.async_close();

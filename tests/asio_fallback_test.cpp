@@ -215,14 +215,14 @@ TEST_F(asio_fallback, files_and_directories_are_published) {
         EXPECT_EQ(slurp(target), "persisted") << "kept: published";
 
         const fs::path atomic = dir_ / "atomic";
-        auto a = co_await tempio::atomic_file::async_create(atomic.native(), {.durable = false});
+        auto a = co_await tempio::atomic_file::async_create(atomic, {.durable = false});
         co_await a.async_write("committed");
         co_await a.async_commit();
         EXPECT_EQ(slurp(atomic), "committed");
-        auto b = co_await tempio::atomic_file::async_create(atomic.native());
+        auto b = co_await tempio::atomic_file::async_create(atomic);
         co_await b.async_write("abandoned");
         co_await b.async_abandon();
-        co_await tempio::async_write_file_atomically(atomic.native(), "replaced");
+        co_await tempio::async_write_file_atomically(atomic, "replaced");
         EXPECT_EQ(slurp(atomic), "replaced");
 
         const fs::path dir_target = dir_ / "dir";

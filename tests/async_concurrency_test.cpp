@@ -115,8 +115,8 @@ TEST_F(concurrency, path_asked_on_several_threads_at_once_is_one_object) {
             }
             file_paths[t] = &file->path();
             dir_paths[t] = &dir->path();
-            file_texts[t] = file->path().native();
-            dir_texts[t] = dir->path().native();
+            file_texts[t] = file->path().string();
+            dir_texts[t] = dir->path().string();
         });
     for (auto& t : askers) t.join();
     for (int t = 0; t < threads; ++t) {

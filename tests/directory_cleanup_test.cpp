@@ -69,7 +69,7 @@ class directory_cleanup : public tempio::test::test_dir {
 
 TEST_F(directory_cleanup, async_cleanup_removes_a_hostile_tree_and_nothing_else) {
     fs::path path = tempio::run([&]() -> net::awaitable<fs::path> {
-        auto d = co_await temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await temporary_directory::async_create({.dir = dir_});
         make_hostile(d.path());
         co_await d.async_cleanup();
         co_await d.async_cleanup();  // idempotent
@@ -81,7 +81,7 @@ TEST_F(directory_cleanup, async_cleanup_removes_a_hostile_tree_and_nothing_else)
 
 TEST_F(directory_cleanup, destructor_removes_a_hostile_tree) {
     fs::path path = tempio::run([&]() -> net::awaitable<fs::path> {
-        auto d = co_await temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await temporary_directory::async_create({.dir = dir_});
         make_hostile(d.path());
         co_return d.path();  // d destroyed here: synchronous cleanup
     });
@@ -90,7 +90,7 @@ TEST_F(directory_cleanup, destructor_removes_a_hostile_tree) {
 
 TEST_F(directory_cleanup, root_deleted_by_hand_first_is_no_error) {
     auto ec = tempio::run([&]() -> net::awaitable<error_code> {
-        auto d = co_await temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await temporary_directory::async_create({.dir = dir_});
         fs::remove_all(d.path());
         auto [e] = co_await d.async_cleanup(net::as_tuple(net::use_awaitable));
         co_return e;
@@ -100,7 +100,7 @@ TEST_F(directory_cleanup, root_deleted_by_hand_first_is_no_error) {
 
 TEST_F(directory_cleanup, root_swapped_for_a_symlink_is_not_followed) {
     auto ec = tempio::run([&]() -> net::awaitable<error_code> {
-        auto d = co_await temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await temporary_directory::async_create({.dir = dir_});
         fs::remove(d.path());
         fs::create_directory_symlink(outside_, d.path());
         auto [e] = co_await d.async_cleanup(net::as_tuple(net::use_awaitable));
@@ -112,7 +112,7 @@ TEST_F(directory_cleanup, root_swapped_for_a_symlink_is_not_followed) {
 
 TEST_F(directory_cleanup, keep_leaves_everything_in_place) {
     fs::path path = tempio::run([&]() -> net::awaitable<fs::path> {
-        auto d = co_await temporary_directory::async_create({.dir = dir_.native(), .keep = true});
+        auto d = co_await temporary_directory::async_create({.dir = dir_, .keep = true});
         make_hostile(d.path());
         co_return d.path();
     });
@@ -140,7 +140,7 @@ TEST_F(directory_cleanup, first_error_names_its_path_unless_ignored) {
             };
             auto o = tempio::run([&]() -> net::awaitable<outcome> {
                 auto d = co_await temporary_directory::async_create(
-                    {.dir = dir_.native(), .ignore_cleanup_errors = ignore});
+                    {.dir = dir_, .ignore_cleanup_errors = ignore});
                 fs::create_directories(d.path() / "a" / "b");
                 std::ofstream(d.path() / "a" / "b" / "file") << "f";
                 fs::create_directory_symlink(outside_, d.path() / "a" / "link");

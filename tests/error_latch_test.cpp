@@ -82,7 +82,7 @@ class error_latch : public tempio::test::test_dir {
 
 TEST_F(error_latch, a_named_file_never_publishes_after_a_failed_write) {
     run_limited([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         co_await fail_a_write_then_recover(f, big);
         co_await expect_every_publish_refused(f);
         co_await f.async_close();  // still its own: deleted
@@ -93,7 +93,7 @@ TEST_F(error_latch, a_named_file_never_publishes_after_a_failed_write) {
 TEST_F(error_latch, an_anonymous_file_never_publishes_after_a_failed_write) {
     run_limited([&]() -> net::awaitable<void> {
         auto f = co_await tempio::temporary_file::async_create(
-            {.buffering = 0, .dir = dir_.native(), .linkable = true});
+            {.buffering = 0, .dir = dir_, .linkable = true});
         co_await fail_a_write_then_recover(f, big);
         co_await expect_every_publish_refused(f);
     });
@@ -103,7 +103,7 @@ TEST_F(error_latch, an_anonymous_file_never_publishes_after_a_failed_write) {
 TEST_F(error_latch, a_spooled_file_never_publishes_after_a_failed_write_on_disk) {
     run_limited([&]() -> net::awaitable<void> {
         auto f = co_await tempio::spooled_temporary_file::async_create(
-            {.max_size = 16, .dir = dir_.native()});
+            {.max_size = 16, .dir = dir_});
         co_await f.async_write("past max_size: rolled over");
         EXPECT_TRUE(f.rolled());
         co_await fail_a_write_then_recover(f, big);
@@ -116,7 +116,7 @@ TEST_F(error_latch, a_spooled_file_in_memory_is_not_latched_by_a_rollover_that_f
     // The rollover failed, the data stayed whole in memory: nothing was
     // lost, and the publish (a new file in the target's directory) works.
     run_limited([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::spooled_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::spooled_temporary_file::async_create({.dir = dir_});
         co_await f.async_write(std::string_view(big).substr(0, 2 * limit));
         auto [rolled] = co_await f.async_rollover(tuple);
         EXPECT_EQ(rolled, efbig) << rolled.message();
@@ -195,7 +195,7 @@ TEST_F(error_latch, a_refused_operation_does_not_latch) {
     // Refusals that reach no file (a read-only mode, a size past off_t) are
     // not failures of the data: publishing still works.
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         co_await f.async_write("new");
         auto [tec, size] = co_await f.async_truncate(std::uint64_t(1) << 63, tuple);
         EXPECT_EQ(tec, net::error::invalid_argument) << tec.message();

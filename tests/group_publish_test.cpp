@@ -62,7 +62,7 @@ net::awaitable<void> persist_four_named_files(const fs::path& work) {
     files.reserve(named_count);
     for (int i = 0; i < named_count; ++i) {
         files.push_back(
-            co_await tempio::named_temporary_file::async_create({.dir = work.native()}));
+            co_await tempio::named_temporary_file::async_create({.dir = work}));
         co_await files.back().async_write("named " + std::to_string(i));
     }
     for (int i = 0; i < named_count; ++i)
@@ -217,10 +217,10 @@ TEST_F(group_publish, a_failure_before_any_name_changes_publishes_nothing) {
 
 TEST_F(group_publish, a_file_twice_is_refused) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         std::vector<std::pair<tempio::named_temporary_file&, std::string>> items;
-        items.emplace_back(f, (dir_ / "x").native());
-        items.emplace_back(f, (dir_ / "y").native());
+        items.emplace_back(f, (dir_ / "x").string());
+        items.emplace_back(f, (dir_ / "y").string());
         auto [ec, n] = co_await tempio::async_persist_all(items, tup());
         EXPECT_EQ(ec, net::error::invalid_argument);
         EXPECT_EQ(n, 0u);
@@ -230,7 +230,7 @@ TEST_F(group_publish, a_file_twice_is_refused) {
 
 TEST_F(group_publish, persist_all_takes_every_kind_of_file) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto named = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto named = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         auto spooled = co_await tempio::spooled_temporary_file::async_create({.max_size = 1024});
         co_await named.async_write("named");
         co_await spooled.async_write("spooled, in memory");
@@ -257,7 +257,7 @@ TEST_F(group_publish, persist_all_over_a_directory_stops_there) {
         std::vector<tempio::named_temporary_file> files;
         for (int i = 0; i < 3; ++i)
             files.push_back(
-                co_await tempio::named_temporary_file::async_create({.dir = dir_.native()}));
+                co_await tempio::named_temporary_file::async_create({.dir = dir_}));
         std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items{
             {files[0], dir_ / "ok"}, {files[1], dir_ / "dir"}, {files[2], dir_ / "never"}};
         auto [ec, n] = co_await tempio::async_persist_all(items, tup());

@@ -90,7 +90,7 @@ TEST_F(inline_dispatch, a_named_file_is_made_and_deleted_inside_the_calls) {
     auto jobs = tempio::detail::jobs_run();
     std::optional<tempio::named_temporary_file> file;
     bool done = false;
-    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()},
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_},
                                                [&](error_code ec, tempio::named_temporary_file f) {
                                                    ASSERT_FALSE(ec);
                                                    file.emplace(std::move(f));
@@ -120,17 +120,17 @@ TEST_F(inline_dispatch, every_creation_and_an_empty_cleanup_run_inline) {
         GTEST_SKIP() << "no memory-file-system test on this platform: nothing runs inline";
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
-        auto a = co_await tempio::temporary_file::async_create({.dir = dir_.native()});
+        auto a = co_await tempio::temporary_file::async_create({.dir = dir_});
         co_await a.async_write("anonymous");
         co_await a.async_close();
-        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
         EXPECT_TRUE(fs::is_directory(d.path()));
         co_await d.async_cleanup();
         EXPECT_FALSE(fs::exists(d.path()));
-        auto [fd, path] = co_await tempio::async_mkstemp({.dir = dir_.native()});
+        auto [fd, path] = co_await tempio::async_mkstemp({.dir = dir_});
         EXPECT_TRUE(fd);
         fs::remove(path);
-        auto p = co_await tempio::async_mkdtemp({.dir = dir_.native()});
+        auto p = co_await tempio::async_mkdtemp({.dir = dir_});
         fs::remove(p);
     });
     EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
@@ -139,7 +139,7 @@ TEST_F(inline_dispatch, every_creation_and_an_empty_cleanup_run_inline) {
 
 TEST_F(inline_dispatch, a_tree_to_clean_still_goes_to_the_pool) {
     tempio::run([&]() -> net::awaitable<void> {
-        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
         tempio::test::spit(d.path() / "inside", "x");
         co_await d.async_cleanup();  // rmdir: ENOTEMPTY, then the remover
         EXPECT_FALSE(fs::exists(d.path()));
@@ -150,7 +150,7 @@ TEST_F(inline_dispatch, a_tree_to_clean_still_goes_to_the_pool) {
 TEST_F(inline_dispatch, an_inline_close_leaves_a_file_that_took_the_name) {
     fs::path taken;
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         taken = f.path();
         tempio::test::spit(dir_ / "stranger", "not yours");
         fs::rename(dir_ / "stranger", taken);
@@ -164,7 +164,7 @@ TEST_F(inline_dispatch, errors_are_still_delivered_through_the_handler) {
     error_code got;
     bool done = false;
     tempio::named_temporary_file::async_create(ctx.get_executor(),
-                                               {.dir = (dir_ / "missing").native()},
+                                               {.dir = (dir_ / "missing")},
                                                [&](error_code ec, tempio::named_temporary_file) {
                                                    got = ec;
                                                    done = true;
@@ -179,7 +179,7 @@ TEST_F(inline_dispatch, never_keeps_the_calls_off_the_calling_thread) {
     tempio::detail::set_inline_dispatch_for_testing(inline_level::never);
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         co_await f.async_close();
     });
     // The pool shows it; io_uring makes the calls as ring requests instead.
@@ -203,7 +203,7 @@ TEST_F(inline_dispatch, bounded_writes_run_at_once) {
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     const std::string a(65536, 'a'), b(65536, 'b');
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write(a);    // fills the buffer
         co_await f.async_write("x");  // 64 KiB + 1 byte: at once
@@ -225,7 +225,7 @@ TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
     const std::string big(tempio::detail::file_core::at_once_write_max + 1, 'B');
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_.native()});
+            {.buffering = 0, .dir = dir_});
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("learn");  // unbuffered, bounded: at once
         co_await f.async_write("small");
@@ -244,7 +244,7 @@ TEST_F(inline_dispatch, never_keeps_bounded_writes_on_workers) {
     tempio::detail::set_inline_dispatch_for_testing(inline_level::never);
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_.native()});
+            {.buffering = 0, .dir = dir_});
         co_await f.async_write("learn");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("again");
@@ -270,7 +270,7 @@ TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_onc
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_.native()});
+            {.buffering = 0, .dir = dir_});
         co_await f.async_write("first");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("second");
@@ -304,7 +304,7 @@ class inline_when_alone : public inline_dispatch {
         // A directory not known yet is learned by a creation on a worker
         // (no statfs on the calling thread): one first, to learn it.
         tempio::run([&]() -> net::awaitable<void> {
-            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             co_await f.async_close();
         });
     }
@@ -312,7 +312,7 @@ class inline_when_alone : public inline_dispatch {
     // An atomic_file's directory is learned (on a worker) by the first
     // publish there: one, then gone.
     net::awaitable<void> learn_for_atomic_files() {
-        co_await tempio::async_write_file_atomically((dir_ / "learn").native(), "x");
+        co_await tempio::async_write_file_atomically((dir_ / "learn"), "x");
         fs::remove(dir_ / "learn");
     }
 };
@@ -324,10 +324,10 @@ TEST_F(inline_when_alone, one_file_at_a_time_is_made_written_and_deleted_without
     auto jobs = tempio::detail::jobs_run();
     tempio::run([&]() -> net::awaitable<void> {
         for (int i = 0; i < 3; ++i) {
-            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             co_await f.async_write("one at a time");
             co_await f.async_close();
-            auto d = co_await tempio::temporary_directory::async_create({.dir = dir_.native()});
+            auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
             co_await d.async_cleanup();
         }
     });
@@ -345,10 +345,10 @@ TEST_F(inline_when_alone, a_creation_started_beside_another_waits_for_a_worker) 
         EXPECT_FALSE(ec);
         made.push_back(std::move(f));
     };
-    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()}, keep);
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_}, keep);
     EXPECT_EQ(entries(dir_).size(), 1u) << "alone: made as the call returns";
     EXPECT_EQ(in_flight(), 1u) << "in flight until its completion runs";
-    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()}, keep);
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_}, keep);
     ctx.run();
     ASSERT_EQ(made.size(), 2u);
     EXPECT_EQ(in_flight(), 0u);
@@ -364,7 +364,7 @@ TEST_F(inline_when_alone, of_many_started_at_once_most_go_to_the_workers) {
     net::io_context ctx;
     auto churn = [&]() -> net::awaitable<void> {
         for (int i = 0; i < 20; ++i) {
-            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             co_await f.async_close();
         }
         ++finished;
@@ -390,7 +390,7 @@ TEST_F(inline_when_alone, a_completion_never_run_leaves_nothing_in_flight_and_no
     {
         net::io_context ctx;
         tempio::named_temporary_file::async_create(
-            ctx.get_executor(), {.dir = dir_.native()},
+            ctx.get_executor(), {.dir = dir_},
             [](error_code, tempio::named_temporary_file) { ADD_FAILURE() << "never runs"; });
         EXPECT_EQ(entries(dir_).size(), 1u) << "made inline";
         EXPECT_EQ(in_flight(), 1u);
@@ -405,14 +405,14 @@ TEST_F(inline_when_alone, an_atomic_file_is_made_and_committed_without_a_hop) {
     const fs::path target = dir_ / "state.json";
     tempio::run([&]() -> net::awaitable<void> {
         // The first learns that the directory is on tmpfs (on a worker).
-        co_await tempio::async_write_file_atomically(target.native(), "zero", {.durable = false});
+        co_await tempio::async_write_file_atomically(target, "zero", {.durable = false});
         auto jobs = tempio::detail::jobs_run();
-        auto f = co_await tempio::atomic_file::async_create(target.native(), {.durable = false});
+        auto f = co_await tempio::atomic_file::async_create(target, {.durable = false});
         co_await f.async_write("one");
         co_await f.async_commit();
         EXPECT_EQ(tempio::test::slurp(target), "one");
-        co_await tempio::async_write_file_atomically(target.native(), "two", {.durable = false});
-        auto g = co_await tempio::atomic_file::async_create(target.native());
+        co_await tempio::async_write_file_atomically(target, "two", {.durable = false});
+        auto g = co_await tempio::atomic_file::async_create(target);
         co_await g.async_write("abandoned");
         co_await g.async_abandon();
         EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
@@ -429,12 +429,12 @@ TEST_F(inline_when_alone, an_inline_commit_that_fails_reports_it_and_leaves_noth
     tempio::run([&]() -> net::awaitable<void> {
         co_await learn_for_atomic_files();
         auto jobs = tempio::detail::jobs_run();
-        auto f = co_await tempio::atomic_file::async_create(target.native(), {.replace = false});
+        auto f = co_await tempio::atomic_file::async_create(target, {.replace = false});
         co_await f.async_write("second");
         auto [ec] = co_await f.async_commit(net::as_tuple(net::deferred));
         EXPECT_EQ(ec, std::errc::file_exists);
         auto [ec2] = co_await tempio::async_write_file_atomically(
-            target.native(), "third", {.replace = false}, net::as_tuple(net::deferred));
+            target, "third", {.replace = false}, net::as_tuple(net::deferred));
         EXPECT_EQ(ec2, std::errc::file_exists);
         EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "no worker hop";
     });
@@ -453,7 +453,7 @@ TEST_F(inline_when_alone, a_blocking_job_in_flight_keeps_a_creation_on_a_worker)
         },
         net::bind_executor(ctx, [&](std::exception_ptr) { ran = true; }));
     std::optional<tempio::named_temporary_file> file;
-    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_.native()},
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = dir_},
                                                [&](error_code ec, tempio::named_temporary_file f) {
                                                    EXPECT_FALSE(ec);
                                                    file.emplace(std::move(f));
@@ -476,16 +476,16 @@ TEST_F(inline_when_alone, a_coroutine_resumes_inside_each_inline_operation) {
         GTEST_SKIP() << "the Asio fallback posts every completion (detail/asio_compat.hpp)";
     tempio::run([&]() -> net::awaitable<void> {
         const fs::path target = dir_ / "published";
-        co_await tempio::async_write_file_atomically(target.native(), "learn the directory");
+        co_await tempio::async_write_file_atomically(target, "learn the directory");
         auto ex = co_await net::this_coro::executor;
         bool other_ran = false;
         net::post(ex, [&] { other_ran = true; });
         auto jobs = tempio::detail::jobs_run();
-        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+        auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         co_await f.async_close();
-        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_.native()});
+        auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
         co_await d.async_cleanup();
-        auto a = co_await tempio::atomic_file::async_create(target.native(), {.durable = false});
+        auto a = co_await tempio::atomic_file::async_create(target, {.durable = false});
         co_await a.async_write("at once");
         co_await a.async_commit();
         EXPECT_EQ(tempio::detail::jobs_run(), jobs) << "all inline";
@@ -504,7 +504,7 @@ TEST_F(inline_when_alone, an_atomic_file_destroyed_right_after_an_inline_commit_
         auto fds = tempio::test::open_fds();
         {
             auto f =
-                co_await tempio::atomic_file::async_create(target.native(), {.replace = false});
+                co_await tempio::atomic_file::async_create(target, {.replace = false});
             co_await f.async_write("second");
             try {  // the coroutine's own handler (as_tuple's would be posted)
                 co_await f.async_commit();
@@ -526,9 +526,9 @@ TEST_F(inline_when_alone, a_task_that_throws_after_resuming_at_once_throws_from_
     net::co_spawn(
         ctx,
         [&]() -> net::awaitable<void> {
-            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             co_await f.async_close();
-            auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_.native()});
+            auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
             // Resumed inside the creation: the exception leaves the
             // coroutine there, and reaches run() through co_spawn's handler.
             throw std::runtime_error("the task's own error");

@@ -89,38 +89,38 @@ struct operation {
 };
 
 net::awaitable<error_code> named_persist(fs::path tmp, fs::path target) {
-    auto f = co_await tempio::named_temporary_file::async_create({.dir = tmp.native()});
+    auto f = co_await tempio::named_temporary_file::async_create({.dir = tmp});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist(target, tuple);
     co_return ec;
 }
 net::awaitable<error_code> named_noclobber(fs::path tmp, fs::path target) {
-    auto f = co_await tempio::named_temporary_file::async_create({.dir = tmp.native()});
+    auto f = co_await tempio::named_temporary_file::async_create({.dir = tmp});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist_noclobber(target, tuple);
     co_return ec;
 }
 net::awaitable<error_code> anonymous_persist(fs::path tmp, fs::path target) {
-    auto f = co_await tempio::temporary_file::async_create({.dir = tmp.native(), .linkable = true});
+    auto f = co_await tempio::temporary_file::async_create({.dir = tmp, .linkable = true});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist(target, tuple);
     co_return ec;
 }
 net::awaitable<error_code> anonymous_noclobber(fs::path tmp, fs::path target) {
-    auto f = co_await tempio::temporary_file::async_create({.dir = tmp.native(), .linkable = true});
+    auto f = co_await tempio::temporary_file::async_create({.dir = tmp, .linkable = true});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist_noclobber(target, tuple);
     co_return ec;
 }
 net::awaitable<error_code> spooled_in_memory_persist(fs::path tmp, fs::path target) {
-    auto f = co_await tempio::spooled_temporary_file::async_create({.dir = tmp.native()});
+    auto f = co_await tempio::spooled_temporary_file::async_create({.dir = tmp});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist(target, tuple);
     co_return ec;
 }
 net::awaitable<error_code> spooled_rolled_over_persist(fs::path tmp, fs::path target) {
     auto f =
-        co_await tempio::spooled_temporary_file::async_create({.max_size = 2, .dir = tmp.native()});
+        co_await tempio::spooled_temporary_file::async_create({.max_size = 2, .dir = tmp});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist(target, tuple);
     co_return ec;
@@ -144,7 +144,7 @@ net::awaitable<error_code> write_atomically(fs::path, fs::path target) {
     co_return ec;
 }
 net::awaitable<tempio::temporary_directory> directory_in(const fs::path& tmp) {
-    auto d = co_await tempio::temporary_directory::async_create({.dir = tmp.native()});
+    auto d = co_await tempio::temporary_directory::async_create({.dir = tmp});
     spit(d.path() / "inside", "new");
     co_return d;
 }
@@ -431,12 +431,12 @@ TEST_F(publish_paths, a_relative_target_is_relative_to_the_directory_current_at_
     std::atomic<bool> go{false};
     tempio::run([&]() -> net::awaitable<void> {
         auto ex = co_await net::this_coro::executor;
-        auto named = co_await tempio::named_temporary_file::async_create({.dir = tmp.native()});
+        auto named = co_await tempio::named_temporary_file::async_create({.dir = tmp});
         co_await named.async_write("named");
         auto anonymous =
-            co_await tempio::temporary_file::async_create({.dir = tmp.native(), .linkable = true});
+            co_await tempio::temporary_file::async_create({.dir = tmp, .linkable = true});
         co_await anonymous.async_write("anonymous");
-        auto directory = co_await tempio::temporary_directory::async_create({.dir = tmp.native()});
+        auto directory = co_await tempio::temporary_directory::async_create({.dir = tmp});
         auto atomic = co_await tempio::atomic_file::async_create("atomic");  // resolved here
         co_await atomic.async_write("atomic");
 

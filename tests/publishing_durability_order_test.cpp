@@ -136,7 +136,7 @@ TEST(publishing_durability_order_helper, one_durable_commit_and_one_durable_pers
         marks << "atomic " << f.native_handle() << std::endl;
         co_await f.async_commit();
 
-        auto g = co_await tempio::named_temporary_file::async_create({.dir = work.native()});
+        auto g = co_await tempio::named_temporary_file::async_create({.dir = work});
         co_await g.async_write("persisted content");
         marks << "named " << g.native_handle() << " " << g.path().native() << std::endl;
         co_await g.async_persist(work / "persisted", {.durable = true});

@@ -57,7 +57,7 @@ TEST_F(safe_idioms, run_blocking_with_a_named_lambda) {
     { std::ofstream(file) << "twelve bytes"; }
     auto [copied, moved, still_usable] =
         tempio::run([&]() -> net::awaitable<std::tuple<std::uintmax_t, std::uintmax_t, bool>> {
-            std::string path = file.native();  // captured by value below
+            std::string path = file.string();  // captured by value below
             auto size_of = [path] { return fs::file_size(path); };
             std::uintmax_t a = co_await tempio::async_run_blocking(size_of);
             bool usable = size_of() == a;  // copied in, not moved from
@@ -75,7 +75,7 @@ TEST_F(safe_idioms, run_blocking_void_and_throwing_named_lambdas) {
     const fs::path file = dir_ / long_name;
     std::string message;
     tempio::run([&]() -> net::awaitable<void> {
-        std::string path = file.native();
+        std::string path = file.string();
         auto create = [path] { std::ofstream(path) << "made on a worker"; };
         co_await tempio::async_run_blocking(create);
         auto fail = [path]() -> int { throw std::runtime_error("no luck with " + path); };
@@ -86,7 +86,7 @@ TEST_F(safe_idioms, run_blocking_void_and_throwing_named_lambdas) {
         }
     });
     EXPECT_EQ(read_file(file), "made on a worker");
-    EXPECT_EQ(message, "no luck with " + file.native());
+    EXPECT_EQ(message, "no luck with " + file.string());
 }
 
 // scoped.hpp: name fn, then co_await with_temporary_directory(options, fn)
@@ -106,7 +106,7 @@ TEST_F(safe_idioms, with_temporary_directory_with_a_named_lambda) {
         seen_first = co_await tempio::with_temporary_directory({.dir = dir_}, fill);
         first = name;  // the capture was a copy
         auto fill_and_read = [name](auto& d) -> net::awaitable<std::string> {
-            std::string target = (d.path() / name).native();
+            std::string target = (d.path() / name).string();
             co_await tempio::async_write_file_atomically(target, "hello", {.durable = false});
             auto read_back = [target] { return read_file(target); };
             co_return co_await tempio::async_run_blocking(std::move(read_back));
@@ -147,7 +147,7 @@ TEST_F(safe_idioms, options_in_a_co_await_expression) {
         std::string suffix = "-a-suffix-long-enough-to-live-on-the-heap.txt";
         auto f = co_await tempio::named_temporary_file::async_create(
             {.mode = "w+", .suffix = suffix, .dir = dir_});
-        name = f.path().filename().native();
+        name = f.path().filename().string();
         co_await f.async_persist(dir_ / long_name, {.durable = false, .permissions = {}});
         co_await f.async_close();
     });

@@ -337,7 +337,7 @@ class file_core : public std::enable_shared_from_this<file_core> {
         bool replaces_source = false;  // a copy across file systems: our old name goes after
         signal_cleanup::registered_name watch;  // fresh_path, while it is ours
         prepared() = default;
-        prepared(prepared&&) = default;
+        prepared(prepared&&) = delete;  // the signal registration stays put
         prepared& operator=(prepared&&) = delete;
         ~prepared();
     };

@@ -1,8 +1,6 @@
 // Small file helpers the tests share: read a whole file, write one, a mode.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,10 +22,11 @@ inline void spit(const std::filesystem::path& p, const std::string& s) {
 }
 
 // The permission bits of `p` itself (not followed); 0 when it is missing.
-inline mode_t mode_of(const std::filesystem::path& p) {
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return 0;
-    return st.st_mode & 07777;
+inline unsigned mode_of(const std::filesystem::path& p) {
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(p, ec);
+    if (ec || !std::filesystem::exists(st)) return 0;
+    return static_cast<unsigned>(st.permissions()) & 07777;
 }
 
 }  // namespace tempio::test

@@ -1,8 +1,6 @@
 #include "support/test_dir.hpp"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <unistd.h>  // getpid
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,28 +10,6 @@
 #include "tempio/mkstemp.hpp"
 
 namespace tempio::test {
-
-std::set<std::string> all_open_fds() {
-    std::set<std::string> fds;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
-        fds.insert(e.path().filename().string());
-    return fds;
-}
-
-std::set<std::string> open_fds() {
-    std::set<std::string> fds;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-        // Pipes are left out: tempio never makes one, but UBSan's vptr check
-        // opens and closes a pipe to probe memory (IsAccessibleMemoryRange),
-        // on whichever thread checks, so under sanitizers a snapshot taken
-        // while another thread works could see one come and go.
-        std::error_code ec;
-        auto target = std::filesystem::read_symlink(e.path(), ec);
-        if (ec || target.native().rfind("pipe:", 0) == 0) continue;  // ec: already closed
-        fds.insert(e.path().filename().string());
-    }
-    return fds;
-}
 
 std::vector<std::string> entries(const std::filesystem::path& dir) {
     std::vector<std::string> names;
@@ -45,36 +21,25 @@ std::vector<std::string> entries(const std::filesystem::path& dir) {
 
 std::map<std::string, std::string> tree_snapshot(const std::filesystem::path& dir) {
     namespace fs = std::filesystem;
-    std::map<std::string, std::string> out;
-    auto opts = fs::directory_options::skip_permission_denied;
-    for (auto it = fs::recursive_directory_iterator(dir, opts); it != fs::end(it); ++it) {
-        struct stat st {};
-        ::lstat(it->path().c_str(), &st);
-        std::string v = std::to_string(st.st_mode) + ":";
-        if (S_ISLNK(st.st_mode)) v += fs::read_symlink(it->path()).string();
-        if (S_ISREG(st.st_mode)) {
-            std::ifstream in(it->path());
+    // Type and permission bits as std::filesystem sees them (the same on
+    // every platform), a link's target, a file's content.
+    auto describe = [](const fs::path& p) {
+        const auto st = fs::symlink_status(p);
+        std::string v = std::to_string(static_cast<int>(st.type())) + "/" +
+                        std::to_string(static_cast<unsigned>(st.permissions())) + ":";
+        if (fs::is_symlink(st)) v += fs::read_symlink(p).string();
+        if (fs::is_regular_file(st)) {
+            std::ifstream in(p, std::ios::binary);
             v.append(std::istreambuf_iterator<char>(in), {});
         }
-        out[fs::relative(it->path(), dir).string()] = v;
-    }
-    struct stat st {};
-    ::lstat(dir.c_str(), &st);
-    out["."] = std::to_string(st.st_mode);
+        return v;
+    };
+    std::map<std::string, std::string> out;
+    auto opts = fs::directory_options::skip_permission_denied;
+    for (auto it = fs::recursive_directory_iterator(dir, opts); it != fs::end(it); ++it)
+        out[fs::relative(it->path(), dir).generic_string()] = describe(it->path());
+    out["."] = describe(dir);
     return out;
-}
-
-int run_unprivileged(const std::function<int()>& body) {
-    if (::geteuid() != 0) return -1;
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(99);
-        if (::geteuid() != 65534) ::_exit(98);
-        ::_exit(body());
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 void test_dir::SetUp() {

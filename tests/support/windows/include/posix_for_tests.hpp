@@ -1,0 +1,72 @@
+// Force-included into every test on Windows (tests/CMakeLists.txt): the POSIX
+// headers MinGW-w64 has, the library's own POSIX subset (its macros:
+// S_ISLNK, O_NOFOLLOW, AT_*), declarations of the calls MinGW lacks that a
+// test of a POSIX-only feature names, and overloads taking a
+// std::filesystem::path's native string (UTF-16 here). The tests that need
+// a call Windows lacks skip through a query (tempio/platform.hpp,
+// support/platform_queries.hpp) before it runs; each such call fails with
+// ENOSYS (support/windows/posix_for_tests.cpp).
+#pragma once
+
+#include <direct.h>
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "platform/windows/posix_api.hpp"
+
+using pid_t = int;
+
+#ifndef WNOHANG
+#define WNOHANG 1
+#define WIFEXITED(s) (((s)&0x7f) == 0)
+#define WEXITSTATUS(s) (((s) >> 8) & 0xff)
+#define WIFSIGNALED(s) (((s)&0x7f) != 0)
+#define WTERMSIG(s) ((s)&0x7f)
+#endif
+#ifndef SIGKILL
+#define SIGKILL 9
+#endif
+#ifndef SIGSTOP
+#define SIGSTOP 19
+#define SIGCONT 18
+#endif
+
+extern "C" {
+int fork();
+int waitpid(int pid, int* status, int options);
+int kill(int pid, int sig);
+int symlink(const char* target, const char* link);
+int mkfifo(const char* path, unsigned mode);
+unsigned getuid();
+int setuid(unsigned uid);
+int setgid(unsigned gid);
+int lstat(const char* path, struct stat* st);
+}
+
+inline int setenv(const char* name, const char* value, int) { return ::_putenv_s(name, value); }
+inline int unsetenv(const char* name) { return ::_putenv_s(name, ""); }
+
+// A path's c_str() is a wchar_t* here: the same calls on UTF-16 names.
+inline int chmod(const wchar_t* p, int mode) { return ::_wchmod(p, mode); }
+inline int open(const wchar_t* p, int flags, int mode = 0) {
+    return ::_wopen(p, flags | O_BINARY, mode);
+}
+inline int chdir(const wchar_t* p) { return ::_wchdir(p); }
+inline int unlink(const wchar_t* p) { return ::_wunlink(p); }
+inline int rmdir(const wchar_t* p) { return ::_wrmdir(p); }
+inline int mkdir(const wchar_t* p, int) { return ::_wmkdir(p); }
+inline int stat(const wchar_t* p, struct stat* st) {
+    const std::wstring w(p);
+    std::string narrow(w.begin(), w.end());  // the tests' names are ASCII
+    return ::stat(narrow.c_str(), st);
+}
+inline int lstat(const wchar_t* p, struct stat* st) { return stat(p, st); }
+int symlink(const wchar_t* target, const wchar_t* link);
+int mkfifo(const wchar_t* path, unsigned mode);
+int truncate(const wchar_t* path, long long size);
