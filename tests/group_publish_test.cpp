@@ -4,9 +4,9 @@
 // the helpers below), rename only after every file's data is durable, and
 // on a failure publish nothing or exactly the first k. Both backends (ctest
 // runs this file once per backend).
-#include <algorithm>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <regex>
