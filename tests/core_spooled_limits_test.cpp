@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "backend/backend.hpp"
+#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -26,10 +27,10 @@ using tempio::detail::file_request;
 
 namespace {
 
-const error_code einval(EINVAL, boost::system::system_category());
-const error_code eoverflow(EOVERFLOW, boost::system::system_category());
-const error_code efbig(EFBIG, boost::system::system_category());
-const error_code enomem(ENOMEM, boost::system::system_category());
+const error_code einval = tempio::detail::os_error(EINVAL);
+const error_code eoverflow = tempio::detail::os_error(EOVERFLOW);
+const error_code efbig = tempio::detail::os_error(EFBIG);
+const error_code enomem = tempio::detail::os_error(ENOMEM);
 
 class spooled_limits : public tempio::test::test_dir {
   protected:

@@ -15,6 +15,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 
+#include "core/os_error.hpp"
 #include "core/sys.hpp"
 #include "support/files.hpp"
 #include "support/size_limit.hpp"
@@ -32,8 +33,8 @@ namespace {
 
 constexpr auto tuple = net::as_tuple(net::deferred);
 constexpr std::size_t limit = std::size_t(1) << 20;
-const error_code efbig(EFBIG, boost::system::system_category());
-const error_code eio(EIO, boost::system::system_category());
+const error_code efbig = tempio::detail::os_error(EFBIG);
+const error_code eio = tempio::detail::os_error(EIO);
 
 class error_latch : public tempio::test::test_dir {
   protected:

@@ -29,6 +29,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/os_error.hpp"
 #include "core/names.hpp"
 #include "core/sys.hpp"
 #include "support/test_dir.hpp"
@@ -286,7 +287,7 @@ class sweep_fixture : public test_dir {
     // Success when absorbed; otherwise exactly the injected error.
     void expect_outcome(const error_code& ec) {
         if (must_fail())
-            EXPECT_EQ(ec, error_code(inj_.err, boost::system::system_category()))
+            EXPECT_EQ(ec, tempio::detail::os_error(inj_.err))
                 << "expected the injected " << errno_name(inj_.err) << ", got " << ec.message();
         else
             EXPECT_FALSE(ec) << ec.message();

@@ -20,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "failure_sweep.hpp"
+#include "core/os_error.hpp"
 #include "support/files.hpp"
 #include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
@@ -164,7 +165,7 @@ TEST_F(fallback_sweep, atomic_file_commit) {
                 expect_hidden_only(1);
                 EXPECT_TRUE(f.is_open());
                 auto [again] = co_await f.async_commit(tuple);
-                EXPECT_EQ(again, error_code(err(), boost::system::system_category()));
+                EXPECT_EQ(again, tempio::detail::os_error(err()));
                 EXPECT_EQ(slurp(target), "old");
                 co_await f.async_abandon();
             } else {

@@ -15,6 +15,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include "backend/inline_level.hpp"
+#include "core/os_error.hpp"
 #include "core/memory_fs.hpp"
 #include "failure_sweep.hpp"
 #include "support/warm_worker.hpp"
@@ -74,7 +75,7 @@ class short_sweep : public tempio::test::sweep_fixture {
     void expect_error_only_if_made_to(const error_code& ec) {
         if (ec) {
             EXPECT_TRUE(must_fail()) << "a short result became an error: " << ec.message();
-            EXPECT_EQ(ec, error_code(err(), boost::system::system_category())) << ec.message();
+            EXPECT_EQ(ec, tempio::detail::os_error(err())) << ec.message();
         }
     }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/test_dir.hpp"
 #include "core/names.hpp"
 
 using tempio::detail::append_random_name;
@@ -37,6 +38,7 @@ TEST(names, use_the_whole_alphabet) {
 }
 
 TEST(names, a_forked_child_continues_differently) {
+    if (!tempio::test::can_fork()) GTEST_SKIP() << "no fork() on this platform";
     next_name();  // seed the parent's generator
     int pipefd[2];
     ASSERT_EQ(::pipe(pipefd), 0);

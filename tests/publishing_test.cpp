@@ -247,6 +247,7 @@ TEST_F(publishing, directory_persist_noclobber_and_exchange) {
 }
 
 TEST_F(publishing, atomic_file_commit_takes_the_replaced_targets_mode) {
+    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         auto target = dir_ / "config.ini";
         spit(target, "old");
@@ -294,6 +295,7 @@ TEST_F(publishing, atomic_file_abandoned_or_destroyed_leaves_the_target_untouche
 }
 
 TEST_F(publishing, new_target_gets_the_umask_mode_and_write_file_atomically_works) {
+    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         mode_t old = ::umask(027);
         auto target = dir_ / "fresh";
@@ -377,6 +379,7 @@ TEST_F(publishing, atomic_file_refuses_modes_it_cannot_honour) {
 }
 
 TEST_F(publishing, atomic_file_replaces_a_looping_or_dangling_symbolic_link_itself) {
+    if (!tempio::test::can_make_symlinks()) GTEST_SKIP() << "no symbolic links here";
     // rename(2) replaces a link at the target name, whatever it points to;
     // the default mode read through it finds nothing: 0666 & ~umask.
     tempio::run([&]() -> net::awaitable<void> {

@@ -23,6 +23,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/os_error.hpp"
 #include "support/size_limit.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
@@ -34,7 +35,7 @@ namespace {
 
 constexpr auto tuple = net::as_tuple(net::deferred);
 constexpr std::size_t limit = std::size_t(1) << 20;
-const error_code efbig(EFBIG, boost::system::system_category());
+const error_code efbig = tempio::detail::os_error(EFBIG);
 
 std::uint64_t size_on_disk(int fd) {
     struct stat st {};

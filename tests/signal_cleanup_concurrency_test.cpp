@@ -46,7 +46,7 @@ TEST_F(signal_registry_concurrency, register_unregister_and_cleanup_race_safely)
                 paths.clear();
                 for (int i = 0; i < held; ++i) {
                     std::string p =
-                        (dir_ / ("w" + std::to_string(w) + "_" + std::to_string(i))).native();
+                        (dir_ / ("w" + std::to_string(w) + "_" + std::to_string(i))).string();
                     std::ofstream(p) << "x";
                     sc::token t = sc::register_slow(p, sc::name_kind::file);
                     if (!t) failed = true;
@@ -79,7 +79,7 @@ TEST_F(signal_registry_concurrency, a_directory_is_emptied_and_removed) {
     fs::create_directory(dir_ / "outside");
     std::ofstream(dir_ / "outside" / "canary") << "x";
     fs::create_directory_symlink(dir_ / "outside", d / "a" / "link");
-    sc::token t = sc::register_slow(d.native(), sc::name_kind::directory);
+    sc::token t = sc::register_slow(d.string(), sc::name_kind::directory);
     ASSERT_TRUE(t);
     sc::remove_all();
     sc::unregister(t);
@@ -91,9 +91,9 @@ TEST_F(signal_registry_concurrency, a_directory_is_emptied_and_removed) {
 }
 
 TEST_F(signal_registry_concurrency, too_long_a_path_is_not_registered) {
-    std::string p = dir_.native() + "/" + std::string(PATH_MAX, 'x');
+    std::string p = dir_.string() + "/" + std::string(PATH_MAX, 'x');
     EXPECT_FALSE(sc::register_slow(p, sc::name_kind::file));
-    EXPECT_FALSE(sc::register_name(dir_.native(), sc::name_kind::file));  // not enabled here
+    EXPECT_FALSE(sc::register_name(dir_.string(), sc::name_kind::file));  // not enabled here
 }
 
 }  // namespace

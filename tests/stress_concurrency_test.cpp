@@ -149,6 +149,7 @@ TEST_F(stress, eight_threads_of_64_coroutines_churn_files_and_directories) {
 }
 
 TEST_F(stress, a_forked_child_never_deletes_the_parents_files) {
+    if (!tempio::test::can_fork()) GTEST_SKIP() << "no fork() on this platform";
     fs::path file_path, dir_path;
     int status = -1;
     tempio::run([&]() -> net::awaitable<void> {
@@ -190,6 +191,7 @@ TEST_F(stress, a_forked_child_never_deletes_the_parents_files) {
 }
 
 TEST_F(stress, the_name_generator_differs_in_a_forked_child) {
+    if (!tempio::test::can_fork()) GTEST_SKIP() << "no fork() on this platform";
     std::string warm;
     tempio::detail::append_random_name(warm);  // the parent's generator is seeded
     int pipe_fds[2];

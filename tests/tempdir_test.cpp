@@ -21,6 +21,12 @@ using tempio::test::entries;
 namespace {
 
 // Sets an environment variable for one scope.
+// A path as gettempdirb gives it: UTF-8 bytes.
+std::string bytes_of(const fs::path& p) {
+    const std::u8string u = p.u8string();
+    return {u.begin(), u.end()};
+}
+
 class scoped_env {
   public:
     scoped_env(const char* name, const char* value) : name_(name) {
@@ -84,13 +90,13 @@ TEST_F(tempdir, is_an_absolute_writable_directory_and_stable) {
     EXPECT_TRUE(fs::is_directory(d));
     EXPECT_EQ(::access(d.c_str(), W_OK), 0);
     EXPECT_EQ(tempio::gettempdir(), d);
-    EXPECT_EQ(tempio::gettempdirb(), d.native());
+    EXPECT_EQ(tempio::gettempdirb(), bytes_of(d));
 }
 
 TEST_F(tempdir, environment_changes_are_seen_only_after_reset) {
     tempio::set_tempdir({});
     fs::path first = tempio::gettempdir();
-    scoped_env env("TMPDIR", dir_.c_str());
+    scoped_env env("TMPDIR", dir_.string().c_str());
     EXPECT_EQ(tempio::gettempdir(), first) << "cached";
     tempio::set_tempdir({});
     EXPECT_EQ(tempio::gettempdir(), dir_);
@@ -99,7 +105,7 @@ TEST_F(tempdir, environment_changes_are_seen_only_after_reset) {
 TEST_F(tempdir, set_tempdir_overrides_and_is_made_absolute) {
     tempio::set_tempdir(dir_);
     EXPECT_EQ(tempio::gettempdir(), dir_);
-    EXPECT_EQ(tempio::gettempdirb(), dir_.native());
+    EXPECT_EQ(tempio::gettempdirb(), bytes_of(dir_));
 }
 
 // A thread reuses the names it resolved last (core/create.cpp): a change of
@@ -112,7 +118,7 @@ TEST_F(tempdir, the_next_creation_follows_a_changed_tempdir) {
     auto [fd1, in_a] = tempio::mkstemp();
     tempio::set_tempdir(dir_ / "b");
     auto [fd2, in_b] = tempio::mkstemp();
-    scoped_env env("TMPDIR", (dir_ / "a").c_str());
+    scoped_env env("TMPDIR", (dir_ / "a").string().c_str());
     tempio::set_tempdir({});  // the next creation searches again
     auto [fd3, in_a_again] = tempio::mkstemp();
     EXPECT_EQ(in_a.parent_path(), dir_ / "a");
@@ -126,8 +132,8 @@ TEST_F(tempdir, the_next_creation_follows_a_changed_tempdir) {
 TEST_F(tempdir, unusable_candidates_are_skipped) {
     fs::path not_a_dir = dir_ / "file";
     { std::ofstream(not_a_dir) << "x"; }
-    scoped_env a("TMPDIR", not_a_dir.c_str()), b("TEMP", (dir_ / "missing").c_str()),
-        c("TMP", dir_.c_str());
+    scoped_env a("TMPDIR", not_a_dir.string().c_str()), b("TEMP", (dir_ / "missing").string().c_str()),
+        c("TMP", dir_.string().c_str());
     tempio::set_tempdir({});
     EXPECT_EQ(tempio::gettempdir(), dir_);
 }

@@ -31,6 +31,17 @@ std::map<std::string, std::string> tree_snapshot(const std::filesystem::path& di
 // impossible (not root), so callers can skip visibly.
 int run_unprivileged(const std::function<int()>& body);
 
+// Whether this process can give a file to another user (chown): root on
+// POSIX; never on Windows (no POSIX owners).
+bool can_give_files_away();
+
+// What the platform's test environment can do; a test that needs one of
+// these skips through it, saying which (Windows: docs/platforms.md).
+bool can_fork();                // fork(): POSIX
+bool has_posix_modes();         // permission bits that chmod sets and stat reads
+bool can_trace_system_calls();  // strace (Linux; POSIX builds run on Linux here)
+bool can_make_symlinks();       // std::filesystem::create_symlink works (probed once)
+
 class test_dir : public ::testing::Test {
   protected:
     void SetUp() override;

@@ -35,6 +35,7 @@ constexpr pair table[] = {
     {ERROR_NOT_SAME_DEVICE, EXDEV},
     {ERROR_DISK_FULL, ENOSPC},
     {ERROR_HANDLE_DISK_FULL, ENOSPC},
+    {1295, EDQUOT},  // ERROR_DISK_QUOTA_EXCEEDED (not in MinGW-w64's winerror.h)
     {ERROR_DIRECTORY, ENOTDIR},
     {ERROR_INVALID_NAME, EINVAL},
     {ERROR_INVALID_PARAMETER, EINVAL},
@@ -91,6 +92,27 @@ int errno_of_status(long status) noexcept {
 }
 
 unsigned long win32_of_errno(int err) noexcept {
+    // Where Asio names the error (net::error::*), its own code: on Windows
+    // Asio spells these as Winsock's codes, and an error_code compares equal
+    // only to the same code. std::errc comparisons hold either way
+    // (system_category maps WSAE* codes to their conditions). Not for
+    // EACCES and EMFILE: Winsock's messages for those speak of sockets; a
+    // denied file is ERROR_ACCESS_DENIED (net::error::no_permission there).
+    switch (err) {
+        case EINVAL:
+            return WSAEINVAL;  // net::error::invalid_argument
+        case EBADF:
+            return WSAEBADF;  // net::error::bad_descriptor
+        case ENOTSUP:
+        case EOPNOTSUPP:
+            return WSAEOPNOTSUPP;  // net::error::operation_not_supported
+        case ENAMETOOLONG:
+            return WSAENAMETOOLONG;  // net::error::name_too_long
+        case ECANCELED:
+            return ERROR_OPERATION_ABORTED;  // net::error::operation_aborted
+        default:
+            break;
+    }
     for (const pair& p : table)
         if (p.err == err) return p.win32;
     switch (err) {

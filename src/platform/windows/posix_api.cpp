@@ -73,17 +73,51 @@ bool name_of(int dirfd, const char* path, name& out) noexcept {
     bool absolute = (wide.size() >= 2 && wide[1] == L':') || (!wide.empty() && wide[0] == L'\\');
     try {
         if (dirfd != AT_FDCWD && !absolute) {
-            // Relative to the directory's handle: the name as given, one or
-            // more components, never "." or ".." (the NT layer has none).
+            // Relative to the directory's handle. The NT layer has no "." or
+            // "..": "." components are dropped (an empty name opens the
+            // directory itself), and a name with ".." is resolved from the
+            // directory's own path, as Win32 would resolve it.
             HANDLE root = static_cast<HANDLE>(handle_of(dirfd));
             if (root == INVALID_HANDLE_VALUE) return false;
             if (wide.empty()) {
                 errno = ENOENT;
                 return false;
             }
-            out.root = root;
-            out.text = std::move(wide);
-            return true;
+            std::wstring kept;
+            bool climbs = false;
+            for (std::size_t at = 0; at <= wide.size();) {
+                std::size_t end = wide.find(L'\\', at);
+                if (end == std::wstring::npos) end = wide.size();
+                const std::wstring_view part(wide.data() + at, end - at);
+                if (part == L"..") climbs = true;
+                if (!part.empty() && part != L".") {
+                    if (!kept.empty()) kept += L'\\';
+                    kept += part;
+                }
+                at = end + 1;
+            }
+            if (!climbs) {
+                out.root = root;
+                out.text = std::move(kept);
+                return true;
+            }
+            DWORD need = GetFinalPathNameByHandleW(root, nullptr, 0, FILE_NAME_NORMALIZED);
+            std::wstring base(need, L'\0');
+            DWORD got = need ? GetFinalPathNameByHandleW(root, base.data(), need,
+                                                         FILE_NAME_NORMALIZED)
+                             : 0;
+            if (got == 0 || got >= need) {
+                errno = got == 0 ? errno_of_win32(GetLastError()) : ENAMETOOLONG;
+                return false;
+            }
+            base.resize(got);
+            // Without its \\?\ prefix, so that GetFullPathNameW below
+            // collapses the "..".
+            if (base.rfind(L"\\\\?\\UNC\\", 0) == 0)
+                base = L"\\\\" + base.substr(8);
+            else if (base.rfind(L"\\\\?\\", 0) == 0)
+                base = base.substr(4);
+            wide = base + L'\\' + wide;
         }
         // A whole path: made absolute as Win32 would ("..", "/", the current
         // directory), then given the NT prefix, which also lifts MAX_PATH.

@@ -63,6 +63,9 @@ inline gid_t getegid() noexcept {
 #ifndef ESTALE
 #define ESTALE 116
 #endif
+#ifndef EDQUOT
+#define EDQUOT 122  // Linux's value; Win32's ERROR_DISK_QUOTA_EXCEEDED
+#endif
 #define IFTODT(mode) (((mode)&S_IFMT) >> 12)
 #define DT_UNKNOWN 0
 #define DT_DIR 4

@@ -3,6 +3,7 @@
 // POSIX-only test names (posix_for_tests.hpp) failing with ENOSYS.
 #include <io.h>
 #include <windows.h>
+#include <winternl.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -28,6 +29,27 @@ std::set<std::string> all_open_fds() {
 std::set<std::string> open_fds() { return all_open_fds(); }
 
 int run_unprivileged(const std::function<int()>&) { return -1; }  // no uid to drop to
+
+bool can_give_files_away() { return false; }
+bool can_fork() { return false; }
+bool has_posix_modes() { return false; }
+bool can_trace_system_calls() { return false; }
+
+// MinGW-w64's libstdc++ makes no symbolic link (ENOSYS); a later one might,
+// and Windows allows them only with a privilege or developer mode: probed.
+bool can_make_symlinks() {
+    static const bool can = [] {
+        namespace fs = std::filesystem;
+        const fs::path base = fs::temp_directory_path() /
+                              ("tempio-symlink-probe-" + std::to_string(::GetCurrentProcessId()));
+        std::error_code ec;
+        fs::create_symlink("target", base, ec);
+        const bool made = !ec;
+        fs::remove(base, ec);
+        return made;
+    }();
+    return can;
+}
 
 bool have_strace() { return false; }
 
@@ -56,6 +78,7 @@ int symlink(const char*, const char*) { return errno = ENOSYS, -1; }
 int mkfifo(const char*, unsigned) { return errno = ENOSYS, -1; }
 unsigned getuid() { return 0; }
 int setuid(unsigned) { return errno = ENOSYS, -1; }
+int lchown(const wchar_t*, unsigned, unsigned) { return errno = ENOSYS, -1; }
 int setgid(unsigned) { return errno = ENOSYS, -1; }
 }
 
@@ -75,3 +98,56 @@ int truncate(const wchar_t* path, long long size) {
 }
 extern "C" int getrlimit(int, struct rlimit*) { return errno = ENOSYS, -1; }
 extern "C" int setrlimit(int, const struct rlimit*) { return errno = ENOSYS, -1; }
+extern "C" int statfs(const char*, struct statfs*) { return errno = ENOSYS, -1; }
+extern "C" int renameat2(int, const char*, int, const char*, unsigned) {
+    return errno = ENOSYS, -1;
+}
+
+namespace {
+// NtQueryInformationFile's FileAccessInformation: the rights a handle holds.
+struct file_access_information {
+    ACCESS_MASK access_flags;
+};
+constexpr auto file_access_information_class = static_cast<FILE_INFORMATION_CLASS>(8);
+}  // namespace
+
+int fcntl(int fd, int cmd, ...) {
+    const intptr_t os = ::_get_osfhandle(fd);
+    if (os == -1) return errno = EBADF, -1;
+    const auto h = reinterpret_cast<HANDLE>(os);
+    if (cmd == F_GETFD) {
+        DWORD flags = 0;
+        if (!::GetHandleInformation(h, &flags)) return errno = EBADF, -1;
+        return (flags & HANDLE_FLAG_INHERIT) ? 0 : FD_CLOEXEC;
+    }
+    if (cmd == F_GETFL) {
+        IO_STATUS_BLOCK io{};
+        file_access_information info{};
+        if (NtQueryInformationFile(h, &io, &info, sizeof info, file_access_information_class) != 0)
+            return errno = EBADF, -1;
+        const bool r = info.access_flags & FILE_READ_DATA, w = info.access_flags & FILE_WRITE_DATA;
+        return r && w ? O_RDWR : w ? O_WRONLY : O_RDONLY;
+    }
+    return errno = EINVAL, -1;
+}
+
+int utimensat(int dirfd, const wchar_t* path, const struct timespec times[2], int flags) {
+    if (dirfd != AT_FDCWD) return errno = EINVAL, -1;
+    const DWORD open_flags = FILE_FLAG_BACKUP_SEMANTICS |
+                             ((flags & AT_SYMLINK_NOFOLLOW) ? FILE_FLAG_OPEN_REPARSE_POINT : 0);
+    HANDLE h = ::CreateFileW(path, FILE_WRITE_ATTRIBUTES,
+                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             OPEN_EXISTING, open_flags, nullptr);
+    if (h == INVALID_HANDLE_VALUE) return errno = ENOENT, -1;
+    auto filetime = [](const timespec& t) {
+        // 100 ns ticks since 1601-01-01.
+        const unsigned long long ticks = static_cast<unsigned long long>(t.tv_sec) * 10000000ULL +
+                                         static_cast<unsigned long long>(t.tv_nsec) / 100 +
+                                         116444736000000000ULL;
+        return FILETIME{static_cast<DWORD>(ticks), static_cast<DWORD>(ticks >> 32)};
+    };
+    const FILETIME access = filetime(times[0]), modified = filetime(times[1]);
+    const bool ok = ::SetFileTime(h, nullptr, &access, &modified);
+    ::CloseHandle(h);
+    return ok ? 0 : (errno = EACCES, -1);
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The Windows build (docs/platforms.md): cross-built with MinGW-w64 (GCC 12,
+# POSIX threads), GoogleTest from /usr/src/googletest, the suite and the
+# tour's examples run under Wine 8.0, one process per test program (a Wine
+# start costs seconds). Programs still failing under Wine carry the label
+# known-failing-on-windows (tests/CMakeLists.txt) and are listed, not run.
+# Wine is not Windows: docs/platforms.md says what this proves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh g++-mingw-w64-x86-64-posix wine64 googletest
+cmake --preset windows >/dev/null
+cmake --build --preset windows -j "$(nproc)"
+# The first run makes the Wine prefix (wineboot, ~20 s); later runs reuse it.
+bash scripts/wine-run.sh cmd /c exit 0 >/dev/null 2>&1 || true
+mkdir -p build/test-logs
+ctest --preset windows -j "$(nproc)" -LE known-failing-on-windows 2>&1 |
+  tee build/test-logs/windows.log
+echo "== windows: not run (known failing under Wine, issue 29):" \
+  "$(ctest --preset windows -N -L known-failing-on-windows | grep -o 'Test *#[0-9]*: [a-z_]*' | awk '{print $3}' | tr '\n' ' ')"
+# Test cases each program skipped, and why (GTEST_SKIP's message).
+echo "== windows: skipped test cases:"
+awk '/Skipped$/ {getline why; skip = why} /^\[  SKIPPED \] [a-z_]+\.[a-z_0-9\/]+ \(/ {print "  " $4 ": " skip}' \
+  build/windows/Testing/Temporary/LastTest.log | sort | uniq
