@@ -42,7 +42,7 @@ fs::path far_directory_for(const fs::path& here) {
         struct stat st {};
         if (::stat(base, &st) == 0 && st.st_dev != mine.st_dev) {
             fs::path far_dir = fs::path(base) / ("tempio-far-" + std::to_string(::getpid()) + "-" +
-                                             here.filename().string());
+                                                 here.filename().string());
             fs::create_directories(far_dir);
             return far_dir;
         }
@@ -132,8 +132,8 @@ TEST_F(across_file_systems, a_group_copies_before_any_name_changes) {
         auto far_file = co_await tempio::named_temporary_file::async_create({.dir = far_});
         co_await near_file.async_write("near");
         co_await far_file.async_write("far");
-        std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items{{near_file, dir_ / "n"},
-                                                                              {far_file, dir_ / "f"}};
+        std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items{
+            {near_file, dir_ / "n"}, {far_file, dir_ / "f"}};
         tempio::publish_options durable{.durable = true, .across_file_systems = true};
         std::size_t n = co_await tempio::async_persist_all(items, durable);
         EXPECT_EQ(n, 2u);
@@ -166,8 +166,7 @@ TEST_F(across_file_systems, killed_at_random_instants_the_target_is_old_or_compl
             ::close(ready[0]);
             tempio::run([&]() -> net::awaitable<void> {
                 for (unsigned g = 1;; ++g) {
-                    auto f =
-                        co_await tempio::named_temporary_file::async_create({.dir = far_});
+                    auto f = co_await tempio::named_temporary_file::async_create({.dir = far_});
                     co_await f.async_write(generation(g));
                     co_await f.async_persist(target, across);
                     co_await f.async_close();
@@ -200,8 +199,7 @@ TEST_F(across_file_systems, killed_at_random_instants_the_target_is_old_or_compl
 TEST_F(across_file_systems, a_file_in_write_only_mode_is_copied_too) {
     tempio::run([&]() -> net::awaitable<void> {
         spit(dir_ / "target", "old");
-        auto f = co_await tempio::named_temporary_file::async_create(
-            {.mode = "w", .dir = far_});
+        auto f = co_await tempio::named_temporary_file::async_create({.mode = "w", .dir = far_});
         co_await f.async_write("new");
         co_await f.async_persist(dir_ / "target", across);
         co_await f.async_close();

@@ -14,8 +14,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "backend/backend.hpp"
-#include "core/os_error.hpp"
 #include "core/file_core.hpp"
+#include "core/os_error.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 

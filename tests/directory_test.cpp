@@ -26,7 +26,8 @@ void fill(const fs::path& root) {
 }  // namespace
 
 TEST_F(directory, exists_is_writable_and_is_gone_after_cleanup) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         auto d = co_await temporary_directory::async_create({.dir = dir_});
         EXPECT_TRUE(fs::is_directory(d.path()));

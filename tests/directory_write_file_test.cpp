@@ -43,7 +43,8 @@ class directory_write_file : public tempio::test::test_dir {
 };
 
 TEST_F(directory_write_file, writes_and_reads_back) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         auto d = co_await tempio::temporary_directory::async_create({.dir = dir_});
         std::string data(100000, 'x');

@@ -103,8 +103,8 @@ TEST_F(error_latch, an_anonymous_file_never_publishes_after_a_failed_write) {
 
 TEST_F(error_latch, a_spooled_file_never_publishes_after_a_failed_write_on_disk) {
     run_limited([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::spooled_temporary_file::async_create(
-            {.max_size = 16, .dir = dir_});
+        auto f =
+            co_await tempio::spooled_temporary_file::async_create({.max_size = 16, .dir = dir_});
         co_await f.async_write("past max_size: rolled over");
         EXPECT_TRUE(f.rolled());
         co_await fail_a_write_then_recover(f, big);

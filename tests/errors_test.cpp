@@ -15,9 +15,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "core/os_error.hpp"
 #include "core/core_slots.hpp"
 #include "core/directory_core.hpp"
+#include "core/os_error.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 

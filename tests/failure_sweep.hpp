@@ -29,8 +29,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/os_error.hpp"
 #include "core/names.hpp"
+#include "core/os_error.hpp"
 #include "core/sys.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/config.hpp"

@@ -19,8 +19,8 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "failure_sweep.hpp"
 #include "core/os_error.hpp"
+#include "failure_sweep.hpp"
 #include "support/files.hpp"
 #include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"

@@ -26,9 +26,9 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "core/os_error.hpp"
 #include "failure_sweep.hpp"
 #include "platform/platform.hpp"
-#include "core/os_error.hpp"
 #include "support/files.hpp"
 #include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"
@@ -231,7 +231,8 @@ class publish_sweep : public tempio::test::sweep_fixture {
 // ---- named files ---------------------------------------------------------------
 
 TEST_F(publish_sweep, named_persist_durable_with_permissions) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     // The target's directory is opened first (open_parent), closed last.
     const std::vector<std::string> calls = {"open_parent", "write",     "fchmod",
                                             "fdatasync",   "rename",    "open_dir",
@@ -454,7 +455,8 @@ void expect_directory_state(tempio::temporary_directory& d, bool done, const fs:
 }  // namespace
 
 TEST_F(publish_sweep, directory_persist_durable_with_permissions) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     const std::vector<std::string> calls = cat({{"open_parent", "open_dir", "fchmod"},
                                                 tree_sync_of_one_file(dir_),
                                                 {"rename"},

@@ -15,8 +15,8 @@
 #include <boost/asio/buffer.hpp>
 
 #include "backend/inline_level.hpp"
-#include "core/os_error.hpp"
 #include "core/memory_fs.hpp"
+#include "core/os_error.hpp"
 #include "failure_sweep.hpp"
 #include "support/warm_worker.hpp"
 #include "tempio/tempio.hpp"

@@ -61,8 +61,7 @@ net::awaitable<void> persist_four_named_files(const fs::path& work) {
     std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items;
     files.reserve(named_count);
     for (int i = 0; i < named_count; ++i) {
-        files.push_back(
-            co_await tempio::named_temporary_file::async_create({.dir = work}));
+        files.push_back(co_await tempio::named_temporary_file::async_create({.dir = work}));
         co_await files.back().async_write("named " + std::to_string(i));
     }
     for (int i = 0; i < named_count; ++i)
@@ -258,8 +257,7 @@ TEST_F(group_publish, persist_all_over_a_directory_stops_there) {
         spit(dir_ / "dir" / "inside", "x");  // not empty: a rename over it fails
         std::vector<tempio::named_temporary_file> files;
         for (int i = 0; i < 3; ++i)
-            files.push_back(
-                co_await tempio::named_temporary_file::async_create({.dir = dir_}));
+            files.push_back(co_await tempio::named_temporary_file::async_create({.dir = dir_}));
         std::vector<std::pair<tempio::named_temporary_file&, fs::path>> items{
             {files[0], dir_ / "ok"}, {files[1], dir_ / "dir"}, {files[2], dir_ / "never"}};
         auto [ec, n] = co_await tempio::async_persist_all(items, tup());

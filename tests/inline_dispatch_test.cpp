@@ -163,8 +163,7 @@ TEST_F(inline_dispatch, errors_are_still_delivered_through_the_handler) {
     net::io_context ctx;
     error_code got;
     bool done = false;
-    tempio::named_temporary_file::async_create(ctx.get_executor(),
-                                               {.dir = (dir_ / "missing")},
+    tempio::named_temporary_file::async_create(ctx.get_executor(), {.dir = (dir_ / "missing")},
                                                [&](error_code ec, tempio::named_temporary_file) {
                                                    got = ec;
                                                    done = true;
@@ -224,8 +223,7 @@ TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     const std::string big(tempio::detail::file_core::at_once_write_max + 1, 'B');
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_});
+        auto f = co_await tempio::named_temporary_file::async_create({.buffering = 0, .dir = dir_});
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("learn");  // unbuffered, bounded: at once
         co_await f.async_write("small");
@@ -243,8 +241,7 @@ TEST_F(inline_dispatch, a_write_past_the_bound_still_goes_to_a_worker) {
 TEST_F(inline_dispatch, never_keeps_bounded_writes_on_workers) {
     tempio::detail::set_inline_dispatch_for_testing(inline_level::never);
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_});
+        auto f = co_await tempio::named_temporary_file::async_create({.buffering = 0, .dir = dir_});
         co_await f.async_write("learn");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("again");
@@ -269,8 +266,7 @@ TEST_F(bounded_writes, are_off_by_default_and_a_file_on_disk_never_writes_at_onc
     auto saved = tempio::detail::inline_dispatch_level();
     tempio::detail::set_inline_dispatch_for_testing(inline_level::writes);
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await tempio::named_temporary_file::async_create(
-            {.buffering = 0, .dir = dir_});
+        auto f = co_await tempio::named_temporary_file::async_create({.buffering = 0, .dir = dir_});
         co_await f.async_write("first");
         auto jobs = tempio::detail::jobs_run();
         co_await f.async_write("second");
@@ -503,8 +499,7 @@ TEST_F(inline_when_alone, an_atomic_file_destroyed_right_after_an_inline_commit_
         co_await learn_for_atomic_files();
         auto fds = tempio::test::open_fds();
         {
-            auto f =
-                co_await tempio::atomic_file::async_create(target, {.replace = false});
+            auto f = co_await tempio::atomic_file::async_create(target, {.replace = false});
             co_await f.async_write("second");
             try {  // the coroutine's own handler (as_tuple's would be posted)
                 co_await f.async_commit();

@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/test_dir.hpp"
 #include "core/names.hpp"
+#include "support/test_dir.hpp"
 
 using tempio::detail::append_random_name;
 

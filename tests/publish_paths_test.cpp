@@ -120,8 +120,7 @@ net::awaitable<error_code> spooled_in_memory_persist(fs::path tmp, fs::path targ
     co_return ec;
 }
 net::awaitable<error_code> spooled_rolled_over_persist(fs::path tmp, fs::path target) {
-    auto f =
-        co_await tempio::spooled_temporary_file::async_create({.max_size = 2, .dir = tmp});
+    auto f = co_await tempio::spooled_temporary_file::async_create({.max_size = 2, .dir = tmp});
     co_await f.async_write("new");
     auto [ec] = co_await f.async_persist(target, tuple);
     co_return ec;

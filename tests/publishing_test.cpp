@@ -247,7 +247,8 @@ TEST_F(publishing, directory_persist_noclobber_and_exchange) {
 }
 
 TEST_F(publishing, atomic_file_commit_takes_the_replaced_targets_mode) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         auto target = dir_ / "config.ini";
         spit(target, "old");
@@ -295,7 +296,8 @@ TEST_F(publishing, atomic_file_abandoned_or_destroyed_leaves_the_target_untouche
 }
 
 TEST_F(publishing, new_target_gets_the_umask_mode_and_write_file_atomically_works) {
-    if (!tempio::test::has_posix_modes()) GTEST_SKIP() << "no POSIX permission bits on this platform";
+    if (!tempio::test::has_posix_modes())
+        GTEST_SKIP() << "no POSIX permission bits on this platform";
     tempio::run([&]() -> net::awaitable<void> {
         mode_t old = ::umask(027);
         auto target = dir_ / "fresh";

@@ -132,8 +132,8 @@ TEST_F(tempdir, the_next_creation_follows_a_changed_tempdir) {
 TEST_F(tempdir, unusable_candidates_are_skipped) {
     fs::path not_a_dir = dir_ / "file";
     { std::ofstream(not_a_dir) << "x"; }
-    scoped_env a("TMPDIR", not_a_dir.string().c_str()), b("TEMP", (dir_ / "missing").string().c_str()),
-        c("TMP", dir_.string().c_str());
+    scoped_env a("TMPDIR", not_a_dir.string().c_str()),
+        b("TEMP", (dir_ / "missing").string().c_str()), c("TMP", dir_.string().c_str());
     tempio::set_tempdir({});
     EXPECT_EQ(tempio::gettempdir(), dir_);
 }

@@ -53,7 +53,9 @@ class path_view {
 #ifndef _WIN32
     /// @brief The viewed characters (POSIX: a path is its bytes).
     /// @return A view of the native path string.
-    constexpr std::string_view native() const noexcept { return str_; }
+    constexpr std::string_view native() const noexcept {
+        return str_;
+    }
 #endif
     /// @brief Whether the view is empty.
     /// @return True for an empty path.

@@ -23,9 +23,9 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/system/system_error.hpp>
 
-#include "core/os_error.hpp"
 #include "backend/backend.hpp"
 #include "backend/in_flight.hpp"
+#include "core/os_error.hpp"
 #include "tempio/detail/handler.hpp"
 
 namespace tempio::detail {

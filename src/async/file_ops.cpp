@@ -2,12 +2,12 @@
 // memory, buffer, closed file) through a post; or, when it is nothing but
 // system calls on the fd, runs as an operation (ops/) on the ring or the pool
 // (start_op); or runs the core's blocking code as one worker job.
-#include "core/os_error.hpp"
 #include "async/blocking_op.hpp"
 #include "async/ops/create_ops.hpp"
 #include "async/ops/file_io_ops.hpp"
 #include "async/start_op.hpp"
 #include "core/file_core.hpp"
+#include "core/os_error.hpp"
 #include "tempio/async_file.hpp"
 
 namespace tempio::detail {

@@ -4,12 +4,12 @@
 // memory file system and with no other operation in flight, the same calls
 // on the calling thread (backend/inline_driver.hpp). Cancellable before the
 // job starts; once it runs it completes, never half-published.
-#include "core/os_error.hpp"
 #include "async/blocking_op.hpp"
 #include "backend/inline_driver.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "core/os_error.hpp"
 #include "core/publish.hpp"
 #include "tempio/detail/file_engine.hpp"
 #include "tempio/temporary_directory.hpp"

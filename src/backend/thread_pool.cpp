@@ -37,9 +37,9 @@
 
 #include <boost/asio/execution_context.hpp>
 
-#include "core/os_error.hpp"
 #include "backend/backend.hpp"
 #include "core/fork_generation.hpp"
+#include "core/os_error.hpp"
 #include "tempio/backend.hpp"
 #include "tempio/config.hpp"
 

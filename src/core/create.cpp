@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/create.hpp"
-
+#include "core/os_error.hpp"
 
 #include <array>
 #include <atomic>
@@ -186,8 +185,7 @@ unique_fd create_anonymous_file(const name_request& req, int extra_flags, error_
     if (!fd) {
         // The directory exists (stat_dir): ENOENT only says this file system
         // makes no files (procfs). O_TMPFILE's answer is the real one.
-        if (refused != 0 && ec == os_error(ENOENT))
-            ec = os_error(refused);
+        if (refused != 0 && ec == os_error(ENOENT)) ec = os_error(refused);
         return {};
     }
     if ((ec = remove_file(path))) {

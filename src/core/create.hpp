@@ -2,7 +2,6 @@
 // mkstemp, mkdtemp and the temporary file classes. Each is one blocking job.
 #pragma once
 
-
 #include <memory>
 #include <string>
 #include <string_view>

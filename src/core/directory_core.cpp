@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/directory_core.hpp"
-
+#include "core/os_error.hpp"
 
 #include <atomic>
 #include <cerrno>

@@ -4,10 +4,10 @@
 
 #include <cerrno>
 
-#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "core/os_error.hpp"
 #include "core/sys.hpp"
 #include "platform/platform.hpp"
 

@@ -1,5 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/file_core.hpp"
+#include "core/os_error.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -7,7 +7,6 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
-
 
 #include "core/fork_generation.hpp"
 #include "core/steps/close_file_steps.hpp"

@@ -4,7 +4,6 @@
 // can run on the caller's thread (no system call) or needs one worker hop.
 #pragma once
 
-
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -16,7 +15,6 @@
 
 #include <boost/system/error_code.hpp>
 
-#include "core/sys.hpp"
 #include "core/core_slots.hpp"
 #include "core/create.hpp"
 #include "core/memory_image.hpp"
@@ -26,6 +24,7 @@
 #include "core/signal_cleanup.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/steps/remove_name_steps.hpp"
+#include "core/sys.hpp"
 #include "core/write_behind.hpp"
 #include "tempio/unique_fd.hpp"
 

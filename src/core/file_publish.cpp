@@ -7,10 +7,10 @@
 
 #include <cerrno>
 
-#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "core/os_error.hpp"
 #include "core/signal_cleanup.hpp"
 #include "core/sys.hpp"
 #include "platform/platform.hpp"
@@ -144,8 +144,7 @@ bool file_core::prepare_publish(const target_place& target, const publish_reques
         // system): published as a copy, on its own file system only (as a
         // link would be: EXDEV), unless a copy across is asked for.
         if (!r.across_file_systems) {
-            sys::file_stat mine{
-            }, there{};
+            sys::file_stat mine{}, there{};
             if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
                 mine.st_dev != there.st_dev) {
                 ec = os_error(EXDEV);
@@ -160,8 +159,7 @@ bool file_core::prepare_publish(const target_place& target, const publish_reques
     if (r.across_file_systems) {
         // Known before any name changes, so that a group copies (and syncs)
         // in phase one; a rename that still meets EXDEV copies late.
-        sys::file_stat mine{
-        }, there{};
+        sys::file_stat mine{}, there{};
         if (sys::fstat(fd_.get(), &mine) == 0 && sys::fstat(target.dir.get(), &there) == 0 &&
             mine.st_dev != there.st_dev)
             return copy_across(target, r, p, ec);

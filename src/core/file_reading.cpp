@@ -1,8 +1,8 @@
 // file_core's reads: from memory (spooled, before rollover) or from the fd
 // after writing what is buffered. The rest of file_core is in file_core.cpp.
 // A result that cannot be allocated is ENOMEM with the position unchanged.
-#include "core/os_error.hpp"
 #include "core/file_core.hpp"
+#include "core/os_error.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -6,10 +6,9 @@
 #include <cstring>
 #include <exception>
 
-
-#include "core/os_error.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
+#include "core/os_error.hpp"
 #include "core/steps/io_steps.hpp"
 #include "core/sys.hpp"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/os_error.hpp"
 #include "core/file_core.hpp"
+#include "core/os_error.hpp"
 
 namespace tempio::detail {
 namespace {

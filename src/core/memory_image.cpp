@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/memory_image.hpp"
-
+#include "core/os_error.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,5 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/mode.hpp"
+#include "core/os_error.hpp"
 
 #include <cerrno>
 

@@ -1,5 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/publish.hpp"
+#include "core/os_error.hpp"
 #include "tempio/detail/path_text.hpp"
 
 #include <stdio.h>
@@ -66,7 +66,8 @@ std::string normal_absolute(std::string_view base, std::string_view path) {
     std::filesystem::path p = path_of_utf8(path);
     if (p.is_relative()) p = path_of_utf8(base) / p;
     std::string s = utf8_of(p.lexically_normal());
-    while (s.size() > 1 && (s.back() == '/' || s.back() == std::filesystem::path::preferred_separator))
+    while (s.size() > 1 &&
+           (s.back() == '/' || s.back() == std::filesystem::path::preferred_separator))
         s.pop_back();
     return s;
 }

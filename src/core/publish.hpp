@@ -3,7 +3,6 @@
 // primitives; each publish is one job on the backend.
 #pragma once
 
-
 #include <memory>
 #include <optional>
 #include <string>

@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/remove_tree.hpp"
-
+#include "core/os_error.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -60,8 +59,8 @@ class tree_remover {
     void close_all();
 
     int parent_fd_;
-    std::vector<frame> stack_;                  // stack_[0] is the root; never evicted
-    std::size_t open_ = 0;                      // frames with an open stream
+    std::vector<frame> stack_;  // stack_[0] is the root; never evicted
+    std::size_t open_ = 0;      // frames with an open stream
     std::set<std::pair<sys::device_id, sys::inode_id>> failed_;  // directories not removable
     remove_tree_error result_;
 };

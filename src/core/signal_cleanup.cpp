@@ -7,8 +7,8 @@
 // very word it read, so that a slot unregistered and reused meanwhile (on
 // another thread) is never acted on with a torn path. Paths are copied
 // byte by byte through atomic_ref: no data race even then.
-#include "core/sys.hpp"
 #include "core/signal_cleanup.hpp"
+#include "core/sys.hpp"
 
 #include <limits.h>
 

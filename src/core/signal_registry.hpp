@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "core/sys.hpp"
 #include "core/signal_cleanup.hpp"
+#include "core/sys.hpp"
 
 namespace tempio::detail::signal_cleanup {
 

@@ -17,8 +17,8 @@
 #include <system_error>
 
 #include "core/fork_generation.hpp"
-#include "core/sys.hpp"
 #include "core/signal_registry.hpp"
+#include "core/sys.hpp"
 #include "platform/platform.hpp"
 #include "tempio/signal_cleanup.hpp"
 

@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/sync_tree.hpp"
-
+#include "core/os_error.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <climits>
 
-
 namespace tempio::detail::sys {
 
 #if TEMPIO_TEST_SEAM

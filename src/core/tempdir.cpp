@@ -1,6 +1,5 @@
-#include "core/os_error.hpp"
 #include "core/tempdir.hpp"
-
+#include "core/os_error.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -36,7 +35,8 @@ std::vector<std::string> candidate_tempdirs() {
     auto env = [](const wchar_t* var) {
         std::string out;
         const wchar_t* value = _wgetenv(var);
-        if (value == nullptr || *value == L'\0' || !os::narrow(value, wcslen(value), out)) return out;
+        if (value == nullptr || *value == L'\0' || !os::narrow(value, wcslen(value), out))
+            return out;
         return out;
     };
     for (const wchar_t* var : {L"TMPDIR", L"TEMP", L"TMP"})
@@ -137,8 +137,7 @@ void override_tempdir(std::string dir) {
         throw boost::system::system_error(os_error(EINVAL), "set_tempdir");
     std::string value = dir.empty() ? std::string() : absolute_normal(dir);
     if (!dir.empty() && value.empty())  // relative, and getcwd failed: not "search again"
-        throw boost::system::system_error(os_error(errno ? errno : ENOENT),
-                                          "set_tempdir");
+        throw boost::system::system_error(os_error(errno ? errno : ENOENT), "set_tempdir");
     std::lock_guard lock(g_mutex);
     g_cached = std::move(value);
     g_generation.fetch_add(1, std::memory_order_release);

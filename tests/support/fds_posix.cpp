@@ -29,12 +29,21 @@ std::set<std::string> open_fds() {
     return fds;
 }
 
-
-bool can_give_files_away() { return ::geteuid() == 0; }
-bool can_fork() { return true; }
-bool has_posix_modes() { return true; }
-bool can_trace_system_calls() { return true; }
-bool can_make_symlinks() { return true; }
+bool can_give_files_away() {
+    return ::geteuid() == 0;
+}
+bool can_fork() {
+    return true;
+}
+bool has_posix_modes() {
+    return true;
+}
+bool can_trace_system_calls() {
+    return true;
+}
+bool can_make_symlinks() {
+    return true;
+}
 
 int run_unprivileged(const std::function<int()>& body) {
     if (::geteuid() != 0) return -1;

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <signal.h>
-#include <cerrno>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <cstddef>
 #include <exception>

@@ -117,7 +117,7 @@ TEST_F(windows, cleanup_removes_a_directory_symlink_and_never_its_target) {
 
 TEST_F(windows, a_non_ascii_prefix_and_suffix_round_trip_as_utf8) {
     const std::string prefix = "d\xC3\xA9j\xC3\xA0-\xE6\x97\xA5\xE6\x9C\xAC-";  // déjà-日本-
-    const std::string suffix = ".\xCE\xB1\xCE\xB2";                         // .αβ
+    const std::string suffix = ".\xCE\xB1\xCE\xB2";                             // .αβ
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await named_temporary_file::async_create(
             {.suffix = suffix, .prefix = prefix, .dir = dir_});
@@ -190,8 +190,8 @@ TEST_F(windows, a_dos_device_name_as_prefix_is_invalid_argument) {
         for (const char* prefix : {"CON", "nul", "COM1", "LPT9", "aux"}) {
             SCOPED_TRACE(prefix);
             const std::string dotted = std::string(prefix) + ".";
-            auto [ec, f] = co_await named_temporary_file::async_create(
-                {.prefix = dotted, .dir = dir_}, tuple);
+            auto [ec, f] =
+                co_await named_temporary_file::async_create({.prefix = dotted, .dir = dir_}, tuple);
             EXPECT_EQ(ec, net::error::invalid_argument) << ec.message();
         }
         for (const char* bad : {"a:b", "a*b", "a?b", "a|b", "a<b", "a\\b"}) {
@@ -223,8 +223,8 @@ TEST_F(windows, a_temporary_file_never_outlives_its_object) {
             auto t = co_await tempio::temporary_file::async_create({.dir = dir_});
             co_await t.async_write("gone");
         }
-        auto n = co_await named_temporary_file::async_create(
-            {.dir = dir_, .delete_on_close = false});
+        auto n =
+            co_await named_temporary_file::async_create({.dir = dir_, .delete_on_close = false});
         co_await n.async_close();
         EXPECT_TRUE(fs::exists(n.path())) << "delete_on_close=false keeps it until the end";
     });

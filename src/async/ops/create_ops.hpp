@@ -16,13 +16,13 @@
 #include <string>
 #include <type_traits>
 
-#include "core/os_error.hpp"
 #include "backend/inline_level.hpp"
 #include "core/create.hpp"
 #include "core/directory_core.hpp"
 #include "core/file_core.hpp"
 #include "core/memory_fs.hpp"
 #include "core/mode.hpp"
+#include "core/os_error.hpp"
 #include "core/remove_tree.hpp"
 #include "core/steps/create_steps.hpp"
 #include "core/tempdir.hpp"

@@ -10,9 +10,9 @@
 
 #include <boost/system/error_code.hpp>
 
-#include "core/os_error.hpp"
 #include "core/create.hpp"
 #include "core/names.hpp"
+#include "core/os_error.hpp"
 #include "core/steps/syscall.hpp"
 
 namespace tempio::detail {

@@ -8,14 +8,13 @@
 // unlink-if-inode.
 #pragma once
 
-
 #include <cerrno>
 
 #include <boost/system/error_code.hpp>
 
-#include "core/sys.hpp"
 #include "core/os_error.hpp"
 #include "core/steps/syscall.hpp"
+#include "core/sys.hpp"
 
 namespace tempio::detail {
 

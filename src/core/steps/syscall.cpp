@@ -1,6 +1,5 @@
 #include "core/steps/syscall.hpp"
 
-
 #include <cerrno>
 
 #include "core/sys.hpp"

@@ -5,7 +5,6 @@
 // (src/backend/) make them their own way.
 #pragma once
 
-
 #include <cstddef>
 #include <cstdint>
 

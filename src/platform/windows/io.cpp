@@ -167,8 +167,8 @@ long long pread(int fd, void* buf, std::size_t n, std::int64_t off) noexcept {
     ov.Offset = static_cast<DWORD>(off);
     ov.OffsetHigh = static_cast<DWORD>(static_cast<std::uint64_t>(off) >> 32);
     DWORD done = 0;
-    BOOL ok = ReadFile(h, buf, static_cast<DWORD>(std::min<std::size_t>(n, max_transfer)), &done,
-                       &ov);
+    BOOL ok =
+        ReadFile(h, buf, static_cast<DWORD>(std::min<std::size_t>(n, max_transfer)), &done, &ov);
     DWORD e = GetLastError();
     set_position(h, at);
     if (!ok) {
@@ -326,12 +326,10 @@ dir_entry* readdir(dir_stream* d) noexcept {
         std::memcpy(d->entry.d_name, utf8.c_str(), utf8.size() + 1);
         DWORD attrs = info->FileAttributes;
         // A reparse point's tag is in EaSize (FILE_ID_BOTH_DIR_INFO's rule).
-        bool link = (attrs & FILE_ATTRIBUTE_REPARSE_POINT) &&
-                    (info->EaSize == IO_REPARSE_TAG_SYMLINK ||
-                     info->EaSize == IO_REPARSE_TAG_MOUNT_POINT);
-        d->entry.d_type = link                                  ? DT_LNK
-                          : (attrs & FILE_ATTRIBUTE_DIRECTORY) ? DT_DIR
-                                                               : DT_REG;
+        bool link =
+            (attrs & FILE_ATTRIBUTE_REPARSE_POINT) &&
+            (info->EaSize == IO_REPARSE_TAG_SYMLINK || info->EaSize == IO_REPARSE_TAG_MOUNT_POINT);
+        d->entry.d_type = link ? DT_LNK : (attrs & FILE_ATTRIBUTE_DIRECTORY) ? DT_DIR : DT_REG;
         return &d->entry;
     }
 }

@@ -5,8 +5,8 @@
 
 #include <cerrno>
 
-#include "core/sys.hpp"
 #include "core/os_error.hpp"
+#include "core/sys.hpp"
 #include "platform/platform.hpp"
 
 namespace tempio::detail::platform {

@@ -103,9 +103,8 @@ bool name_of(int dirfd, const char* path, name& out) noexcept {
             }
             DWORD need = GetFinalPathNameByHandleW(root, nullptr, 0, FILE_NAME_NORMALIZED);
             std::wstring base(need, L'\0');
-            DWORD got = need ? GetFinalPathNameByHandleW(root, base.data(), need,
-                                                         FILE_NAME_NORMALIZED)
-                             : 0;
+            DWORD got =
+                need ? GetFinalPathNameByHandleW(root, base.data(), need, FILE_NAME_NORMALIZED) : 0;
             if (got == 0 || got >= need) {
                 errno = got == 0 ? errno_of_win32(GetLastError()) : ENAMETOOLONG;
                 return false;

@@ -2,8 +2,8 @@
 // (platform.hpp). No umask (a new file's mode is its ACL's business), the
 // system's random generator, the physical memory, no fork (so nothing to
 // notice), no memory file system to tell (no inline dispatch).
-#include <windows.h>
 #include <ntsecapi.h>
+#include <windows.h>
 
 #include "platform/platform.hpp"
 

@@ -11,8 +11,8 @@
 #include <iterator>
 
 #include "support/strace.hpp"
-#include "sys/resource.h"
 #include "support/test_dir.hpp"
+#include "sys/resource.h"
 
 namespace tempio::test {
 
@@ -26,14 +26,26 @@ std::set<std::string> all_open_fds() {
     return fds;
 }
 
-std::set<std::string> open_fds() { return all_open_fds(); }
+std::set<std::string> open_fds() {
+    return all_open_fds();
+}
 
-int run_unprivileged(const std::function<int()>&) { return -1; }  // no uid to drop to
+int run_unprivileged(const std::function<int()>&) {
+    return -1;
+}  // no uid to drop to
 
-bool can_give_files_away() { return false; }
-bool can_fork() { return false; }
-bool has_posix_modes() { return false; }
-bool can_trace_system_calls() { return false; }
+bool can_give_files_away() {
+    return false;
+}
+bool can_fork() {
+    return false;
+}
+bool has_posix_modes() {
+    return false;
+}
+bool can_trace_system_calls() {
+    return false;
+}
 
 // MinGW-w64's libstdc++ makes no symbolic link (ENOSYS); a later one might,
 // and Windows allows them only with a privilege or developer mode: probed.
@@ -51,7 +63,9 @@ bool can_make_symlinks() {
     return can;
 }
 
-bool have_strace() { return false; }
+bool have_strace() {
+    return false;
+}
 
 int run_self_under_strace(const std::string&, const std::string&, const std::filesystem::path&,
                           const std::string&, const std::filesystem::path&,
@@ -59,7 +73,9 @@ int run_self_under_strace(const std::string&, const std::string&, const std::fil
     return -1;
 }
 
-std::vector<std::string> read_trace(const std::filesystem::path&) { return {}; }
+std::vector<std::string> read_trace(const std::filesystem::path&) {
+    return {};
+}
 
 std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -71,24 +87,48 @@ std::string read_text(const std::filesystem::path& file) {
 // The stubs of posix_for_tests.hpp: never reached (the tests that would call
 // them skip first), and harmless if they were.
 extern "C" {
-int fork() { return errno = ENOSYS, -1; }
-int waitpid(int, int*, int) { return errno = ENOSYS, -1; }
-int kill(int, int) { return errno = ENOSYS, -1; }
-int symlink(const char*, const char*) { return errno = ENOSYS, -1; }
-int mkfifo(const char*, unsigned) { return errno = ENOSYS, -1; }
-unsigned getuid() { return 0; }
-int setuid(unsigned) { return errno = ENOSYS, -1; }
-int lchown(const wchar_t*, unsigned, unsigned) { return errno = ENOSYS, -1; }
-int setgid(unsigned) { return errno = ENOSYS, -1; }
+int fork() {
+    return errno = ENOSYS, -1;
+}
+int waitpid(int, int*, int) {
+    return errno = ENOSYS, -1;
+}
+int kill(int, int) {
+    return errno = ENOSYS, -1;
+}
+int symlink(const char*, const char*) {
+    return errno = ENOSYS, -1;
+}
+int mkfifo(const char*, unsigned) {
+    return errno = ENOSYS, -1;
+}
+unsigned getuid() {
+    return 0;
+}
+int setuid(unsigned) {
+    return errno = ENOSYS, -1;
+}
+int lchown(const wchar_t*, unsigned, unsigned) {
+    return errno = ENOSYS, -1;
+}
+int setgid(unsigned) {
+    return errno = ENOSYS, -1;
+}
 }
 
 extern "C" {
 // Links are not followed by the C runtime's stat; the tests' own names are
 // never links on Windows (no symlink(): ENOSYS).
-int lstat(const char* path, struct stat* st) { return ::stat(path, st); }
+int lstat(const char* path, struct stat* st) {
+    return ::stat(path, st);
 }
-int symlink(const wchar_t*, const wchar_t*) { return errno = ENOSYS, -1; }
-int mkfifo(const wchar_t*, unsigned) { return errno = ENOSYS, -1; }
+}
+int symlink(const wchar_t*, const wchar_t*) {
+    return errno = ENOSYS, -1;
+}
+int mkfifo(const wchar_t*, unsigned) {
+    return errno = ENOSYS, -1;
+}
 int truncate(const wchar_t* path, long long size) {
     const int fd = ::_wopen(path, _O_WRONLY | _O_BINARY);
     if (fd < 0) return -1;
@@ -96,9 +136,15 @@ int truncate(const wchar_t* path, long long size) {
     ::_close(fd);
     return r;
 }
-extern "C" int getrlimit(int, struct rlimit*) { return errno = ENOSYS, -1; }
-extern "C" int setrlimit(int, const struct rlimit*) { return errno = ENOSYS, -1; }
-extern "C" int statfs(const char*, struct statfs*) { return errno = ENOSYS, -1; }
+extern "C" int getrlimit(int, struct rlimit*) {
+    return errno = ENOSYS, -1;
+}
+extern "C" int setrlimit(int, const struct rlimit*) {
+    return errno = ENOSYS, -1;
+}
+extern "C" int statfs(const char*, struct statfs*) {
+    return errno = ENOSYS, -1;
+}
 extern "C" int renameat2(int, const char*, int, const char*, unsigned) {
     return errno = ENOSYS, -1;
 }

@@ -20,7 +20,6 @@
 
 #include "platform/windows/posix_api.hpp"
 
-
 #ifndef WNOHANG
 #define WNOHANG 1
 #define WIFEXITED(s) (((s)&0x7f) == 0)
@@ -49,28 +48,46 @@ int setgid(unsigned gid);
 int lstat(const char* path, struct stat* st);
 }
 
-inline int setenv(const char* name, const char* value, int) { return ::_putenv_s(name, value); }
-inline int unsetenv(const char* name) { return ::_putenv_s(name, ""); }
+inline int setenv(const char* name, const char* value, int) {
+    return ::_putenv_s(name, value);
+}
+inline int unsetenv(const char* name) {
+    return ::_putenv_s(name, "");
+}
 
 // A path's c_str() is a wchar_t* here: the same calls on UTF-16 names.
-inline int chmod(const wchar_t* p, int mode) { return ::_wchmod(p, mode); }
+inline int chmod(const wchar_t* p, int mode) {
+    return ::_wchmod(p, mode);
+}
 inline int open(const wchar_t* p, int flags, int mode = 0) {
     return ::_wopen(p, flags | O_BINARY, mode);
 }
-inline int chdir(const wchar_t* p) { return ::_wchdir(p); }
-inline int unlink(const wchar_t* p) { return ::_wunlink(p); }
-inline int rmdir(const wchar_t* p) { return ::_wrmdir(p); }
-inline int mkdir(const wchar_t* p, int) { return ::_wmkdir(p); }
+inline int chdir(const wchar_t* p) {
+    return ::_wchdir(p);
+}
+inline int unlink(const wchar_t* p) {
+    return ::_wunlink(p);
+}
+inline int rmdir(const wchar_t* p) {
+    return ::_wrmdir(p);
+}
+inline int mkdir(const wchar_t* p, int) {
+    return ::_wmkdir(p);
+}
 inline int stat(const wchar_t* p, struct stat* st) {
     const std::wstring w(p);
     std::string narrow(w.begin(), w.end());  // the tests' names are ASCII
     return ::stat(narrow.c_str(), st);
 }
-inline int lstat(const wchar_t* p, struct stat* st) { return stat(p, st); }
+inline int lstat(const wchar_t* p, struct stat* st) {
+    return stat(p, st);
+}
 int symlink(const wchar_t* target, const wchar_t* link);
 int mkfifo(const wchar_t* path, unsigned mode);
 int truncate(const wchar_t* path, long long size);
-inline int access(const wchar_t* p, int mode) { return ::_waccess(p, mode); }
+inline int access(const wchar_t* p, int mode) {
+    return ::_waccess(p, mode);
+}
 inline int setenv(const char* name, const wchar_t* value, int) {
     const std::wstring wide_name(name, name + std::char_traits<char>::length(name));
     return ::_wputenv_s(wide_name.c_str(), value);
@@ -80,11 +97,12 @@ inline int setenv(const char* name, const wchar_t* value, int) {
 inline long long pread(int fd, void* buf, std::size_t n, long long off) {
     return tempio::detail::os::pread(fd, buf, n, off);
 }
-inline int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath,
-                  int flags) {
+inline int linkat(int olddirfd, const char* oldpath, int newdirfd, const char* newpath, int flags) {
     return tempio::detail::os::linkat(olddirfd, oldpath, newdirfd, newpath, flags);
 }
-inline int pipe(int fds[2]) { return ::_pipe(fds, 4096, O_BINARY | O_NOINHERIT); }
+inline int pipe(int fds[2]) {
+    return ::_pipe(fds, 4096, O_BINARY | O_NOINHERIT);
+}
 
 // fcntl: what a test asks of a descriptor, answered from its handle.
 #ifndef F_GETFD
