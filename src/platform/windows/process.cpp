@@ -2,8 +2,10 @@
 // (platform.hpp). No umask (a new file's mode is its ACL's business), the
 // system's random generator, the physical memory, no fork (so nothing to
 // notice), no memory file system to tell (no inline dispatch).
-#include <ntsecapi.h>
 #include <windows.h>
+
+// After windows.h, which defines the types it uses.
+#include <ntsecapi.h>
 
 #include "platform/platform.hpp"
 
