@@ -2,8 +2,7 @@
 # The Windows build (docs/platforms.md): cross-built with MinGW-w64 (GCC 12,
 # POSIX threads), GoogleTest from /usr/src/googletest, the suite and the
 # tour's examples run under Wine 8.0, one process per test program (a Wine
-# start costs seconds). Programs still failing under Wine carry the label
-# known-failing-on-windows (tests/CMakeLists.txt) and are listed, not run.
+# start costs seconds): every program built for Windows, and the examples.
 # Wine is not Windows: docs/platforms.md says what this proves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +15,7 @@ mkdir -p build/test-logs
 # One program at a time: with two at once, programs that pass alone hung
 # under Wine (docs/platforms.md). A program that times out (120 s) runs once
 # more, and the log shows it.
-ctest --preset windows -j 1 --repeat after-timeout:2 -LE known-failing-on-windows -V 2>&1 |
-  tee build/test-logs/windows.log
-echo "== windows: not run (known failing under Wine, issue 29):" \
-  "$(ctest --preset windows -N -L known-failing-on-windows | grep -o 'Test *#[0-9]*: [a-z_]*' | awk '{print $3}' | tr '\n' ' ')"
+ctest --preset windows -j 1 --repeat after-timeout:2 -V 2>&1 | tee build/test-logs/windows.log
 # Test cases each program skipped, and why (GTEST_SKIP's message; -V above
 # prefixes each program's lines with its test number).
 echo "== windows: skipped test cases, each with its reason:"

@@ -41,6 +41,8 @@ TEST_F(temporary_file_test, write_seek_read_round_trip_then_closed) {
 }
 
 TEST_F(temporary_file_test, has_no_name_in_its_directory) {
+    if (!tempio::test::anonymous_files_have_no_name())
+        GTEST_SKIP() << "the name of a file deleted while open stays until it closes here";
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await temporary_file::async_create({.dir = dir_});
         EXPECT_TRUE(entries(dir_).empty());
@@ -251,7 +253,9 @@ TEST_F(temporary_file_test, file_mode_is_0600_and_fd_is_cloexec) {
         auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         struct stat st {};
         EXPECT_EQ(::stat(f.path().c_str(), &st), 0);
-        EXPECT_EQ(st.st_mode & 07777, 0600u);
+        if (tempio::test::has_posix_modes()) {
+            EXPECT_EQ(st.st_mode & 07777, 0600u);
+        }
         EXPECT_TRUE(::fcntl(f.native_handle(), F_GETFD) & FD_CLOEXEC);
         co_await f.async_close();
     });

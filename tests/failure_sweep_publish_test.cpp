@@ -149,10 +149,20 @@ class publish_sweep : public tempio::test::sweep_fixture {
             if (mode) {
                 EXPECT_EQ(mode_of(target), *mode);
             }
-            EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"}) << "no stray name";
+            // A link-then-unlink publish unlinks the temporary's name while
+            // the file is open: where deletion lacks POSIX semantics (Wine)
+            // that name is listed until the file closes, so it is checked
+            // after the close there.
+            const bool names_go_at_once = tempio::test::anonymous_files_have_no_name();
+            if (names_go_at_once) {
+                EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"}) << "no stray name";
+            }
             co_await expect_usable(f, "new");
             co_await f.async_close();
             EXPECT_EQ(slurp(target), "new+") << "published: never deleted";
+            if (!names_go_at_once) {
+                EXPECT_EQ(entries(dir_), std::vector<std::string>{"target"}) << "no stray name";
+            }
         } else {
             if (old.empty())
                 EXPECT_FALSE(fs::exists(fs::symlink_status(target))) << "target created";

@@ -123,16 +123,24 @@ TEST_F(hardening, impossible_in_memory_sizes_are_errors_not_exceptions) {
 // a file that took the name. Both backends (ctest runs the file twice).
 TEST_F(hardening, async_close_leaves_a_file_that_took_the_name) {
     fs::path taken, removed;
+    std::error_code refused;
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         taken = f.path();
         tempio::test::spit(dir_ / "stranger", "not yours");
-        fs::rename(dir_ / "stranger", taken);
+        // Windows (classic rename semantics, and Wine) refuses to rename
+        // over a file that is open: no stranger can take the name there.
+        fs::rename(dir_ / "stranger", taken, refused);
         co_await f.async_close();
+        if (refused) co_return;
         auto g = co_await tempio::named_temporary_file::async_create({.dir = dir_});
         removed = g.path();
         co_await g.async_close();
     });
+    if (refused) {
+        EXPECT_FALSE(fs::exists(taken));
+        GTEST_SKIP() << "a name held open cannot be renamed over here: " << refused.message();
+    }
     EXPECT_EQ(tempio::test::slurp(taken), "not yours");
     EXPECT_FALSE(fs::exists(removed));
     EXPECT_EQ(entries(dir_), std::vector<std::string>{taken.filename().string()});

@@ -52,10 +52,12 @@ bool is_tmpfs(const char* dir) {
 class inline_dispatch : public ::testing::Test {
   protected:
     void SetUp() override {
+        // Saved first: TearDown restores it even after a skip (one process
+        // runs every test of this program under Wine).
+        saved_ = tempio::detail::inline_dispatch_level();
         if (!is_tmpfs("/dev/shm")) GTEST_SKIP() << "/dev/shm is not tmpfs here";
         dir_ = fs::path(tempio::mkdtemp({.prefix = "inline-test", .dir = "/dev/shm"}));
         fds_ = tempio::test::open_fds();
-        saved_ = tempio::detail::inline_dispatch_level();
         tempio::detail::set_inline_dispatch_for_testing(inline_level::on);
     }
     void TearDown() override {

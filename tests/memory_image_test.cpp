@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/memory_image.hpp"
+#include "tempio/mkstemp.hpp"
 #include "tempio/unique_fd.hpp"
 
 using boost::system::error_code;
@@ -78,7 +79,8 @@ TEST(memory_image, copy_to_writes_everything_and_leaves_the_offset_at_the_positi
     error_code ec;
     m.write("0123456789", 10, false, ec);
     m.set_position(4);
-    tempio::unique_fd fd(::open("/tmp", O_TMPFILE | O_RDWR, 0600));
+    auto made = tempio::mkstemp();  // in gettempdir(); removed below
+    tempio::unique_fd& fd = made.fd;
     ASSERT_TRUE(fd);
     ASSERT_TRUE(m.copy_to(fd.get(), ec)) << ec.message();
     EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 4);
@@ -87,4 +89,6 @@ TEST(memory_image, copy_to_writes_everything_and_leaves_the_offset_at_the_positi
     EXPECT_EQ(std::string(buf, 10), "0123456789");
     EXPECT_FALSE(m.copy_to(-1, ec));
     EXPECT_EQ(ec, std::errc::bad_file_descriptor);
+    fd.reset();
+    std::filesystem::remove(made.path);
 }

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "core/names.hpp"
+#include "core/os_error.hpp"
 #include "core/sys.hpp"
 #include "support/files.hpp"
 #include "support/test_dir.hpp"
@@ -99,6 +100,8 @@ TEST_F(mkstemp, a_relative_dir_follows_the_working_directory) {
     fs::current_path(cwd);
     EXPECT_EQ(first.parent_path(), dir_ / "one" / "sub");
     EXPECT_EQ(second.parent_path(), dir_ / "two" / "sub");
+    fd1.reset();  // closed first: on Windows an open file's name stays until it closes
+    fd2.reset();
     fs::remove_all(dir_ / "one");
     fs::remove_all(dir_ / "two");
 }
@@ -116,6 +119,8 @@ TEST_F(mkstemp, each_creation_uses_and_checks_its_own_affixes) {
     EXPECT_EQ(ec, std::errc::invalid_argument);
     tempio::mkstemp({.suffix = "/.s", .prefix = "p", .dir = dir_}, ec);
     EXPECT_EQ(ec, std::errc::invalid_argument);
+    fd1.reset();  // closed first: on Windows an open file's name stays until it closes
+    fd2.reset();
     fs::remove(plain);
     fs::remove(other);
     EXPECT_TRUE(entries(dir_).empty());
@@ -123,7 +128,9 @@ TEST_F(mkstemp, each_creation_uses_and_checks_its_own_affixes) {
 
 TEST_F(mkstemp, mode_0600_cloexec_and_read_write) {
     auto [fd, path] = tempio::mkstemp({.dir = dir_});
-    EXPECT_EQ(mode_of(path), 0600u);
+    if (tempio::test::has_posix_modes()) {
+        EXPECT_EQ(mode_of(path), 0600u);
+    }
     EXPECT_TRUE(::fcntl(fd.get(), F_GETFD) & FD_CLOEXEC);
     EXPECT_EQ(::fcntl(fd.get(), F_GETFL) & O_ACCMODE, O_RDWR);
     ASSERT_EQ(::write(fd.get(), "blat", 4), 4);
@@ -167,6 +174,7 @@ TEST_F(mkstemp, collision_with_a_directory_takes_the_next_name) {
 }
 
 TEST_F(mkstemp, collision_with_a_symlink_is_never_followed) {
+    if (!tempio::test::can_make_symlinks()) GTEST_SKIP() << "no symbolic links here";
     fs::create_symlink(dir_ / "target", dir_ / "tmpaaaaaaaa");
     scoped_source s(colliding_source);
     auto [fd, path] = tempio::mkstemp({.dir = dir_});
@@ -179,7 +187,7 @@ TEST_F(mkstemp, gives_up_with_eexist_after_tmp_max_tries) {
     scoped_source s([](std::string& out) { out += "aaaaaaaa"; });
     error_code ec;
     auto r = tempio::mkstemp({.dir = dir_}, ec);
-    EXPECT_EQ(ec.value(), EEXIST);
+    EXPECT_EQ(ec, std::errc::file_exists);
     EXPECT_FALSE(r.fd);
     EXPECT_EQ(entries(dir_).size(), 1u);
 }
@@ -202,19 +210,25 @@ TEST_F(mkstemp, bad_prefix_or_suffix_is_invalid_argument_and_creates_nothing) {
 TEST_F(mkstemp, missing_dir_is_enoent) {
     error_code ec;
     tempio::mkstemp({.dir = dir_ / "missing"}, ec);
-    EXPECT_EQ(ec.value(), ENOENT);
+    EXPECT_EQ(ec, std::errc::no_such_file_or_directory);
     tempio::mkdtemp({.dir = dir_ / "missing"}, ec);
-    EXPECT_EQ(ec.value(), ENOENT);
+    EXPECT_EQ(ec, std::errc::no_such_file_or_directory);
     EXPECT_TRUE(entries(dir_).empty());
 }
 
 TEST_F(mkstemp, dir_that_is_a_file_is_enotdir) {
     { std::ofstream(dir_ / "file"); }
     error_code ec;
+#ifdef _WIN32
+    // Windows says a path through a file is not found (CPython there too).
+    const auto not_a_directory = std::errc::no_such_file_or_directory;
+#else
+    const auto not_a_directory = std::errc::not_a_directory;
+#endif
     tempio::mkstemp({.dir = dir_ / "file"}, ec);
-    EXPECT_EQ(ec.value(), ENOTDIR);
+    EXPECT_EQ(ec, not_a_directory);
     tempio::mkdtemp({.dir = dir_ / "file"}, ec);
-    EXPECT_EQ(ec.value(), ENOTDIR);
+    EXPECT_EQ(ec, not_a_directory);
     EXPECT_EQ(entries(dir_).size(), 1u);
 }
 
@@ -242,7 +256,9 @@ TEST_F(mkdtemp, creates_a_0700_directory) {
     fs::path d = tempio::mkdtemp({.suffix = "-s", .prefix = "p-", .dir = dir_});
     EXPECT_TRUE(fs::is_directory(d));
     EXPECT_TRUE(d.is_absolute());
-    EXPECT_EQ(mode_of(d), 0700u);
+    if (tempio::test::has_posix_modes()) {
+        EXPECT_EQ(mode_of(d), 0700u);
+    }
     EXPECT_TRUE(std::regex_match(d.filename().string(), std::regex("^p-[a-z0-9_]{8}-s$")));
 }
 
@@ -272,7 +288,7 @@ TEST_F(mkstemp, injected_open_failure_is_reported_and_creates_nothing) {
         error_code ec;
         auto r = tempio::mkstemp({.dir = dir_}, ec);
         sys::disarm_fault();
-        EXPECT_EQ(ec.value(), err);
+        EXPECT_EQ(ec, tempio::detail::os_error(err));
         EXPECT_FALSE(r.fd);
         EXPECT_TRUE(r.path.empty());
     }

@@ -10,7 +10,6 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <latch>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -28,6 +27,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "support/latch.hpp"
 #include "support/test_dir.hpp"
 #include "tempio/tempio.hpp"
 
@@ -44,7 +44,7 @@ class orphaned_jobs : public tempio::test::test_dir {};
 // in, first out).
 void drain_pool(net::io_context& home) {
     const std::size_t n = tempio::worker_threads();
-    std::latch all(static_cast<std::ptrdiff_t>(n));
+    tempio::test::latch all(static_cast<std::ptrdiff_t>(n));
     std::size_t through = 0;
     for (std::size_t i = 0; i < n; ++i)
         tempio::async_run_blocking(
@@ -86,7 +86,7 @@ class busy_workers {
 
     net::io_context& home_;
     const std::size_t n_;
-    std::latch release_{1};
+    tempio::test::latch release_{1};
     bool released_ = false;
     std::size_t done_ = 0;
 };
@@ -231,8 +231,8 @@ TEST_F(orphaned_jobs, a_running_run_blocking_delivers_nothing_and_keeps_nothing)
     for (via v : every_context) {
         SCOPED_TRACE(name_of(v));
         net::io_context home;
-        std::latch started(1);
-        std::latch go(1);
+        tempio::test::latch started(1);
+        tempio::test::latch go(1);
         std::atomic<bool> ran{false};
         std::atomic<bool> delivered{false};
         auto captured = std::make_shared<int>(7);
@@ -426,7 +426,7 @@ TEST_F(orphaned_jobs, the_first_jobs_of_a_context_started_on_many_threads_all_co
     constexpr int rounds = 300;
     for (int round = 0; round < rounds; ++round) {
         net::io_context ctx(threads);
-        std::latch start(threads);
+        tempio::test::latch start(threads);
         std::atomic<int> delivered{0};
         for (int t = 0; t < threads; ++t) {
             net::post(ctx, [&] {

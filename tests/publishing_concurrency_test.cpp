@@ -96,6 +96,8 @@ net::awaitable<void> replace_with(const fs::path& dir, const fs::path& target, i
 }  // namespace
 
 TEST_F(publishing_concurrency, a_reader_holding_the_old_target_keeps_the_old_content) {
+    if (!tempio::test::can_replace_open_files())
+        GTEST_SKIP() << "a file another handle holds open cannot be replaced here";
     const auto target = dir_ / "target";
     std::ofstream(target) << std::string(version_size, '0');
     std::vector<int> held;
@@ -118,6 +120,8 @@ TEST_F(publishing_concurrency, a_reader_holding_the_old_target_keeps_the_old_con
 
 TEST_F(publishing_concurrency,
        a_reader_opening_the_name_during_1000_replaces_sees_complete_versions) {
+    if (!tempio::test::can_replace_open_files())  // the reader holds it open at times
+        GTEST_SKIP() << "a file another handle holds open cannot be replaced here";
     constexpr int replaces = 1000;
     const auto target = dir_ / "target";
     std::ofstream(target) << std::string(version_size, '#');
@@ -269,6 +273,8 @@ TEST_F(publishing_concurrency, sixteen_noclobber_publishers_racing_to_one_name_o
 // four targets, while a thread reads them: every read finds a complete
 // version, and at the end every target holds one and nothing else remains.
 TEST_F(publishing_concurrency, group_commits_racing_to_the_same_targets_stay_whole) {
+    if (!tempio::test::can_replace_open_files())  // the reader holds the targets open at times
+        GTEST_SKIP() << "a file another handle holds open cannot be replaced here";
     constexpr int writers = 8, rounds = 10, group = 4, threads = 4;
     auto content = [](int w, int r, int t) {
         std::string head =
@@ -289,14 +295,15 @@ TEST_F(publishing_concurrency, group_commits_racing_to_the_same_targets_stay_who
     std::thread reader([&] {
         while (!done.load()) {
             for (int t = 0; t < group; ++t) {
-                std::ifstream in(target(t));
-                if (!in) {
+                // As a POSIX reader does (on Windows: sharing deletion).
+                int fd = ::open(target(t).c_str(), O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
                     ++missing;
                     continue;
                 }
-                std::stringstream s;
-                s << in.rdbuf();
-                if (!whole(s.str())) ++partial;
+                std::string s = read_all(fd);
+                ::close(fd);
+                if (!whole(s)) ++partial;
             }
         }
     });

@@ -121,10 +121,14 @@ TEST_F(publishing, anonymous_linkable_file_publishes_without_a_temporary_name) {
         auto target = dir_ / "out.bin";
         auto f = co_await tempio::temporary_file::async_create({.dir = dir_, .linkable = true});
         co_await f.async_write("payload");
-        EXPECT_TRUE(entries(dir_).empty());
+        if (tempio::test::anonymous_files_have_no_name()) {
+            EXPECT_TRUE(entries(dir_).empty());
+        }
         co_await f.async_persist(target, {.permissions = fs::perms(0640)});
         EXPECT_EQ(slurp(target), "payload");
-        EXPECT_EQ(mode_of(target), 0640u);
+        if (tempio::test::has_posix_modes()) {
+            EXPECT_EQ(mode_of(target), 0640u);
+        }
         EXPECT_EQ(entries(dir_), std::vector<std::string>{"out.bin"});  // no hidden link left
         co_await f.async_close();
         EXPECT_TRUE(fs::exists(target));
@@ -147,7 +151,9 @@ TEST_F(publishing, anonymous_file_not_linkable_refuses_and_changes_nothing) {
         co_await f.async_write("x");
         auto [ec] = co_await f.async_persist(dir_ / "t", tup());
         EXPECT_EQ(ec, std::errc::operation_not_permitted) << ec.message();
-        EXPECT_TRUE(entries(dir_).empty());
+        if (tempio::test::anonymous_files_have_no_name()) {
+            EXPECT_TRUE(entries(dir_).empty());
+        }
         co_await f.async_seek(0);
         EXPECT_EQ(co_await f.async_read(), "x");  // still usable
         co_await f.async_close();

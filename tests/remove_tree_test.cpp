@@ -321,7 +321,7 @@ TEST_F(remove_tree_test, every_injected_failure_is_reported_with_its_relative_pa
             break;  // n is past the last call: the sweep is complete
         }
         if (r.ec) {
-            EXPECT_EQ(r.ec.value(), EIO) << "call " << n << " at " << r.where;
+            EXPECT_EQ(r.ec, std::errc::io_error) << "call " << n << " at " << r.where;
             EXPECT_TRUE(valid.count(r.where)) << "call " << n << ": '" << r.where << "'";
         }
         if (r.where == "x/y/victim") {
@@ -353,7 +353,7 @@ TEST_F(remove_tree_test, injected_failures_in_a_deep_tree_leak_nothing) {
         EXPECT_EQ(tempio::test::open_fds(), fds) << "call " << n;
         if (!injected) break;
         if (r.ec) {
-            EXPECT_EQ(r.ec.value(), EIO) << "call " << n;
+            EXPECT_EQ(r.ec, std::errc::io_error) << "call " << n;
         }
         auto again = remove_tree(root);
         EXPECT_FALSE(again.ec) << "call " << n;

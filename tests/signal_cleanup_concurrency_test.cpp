@@ -29,7 +29,11 @@ namespace {
 using signal_registry_concurrency = tempio::test::test_dir;
 
 constexpr int workers = 4;
+#ifdef _WIN32
+constexpr int rounds = 30;  // a file creation under Wine costs ~10x Linux's: the same races, 10 s
+#else
 constexpr int rounds = 300;
+#endif
 constexpr int held = 100;  // per worker and round: 400 at once, chunks grow
 
 TEST_F(signal_registry_concurrency, register_unregister_and_cleanup_race_safely) {
@@ -78,7 +82,8 @@ TEST_F(signal_registry_concurrency, a_directory_is_emptied_and_removed) {
     std::ofstream(d / "g") << "x";
     fs::create_directory(dir_ / "outside");
     std::ofstream(dir_ / "outside" / "canary") << "x";
-    fs::create_directory_symlink(dir_ / "outside", d / "a" / "link");
+    if (tempio::test::can_make_symlinks())  // else a tree without one
+        fs::create_directory_symlink(dir_ / "outside", d / "a" / "link");
     sc::token t = sc::register_slow(d.string(), sc::name_kind::directory);
     ASSERT_TRUE(t);
     sc::remove_all();

@@ -187,11 +187,13 @@ TEST_F(sweep_stale, links_directories_and_fifos_are_never_touched) {
 }
 
 TEST_F(sweep_stale, other_names_stay) {
-    const std::vector<std::string> others = {
-        "target",          "target.abcdefgh",   ".target-abcdefgh",
-        ".target.abcdefg", ".target.abcdefghi", ".target.ABCDEFGH",
-        "..abcdefgh",      ".target.abcdefgh~", ".target",
-        ".target.",        "plain.txt"};
+    std::vector<std::string> others = {"target",          "target.abcdefgh",   ".target-abcdefgh",
+                                       ".target.abcdefg", ".target.abcdefghi", ".target.ABCDEFGH",
+                                       "..abcdefgh",      ".target.abcdefgh~", ".target",
+                                       "plain.txt"};
+#ifndef _WIN32
+    others.push_back(".target.");  // Windows drops a name's trailing dot: ".target" again
+#endif
     for (const auto& n : others) old_file(n);
     auto [ec, r] = sweep({.min_age = std::chrono::nanoseconds(0)});
     EXPECT_FALSE(ec) << ec.message();

@@ -61,7 +61,7 @@ TEST_F(tokens, as_tuple_reports_errors_without_throwing) {
     tempio::run([&]() -> net::awaitable<void> {
         auto [ec, path] = co_await tempio::async_mkdtemp({.dir = dir_ / "missing"},
                                                          net::as_tuple(net::use_awaitable));
-        EXPECT_EQ(ec.value(), ENOENT);
+        EXPECT_EQ(ec, std::errc::no_such_file_or_directory);
         EXPECT_TRUE(path.empty());
     });
 }

@@ -18,6 +18,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/inline_driver.hpp"
+#include "core/atomic_wait.hpp"
 #include "core/sys.hpp"
 #include "support/files.hpp"
 #include "support/test_dir.hpp"
@@ -47,7 +48,7 @@ class worker_gate {
 
     void open() {
         open_.store(true);
-        open_.notify_all();
+        tempio::detail::atomic_notify_all(open_);  // not std::atomic's: core/atomic_wait.hpp
     }
     bool is_open() const { return open_.load(); }
 
@@ -56,7 +57,7 @@ class worker_gate {
         explicit held(worker_gate& g) : gate(g) {}
         void run() noexcept override {
             ++gate.arrived_;
-            gate.open_.wait(false);
+            tempio::detail::atomic_wait(gate.open_, false, std::memory_order_seq_cst);
         }
         void complete() noexcept override {
             ++gate.left_;

@@ -116,8 +116,17 @@ core_slot* take_core_slot(file_core* core) {
 void return_core_slot(core_slot* slot) noexcept {
     slot->core.store(nullptr, std::memory_order_relaxed);
     slot->generation.fetch_add(1, std::memory_order_release);
+#if TEMPIO_PLATFORM_WINDOWS
+    // No per-thread slots on Windows: MinGW-w64's emulated TLS frees a
+    // thread's thread_local storage before (or while) their destructors run
+    // at its exit, so the flusher found an empty list (every exiting thread
+    // stranded its slots) and a destructor there runs on freed memory. The
+    // shared list only: one uncontended mutex per file.
+    give_to_shared(slot);
+#else
     (void)&t_flusher;  // its destructor, at this thread's exit, returns what push kept
     if (!t_slots.push(slot)) give_to_shared(slot);
+#endif
 }
 
 }  // namespace tempio::detail

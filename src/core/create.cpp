@@ -221,18 +221,27 @@ struct last_resolved {
     unsigned tempdir_generation = 0;  // an empty dir: which gettempdir() answer
     name_series series;
 };
+#if TEMPIO_PLATFORM_WINDOWS
+// Not kept on Windows: with MinGW-w64's emulated TLS a thread_local's
+// destructor runs after its storage was freed (these strings would be freed
+// twice at every thread's exit; a heap corruption seen under Wine).
+constexpr bool keep_last_resolved = false;
+#else
+constexpr bool keep_last_resolved = true;
+#endif
 thread_local last_resolved t_last;
 }  // namespace
 
 bool make_name_source(const name_request& req, name_series& out, error_code& ec) {
-    bool reusable = req.dir.empty() ? tempdir_known() : req.dir.front() == '/';
+    bool reusable =
+        keep_last_resolved && (req.dir.empty() ? tempdir_known() : req.dir.front() == '/');
     // Read before resolving: a change in between leaves a stale generation,
     // never a stale answer under the new one.
     unsigned generation = req.dir.empty() ? tempdir_generation() : 0;
-    last_resolved& last = t_last;
-    if (reusable && last.series.names_ && last.tempdir_generation == generation &&
-        last.dir == req.dir && last.prefix == req.prefix && last.suffix == req.suffix) {
-        out = last.series;
+    last_resolved* last = reusable ? &t_last : nullptr;  // t_last untouched otherwise
+    if (last != nullptr && last->series.names_ && last->tempdir_generation == generation &&
+        last->dir == req.dir && last->prefix == req.prefix && last->suffix == req.suffix) {
+        out = last->series;
         ec.clear();
         return true;
     }
@@ -242,7 +251,7 @@ bool make_name_source(const name_request& req, name_series& out, error_code& ec)
     std::string base = join(dir, req.prefix);
     out.names_ = std::make_shared<const name_series::resolved>(
         name_series::resolved{std::move(base), req.suffix, std::move(dir)});
-    if (reusable) last = {req.dir, req.prefix, req.suffix, generation, out};
+    if (last != nullptr) *last = {req.dir, req.prefix, req.suffix, generation, out};
     return true;
 }
 

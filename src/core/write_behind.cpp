@@ -1,5 +1,6 @@
 #include "core/write_behind.hpp"
 
+#include "core/atomic_wait.hpp"
 #include "core/steps/io_steps.hpp"
 
 namespace tempio::detail {
@@ -13,7 +14,7 @@ void write_behind::write_all() noexcept {
 
 void write_behind::publish_done() noexcept {
     state.store(done, std::memory_order_release);
-    state.notify_all();
+    atomic_notify_all(state);
 }
 
 void write_behind::run() noexcept {
@@ -38,7 +39,7 @@ void write_behind::finish_here() noexcept {
     }
     for (state_t s = state.load(std::memory_order_acquire); s == writing;
          s = state.load(std::memory_order_acquire))
-        state.wait(writing, std::memory_order_acquire);
+        atomic_wait(state, writing, std::memory_order_acquire);
 }
 
 }  // namespace tempio::detail

@@ -44,6 +44,12 @@ bool can_trace_system_calls() {
 bool can_make_symlinks() {
     return true;
 }
+bool anonymous_files_have_no_name() {
+    return true;
+}
+bool can_replace_open_files() {
+    return true;
+}
 
 int run_unprivileged(const std::function<int()>& body) {
     if (::geteuid() != 0) return -1;

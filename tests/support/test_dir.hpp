@@ -41,6 +41,14 @@ bool can_fork();                // fork(): POSIX
 bool has_posix_modes();         // permission bits that chmod sets and stat reads
 bool can_trace_system_calls();  // strace (Linux; POSIX builds run on Linux here)
 bool can_make_symlinks();       // std::filesystem::create_symlink works (probed once)
+// A temporary_file has no name in its directory while it is open (probed
+// once on Windows: the name goes at once only where deletion has POSIX
+// semantics; Wine 8.0 keeps it until the handle closes).
+bool anonymous_files_have_no_name();
+// A rename can replace a file another handle holds open, sharing deletion
+// (POSIX always; Windows with POSIX-semantics renames; Wine 8.0 refuses:
+// probed once).
+bool can_replace_open_files();
 
 class test_dir : public ::testing::Test {
   protected:

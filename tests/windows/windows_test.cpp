@@ -136,24 +136,40 @@ TEST_F(windows, a_non_ascii_prefix_and_suffix_round_trip_as_utf8) {
 }
 
 TEST_F(windows, paths_beyond_max_path_work) {
-    fs::path deep = dir_;
-    while (deep.native().size() <= MAX_PATH + 40) deep /= std::string(60, 'd');
-    std::error_code made;
-    fs::create_directories(deep, made);
-    if (made) GTEST_SKIP() << "std::filesystem cannot make the deep directory: " << made.message();
+    // Everything deep is inside `top`, a tempio directory: its cleanup (not
+    // std::filesystem's remove_all, which fails past MAX_PATH here) removes it.
+    std::string skipped, published;
+    bool top_gone = false;
     tempio::run([&]() -> net::awaitable<void> {
-        auto f = co_await named_temporary_file::async_create({.dir = deep});
-        co_await f.async_write("deep");
-        co_await f.async_persist(deep / "published");
-        auto d = co_await temporary_directory::async_create({.dir = deep});
-        spit(d.path() / "inside", "x");
-        co_await d.async_cleanup();
-        EXPECT_FALSE(fs::exists(d.path()));
+        auto top = co_await temporary_directory::async_create({.dir = dir_});
+        fs::path deep = top.path();
+        while (deep.native().size() <= MAX_PATH + 40) deep /= std::string(60, 'd');
+        std::error_code made;
+        fs::create_directories(deep, made);
+        if (made) {
+            skipped = "std::filesystem cannot make the deep directory: " + made.message();
+        } else {
+            auto f = co_await named_temporary_file::async_create({.dir = deep});
+            co_await f.async_write("deep");
+            co_await f.async_persist(deep / "published");
+            co_await f.async_close();
+            published = slurp(deep / "published");
+            auto d = co_await temporary_directory::async_create({.dir = deep});
+            spit(d.path() / "inside", "x");
+            co_await d.async_cleanup();
+            EXPECT_FALSE(fs::exists(d.path()));
+        }
+        co_await top.async_cleanup();  // the deep tree, published file and all
+        top_gone = !fs::exists(top.path());
     });
-    EXPECT_EQ(slurp(deep / "published"), "deep");
+    EXPECT_TRUE(top_gone);
+    if (!skipped.empty()) GTEST_SKIP() << skipped;
+    EXPECT_EQ(published, "deep");
 }
 
 TEST_F(windows, persist_replaces_a_target_another_handle_holds_open) {
+    if (!tempio::test::can_replace_open_files())  // Wine 8.0 refuses, POSIX semantics or not
+        GTEST_SKIP() << "a file another handle holds open cannot be replaced here";
     const fs::path target = dir_ / "config";
     spit(target, "old");
     // A reader that shares deletion, as tempio's own handles and most

@@ -1,10 +1,11 @@
 // Win32 and NTSTATUS codes as errno, and back (posix_api.hpp). The core
 // speaks errno; an error_code it makes on Windows carries the Win32 code in
-// system_category, as Asio's do, so `ec == net::error::access_denied` and
-// `ec == std::errc::permission_denied` both hold.
+// system_category, as Asio's do, where that compares equal to the same
+// std::errc (os_error, at the end).
 #include <windows.h>
 #include <winternl.h>
 
+#include "core/os_error.hpp"
 #include "platform/windows/posix_api.hpp"
 
 namespace tempio::detail::os {
@@ -91,13 +92,14 @@ int errno_of_status(long status) noexcept {
     return errno_of_win32(RtlNtStatusToDosError(status));
 }
 
-unsigned long win32_of_errno(int err) noexcept {
-    // Where Asio names the error (net::error::*), its own code: on Windows
-    // Asio spells these as Winsock's codes, and an error_code compares equal
-    // only to the same code. std::errc comparisons hold either way
-    // (system_category maps WSAE* codes to their conditions). Not for
-    // EACCES and EMFILE: Winsock's messages for those speak of sockets; a
-    // denied file is ERROR_ACCESS_DENIED (net::error::no_permission there).
+namespace {
+// Where Asio names the error (net::error::*), its own code: on Windows Asio
+// spells these as Winsock's codes, and an error_code compares equal only to
+// the same code (Boost's Win32 table maps WSAE* codes to their conditions,
+// so std::errc comparisons hold too). Not for EACCES and EMFILE: Winsock's
+// messages for those speak of sockets; a denied file is ERROR_ACCESS_DENIED
+// (net::error::no_permission there). 0: Asio has no name for it.
+unsigned long asio_named(int err) noexcept {
     switch (err) {
         case EINVAL:
             return WSAEINVAL;  // net::error::invalid_argument
@@ -111,8 +113,17 @@ unsigned long win32_of_errno(int err) noexcept {
         case ECANCELED:
             return ERROR_OPERATION_ABORTED;  // net::error::operation_aborted
         default:
-            break;
+            return 0;
     }
+}
+}  // namespace
+
+bool asio_named_errno(int err) noexcept {
+    return asio_named(err) != 0;
+}
+
+unsigned long win32_of_errno(int err) noexcept {
+    if (unsigned long named = asio_named(err)) return named;
     for (const pair& p : table)
         if (p.err == err) return p.win32;
     switch (err) {
@@ -130,3 +141,27 @@ unsigned long win32_of_errno(int err) noexcept {
 }
 
 }  // namespace tempio::detail::os
+
+namespace tempio::detail {
+
+// An errno the core made, as the error_code a Windows program can test both
+// ways: the Win32 code (Asio's kind, its own message) where Boost's Win32
+// table takes that code back to the same condition, so that both
+// `ec == net::error::...` and `ec == std::errc::...` hold; otherwise (EIO,
+// EFBIG, EPERM, ENOTDIR, EISDIR, EROFS... whose Win32 codes Boost maps to
+// another condition or to none) the errno itself in generic_category, so
+// that std::errc comparisons hold on Windows as on POSIX. One exception: a
+// sharing violation keeps its Win32 code and message (Boost calls it
+// permission_denied): it is the error that says another handle holds the
+// file, which is what a Windows user must be told.
+boost::system::error_code os_error(int err) noexcept {
+    unsigned long code = os::win32_of_errno(err);
+    boost::system::error_code win32(static_cast<int>(code), boost::system::system_category());
+    if (os::asio_named_errno(err) || code == ERROR_SHARING_VIOLATION ||
+        win32.default_error_condition() ==
+            boost::system::error_condition(err, boost::system::generic_category()))
+        return win32;
+    return {err, boost::system::generic_category()};
+}
+
+}  // namespace tempio::detail

@@ -80,6 +80,27 @@ int delete_open(void* handle, unsigned long attributes) noexcept {
     return set_information(handle, &classic, sizeof classic, file_disposition_information);
 }
 
+namespace {
+// Whether `path` (relative to `dirfd`) names the open file itself.
+bool is_name_of(void* handle, int dirfd, const char* path) noexcept {
+    void* other = nullptr;
+    const int saved = errno;
+    if (open(dirfd, path, FILE_READ_ATTRIBUTES, 0, FILE_OPEN, FILE_OPEN_REPARSE_POINT, &other) !=
+        0) {
+        errno = saved;
+        return false;
+    }
+    BY_HANDLE_FILE_INFORMATION a{}, b{};
+    const bool same = GetFileInformationByHandle(static_cast<HANDLE>(handle), &a) &&
+                      GetFileInformationByHandle(static_cast<HANDLE>(other), &b) &&
+                      a.dwVolumeSerialNumber == b.dwVolumeSerialNumber &&
+                      a.nFileIndexHigh == b.nFileIndexHigh && a.nFileIndexLow == b.nFileIndexLow;
+    CloseHandle(static_cast<HANDLE>(other));
+    errno = saved;
+    return same;
+}
+}  // namespace
+
 int rename_open(void* handle, int newdirfd, const char* newpath, bool replace) noexcept {
     if (replace) {
         // A replace that works while the target is open elsewhere (POSIX
@@ -90,6 +111,13 @@ int rename_open(void* handle, int newdirfd, const char* newpath, bool replace) n
             return 0;
         if (errno != EINVAL && errno != EOPNOTSUPP) return -1;
         return name_information(handle, newdirfd, newpath, TRUE, file_rename_information);
+    }
+    // Windows renames a file to a name it already has as a success doing
+    // nothing; a rename that never replaces says the name exists, as
+    // renameat2(RENAME_NOREPLACE) and link(2) do.
+    if (is_name_of(handle, newdirfd, newpath)) {
+        errno = EEXIST;
+        return -1;
     }
     return name_information(handle, newdirfd, newpath, FALSE, file_rename_information);
 }
@@ -261,11 +289,25 @@ int fsync(int fd) noexcept {
     BY_HANDLE_FILE_INFORMATION info{};
     if (GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
         return 0;  // Windows flushes no directory: NTFS journals its names (docs/platforms.md)
-    if (!FlushFileBuffers(h)) {
-        errno = errno_of_win32(GetLastError());
-        return -1;
+    if (FlushFileBuffers(h)) return 0;
+    DWORD e = GetLastError();
+    if (e == ERROR_ACCESS_DENIED) {
+        // FlushFileBuffers needs write access; fsync(2) flushes through a
+        // descriptor opened for reading too (a durable tree opens each
+        // file read-only). The same file, reopened for writing to flush it.
+        HANDLE w =
+            ReOpenFile(h, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, 0);
+        if (w != INVALID_HANDLE_VALUE) {
+            const bool flushed = FlushFileBuffers(w) != 0;
+            e = flushed ? 0 : GetLastError();
+            CloseHandle(w);
+            if (flushed) return 0;
+        } else {
+            e = GetLastError();
+        }
     }
-    return 0;
+    errno = errno_of_win32(e);
+    return -1;
 }
 
 // ---- listings -----------------------------------------------------------------

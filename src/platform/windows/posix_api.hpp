@@ -134,6 +134,7 @@ void* handle_of(int fd) noexcept;
 int errno_of_win32(unsigned long code) noexcept;
 int errno_of_status(long status) noexcept;
 unsigned long win32_of_errno(int err) noexcept;
+bool asio_named_errno(int err) noexcept;  // net::error names it: always its Win32 code
 // UTF-8 <-> UTF-16; false (errno EILSEQ) for ill-formed input.
 bool widen(const char* utf8, std::size_t n, std::wstring& out) noexcept;
 bool narrow(const wchar_t* utf16, std::size_t n, std::string& out) noexcept;

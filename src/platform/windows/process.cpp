@@ -7,6 +7,7 @@
 // After windows.h, which defines the types it uses.
 #include <ntsecapi.h>
 
+#include "core/atomic_wait.hpp"
 #include "platform/platform.hpp"
 
 namespace tempio::detail::platform {
@@ -46,3 +47,15 @@ bool descriptor_on_memory_fs(int) noexcept {
 }
 
 }  // namespace tempio::detail::platform
+
+namespace tempio::detail::os {
+
+void wait_on_address(const volatile void* address, const void* old, std::size_t size) noexcept {
+    WaitOnAddress(const_cast<volatile void*>(address), const_cast<void*>(old), size, INFINITE);
+}
+
+void wake_all_on_address(const volatile void* address) noexcept {
+    WakeByAddressAll(const_cast<void*>(address));
+}
+
+}  // namespace tempio::detail::os

@@ -14,6 +14,34 @@
 #include "support/test_dir.hpp"
 #include "sys/resource.h"
 
+int open(const wchar_t* p, int flags, int) {
+    DWORD access = (flags & O_RDWR)     ? GENERIC_READ | GENERIC_WRITE
+                   : (flags & O_WRONLY) ? GENERIC_WRITE
+                                        : GENERIC_READ;
+    DWORD disposition = OPEN_EXISTING;
+    if ((flags & O_CREAT) && (flags & O_EXCL))
+        disposition = CREATE_NEW;
+    else if ((flags & O_CREAT) && (flags & O_TRUNC))
+        disposition = CREATE_ALWAYS;
+    else if (flags & O_CREAT)
+        disposition = OPEN_ALWAYS;
+    else if (flags & O_TRUNC)
+        disposition = TRUNCATE_EXISTING;
+    HANDLE h = ::CreateFileW(p, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                             nullptr, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+        const DWORD e = ::GetLastError();
+        errno = (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? ENOENT
+                : (e == ERROR_FILE_EXISTS || e == ERROR_ALREADY_EXISTS)  ? EEXIST
+                                                                         : EACCES;
+        return -1;
+    }
+    const int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(h),
+                                     (flags & (O_RDWR | O_WRONLY | O_APPEND)) | O_BINARY);
+    if (fd < 0) ::CloseHandle(h);
+    return fd;
+}
+
 namespace tempio::test {
 
 // tempio's descriptors on Windows are the C runtime's, each over a handle:

@@ -59,9 +59,10 @@ inline int unsetenv(const char* name) {
 inline int chmod(const wchar_t* p, int mode) {
     return ::_wchmod(p, mode);
 }
-inline int open(const wchar_t* p, int flags, int mode = 0) {
-    return ::_wopen(p, flags | O_BINARY, mode);
-}
+// Opened sharing read, write and deletion, as a POSIX descriptor behaves
+// (the C runtime's _wopen does not share deletion, so a file a test holds
+// could then be neither renamed over nor deleted): posix_for_tests.cpp.
+int open(const wchar_t* p, int flags, int mode = 0);
 inline int chdir(const wchar_t* p) {
     return ::_wchdir(p);
 }
