@@ -256,7 +256,7 @@ TEST_F(temporary_file_test, file_mode_is_0600_and_fd_is_cloexec) {
         if (tempio::test::has_posix_modes()) {
             EXPECT_EQ(st.st_mode & 07777, 0600u);
         }
-        EXPECT_TRUE(::fcntl(f.native_handle(), F_GETFD) & FD_CLOEXEC);
+        EXPECT_TRUE(::fcntl(f.descriptor(), F_GETFD) & FD_CLOEXEC);
         co_await f.async_close();
     });
 }

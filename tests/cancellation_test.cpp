@@ -221,6 +221,6 @@ TEST_F(cancellation, a_cancelled_read_does_nothing) {
     ctx_.run();
     EXPECT_EQ(ec, net::error::operation_aborted);
     struct stat st {};
-    ASSERT_EQ(::fstat(f.native_handle(), &st), 0);
+    ASSERT_EQ(::fstat(f.descriptor(), &st), 0);
     EXPECT_EQ(st.st_size, 0) << "the cancelled write wrote nothing";
 }

@@ -91,14 +91,14 @@ class short_sweep : public tempio::test::sweep_fixture {
             EXPECT_LT(n, data.size()) << "a failed write counted everything";
         }
         std::string expected = before + std::string(data.substr(0, n));
-        EXPECT_EQ(on_disk(f.native_handle()) == expected, true)
+        EXPECT_EQ(on_disk(f.descriptor()) == expected, true)
             << "the count is not what is on disk: counted " << n << ", on disk "
-            << on_disk(f.native_handle()).size() - before.size();
+            << on_disk(f.descriptor()).size() - before.size();
         EXPECT_EQ(co_await f.async_tell(), expected.size());
         // Usable: the next write goes right after.
         co_await f.async_write("+");
         co_await f.async_flush();
-        EXPECT_EQ(on_disk(f.native_handle()) == expected + "+", true) << "the next write misplaced";
+        EXPECT_EQ(on_disk(f.descriptor()) == expected + "+", true) << "the next write misplaced";
     }
 
     // `got` read from offset `start` of a file holding `content`: the same
@@ -170,7 +170,7 @@ TEST_F(short_sweep, a_flush) {
             auto [ec] = co_await f.async_flush(tuple);
             disarm();
             expect_error_only_if_made_to(ec);
-            std::string disk = on_disk(f.native_handle());
+            std::string disk = on_disk(f.descriptor());
             if (!ec) {
                 EXPECT_EQ(disk == data, true) << "flushed, " << disk.size() << " bytes on disk";
             } else {
@@ -178,7 +178,7 @@ TEST_F(short_sweep, a_flush) {
             }
             // What did not go stays buffered: the next flush writes it, in place.
             co_await f.async_flush();
-            EXPECT_EQ(on_disk(f.native_handle()) == data, true);
+            EXPECT_EQ(on_disk(f.descriptor()) == data, true);
             EXPECT_EQ(co_await f.async_tell(), data.size());
             co_await f.async_close();
         });
@@ -209,7 +209,7 @@ TEST_F(short_sweep, writes_behind_then_a_flush) {
                     EXPECT_EQ(n, 4096u);
                 }
                 std::string expected = data.substr(0, 4096 + n);
-                EXPECT_EQ(on_disk(f.native_handle()) == expected, true);
+                EXPECT_EQ(on_disk(f.descriptor()) == expected, true);
                 EXPECT_EQ(co_await f.async_tell(), expected.size());
                 co_await f.async_close();
                 co_return;
@@ -217,14 +217,14 @@ TEST_F(short_sweep, writes_behind_then_a_flush) {
             EXPECT_FALSE(wec);
             EXPECT_EQ(n, 4096u);
             expect_error_only_if_made_to(ec);
-            std::string disk = on_disk(f.native_handle());
+            std::string disk = on_disk(f.descriptor());
             if (!ec) {
                 EXPECT_EQ(disk == data, true) << "flushed, " << disk.size() << " bytes on disk";
             } else {
                 EXPECT_EQ(disk == data.substr(0, disk.size()), true);
             }
             co_await f.async_flush();
-            EXPECT_EQ(on_disk(f.native_handle()) == data, true);
+            EXPECT_EQ(on_disk(f.descriptor()) == data, true);
             EXPECT_EQ(co_await f.async_tell(), data.size());
             co_await f.async_close();
         });
@@ -237,7 +237,7 @@ TEST_F(short_sweep, a_close_with_bytes_still_buffered) {
         tempio::run([&]() -> net::awaitable<void> {
             auto f = co_await named();
             co_await f.async_write(data);
-            int fd = ::dup(f.native_handle());  // to look after the close
+            int fd = ::dup(f.descriptor());  // to look after the close
             arm();
             auto [ec] = co_await f.async_close(tuple);
             disarm();
@@ -271,7 +271,7 @@ TEST_F(short_sweep, a_rollover) {
             expect_error_only_if_made_to(ec);
             EXPECT_EQ(f.rolled(), !ec) << "a failed rollover stays in memory";
             if (f.rolled()) {
-                EXPECT_EQ(on_disk(f.native_handle()) == data, true);
+                EXPECT_EQ(on_disk(f.descriptor()) == data, true);
             }
             EXPECT_EQ(co_await f.async_tell(), 10u);
             co_await f.async_seek(0);

@@ -128,7 +128,7 @@ TEST_F(lifetime, anonymous_file_is_closed_when_destroyed_after_any_operation) {
             int fd = -1;
             {
                 auto f = co_await tempio::temporary_file::async_create({.dir = dir_});
-                fd = f.native_handle();
+                fd = f.descriptor();
                 co_await prepare(f);
                 co_await op(f);
             }
@@ -148,13 +148,13 @@ TEST_F(lifetime, spooled_file_is_closed_when_destroyed_after_any_operation) {
                     co_await prepare(f);
                     if (roll) {
                         co_await f.async_rollover();
-                        fd = f.native_handle();
+                        fd = f.descriptor();
                     }
                     co_await op(f);
                     if (!roll) {
                         EXPECT_FALSE(f.rolled()) << name;
                     }
-                    if (f.rolled()) fd = f.native_handle();
+                    if (f.rolled()) fd = f.descriptor();
                 }
                 if (fd >= 0) {
                     EXPECT_TRUE(fd_is_closed(fd)) << name << " roll=" << roll;

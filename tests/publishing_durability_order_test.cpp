@@ -133,12 +133,12 @@ TEST(publishing_durability_order_helper, one_durable_commit_and_one_durable_pers
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await tempio::atomic_file::async_create(work / "committed");  // durable
         co_await f.async_write("committed content");
-        marks << "atomic " << f.native_handle() << std::endl;
+        marks << "atomic " << f.descriptor() << std::endl;
         co_await f.async_commit();
 
         auto g = co_await tempio::named_temporary_file::async_create({.dir = work});
         co_await g.async_write("persisted content");
-        marks << "named " << g.native_handle() << " " << g.path().string() << std::endl;
+        marks << "named " << g.descriptor() << " " << g.path().string() << std::endl;
         co_await g.async_persist(work / "persisted", {.durable = true});
         co_await g.async_close();
     });

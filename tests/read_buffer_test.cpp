@@ -121,7 +121,7 @@ TEST_F(read_buffer, a_write_after_readline_goes_where_the_reader_is) {
         co_await f.async_seek(0);
         EXPECT_EQ(co_await f.async_readline(), "aaa\n");
         co_await f.async_sync();
-        EXPECT_EQ(::lseek(f.native_handle(), 0, SEEK_CUR), 4);
+        EXPECT_EQ(::lseek(f.descriptor(), 0, SEEK_CUR), 4);
         co_await f.async_close();
     });
 }

@@ -65,7 +65,7 @@ TEST_F(short_write, an_unbuffered_write_reports_efbig_and_the_count_on_disk) {
         auto [ec, n] = co_await f.async_write(big, tuple);
         EXPECT_EQ(ec, efbig) << ec.message();
         EXPECT_EQ(n, limit);
-        EXPECT_EQ(size_on_disk(f.native_handle()), n);
+        EXPECT_EQ(size_on_disk(f.descriptor()), n);
         EXPECT_EQ(co_await f.async_tell(), n);
         co_await f.async_close();
     });
@@ -80,7 +80,7 @@ TEST_F(short_write, write_some_under_asio_async_write_stops_at_the_bytes_on_disk
         auto [ec, n] = co_await net::async_write(f, net::buffer(big), tuple);
         EXPECT_EQ(ec, efbig) << ec.message();
         EXPECT_EQ(n + 100, limit);
-        EXPECT_EQ(size_on_disk(f.native_handle()), limit);
+        EXPECT_EQ(size_on_disk(f.descriptor()), limit);
         co_await f.async_close();
     });
 }
@@ -92,7 +92,7 @@ TEST_F(short_write, a_write_past_the_buffer_counts_only_its_own_bytes_on_disk) {
         auto [ec, n] = co_await f.async_write(big, tuple);
         EXPECT_EQ(ec, efbig) << ec.message();
         EXPECT_EQ(n + 4, limit);
-        EXPECT_EQ(size_on_disk(f.native_handle()), limit);
+        EXPECT_EQ(size_on_disk(f.descriptor()), limit);
         EXPECT_EQ(co_await f.async_tell(), limit);
         co_await f.async_close();
     });
@@ -105,7 +105,7 @@ TEST_F(short_write, flush_and_close_report_what_did_not_fit) {
         co_await f.async_write(std::string(1000, 'b'));                        // buffered
         auto [fec] = co_await f.async_flush(tuple);
         EXPECT_EQ(fec, efbig) << fec.message();
-        EXPECT_EQ(size_on_disk(f.native_handle()), limit);
+        EXPECT_EQ(size_on_disk(f.descriptor()), limit);
         auto [cec] = co_await f.async_close(tuple);
         EXPECT_EQ(cec, efbig) << "the unwritten buffer is reported at close too";
     });
@@ -116,7 +116,7 @@ TEST_F(short_write, close_reports_an_unwritten_buffer_that_did_not_fit) {
         auto f = co_await named(65536);
         co_await f.async_write(std::string_view(big).substr(0, limit - 100));
         co_await f.async_write(std::string(1000, 'b'));
-        int fd = ::dup(f.native_handle());
+        int fd = ::dup(f.descriptor());
         auto [ec] = co_await f.async_close(tuple);
         EXPECT_EQ(ec, efbig) << ec.message();
         EXPECT_EQ(size_on_disk(fd), limit);
@@ -138,8 +138,8 @@ TEST_F(short_write, buffered_writes_behind_never_lose_bytes_silently) {
         auto [fec] = co_await f.async_flush(tuple);
         if (!first) first = fec;
         EXPECT_EQ(first, efbig) << "more was accepted than fits, and nothing said so";
-        EXPECT_EQ(size_on_disk(f.native_handle()), limit);
-        int fd = ::dup(f.native_handle());
+        EXPECT_EQ(size_on_disk(f.descriptor()), limit);
+        int fd = ::dup(f.descriptor());
         auto [cec] = co_await f.async_close(tuple);
         // Which write meets the limit depends on timing (behind, or its own
         // bytes refused at once): what must hold is that bytes accepted and

@@ -36,6 +36,7 @@
 #include "tempio/config.hpp"
 #include "tempio/detail/file_engine.hpp"
 #include "tempio/detail/handler.hpp"
+#include "tempio/unique_fd.hpp"
 #include "tempio/whence.hpp"
 
 namespace tempio {
@@ -199,14 +200,27 @@ class basic_async_file {
     /// would roll over, the file is closed or not writable): use async_write,
     /// which also reports any error.
     bool try_write(std::string_view data) noexcept { return detail::try_write(core_.get(), data); }
-    /// @brief The file descriptor (-1: closed, or a spooled file still in memory).
+    /// @brief The native handle type: the descriptor on POSIX, the file's
+    /// `HANDLE` on Windows (tempio/unique_fd.hpp).
+    using native_handle_type = tempio::native_handle_type;
+    /// @brief The file's native handle: its descriptor on POSIX (-1: closed,
+    /// or a spooled file still in memory); its `HANDLE` on Windows
+    /// (INVALID_HANDLE_VALUE then).
     ///
     /// Bytes written through async_write may still sit in the user-space
-    /// buffer: call async_flush (or async_sync) before handing the descriptor
-    /// to code that reads or publishes the file. The descriptor stays owned by
-    /// the object: do not close it.
+    /// buffer: call async_flush (or async_sync) before handing the handle to
+    /// code that reads or publishes the file. The handle stays owned by the
+    /// object: do not close it.
+    /// @return The handle.
+    native_handle_type native_handle() const noexcept {
+        return detail::handle_of_descriptor(detail::native_handle(core_.get()));
+    }
+    /// @brief The file's descriptor (-1: closed, or a spooled file still in
+    /// memory): on POSIX the same as native_handle(); on Windows the C
+    /// runtime's descriptor holding the `HANDLE` (`_read`, `_fstat`...).
+    /// Owned by the object, as native_handle() is.
     /// @return The descriptor, or -1.
-    int native_handle() const noexcept { return detail::native_handle(core_.get()); }
+    int descriptor() const noexcept { return detail::native_handle(core_.get()); }
 
     /// @brief Reads everything from the position to the end of the file
     /// (Python's `read()`).

@@ -6,6 +6,27 @@
 
 namespace tempio {
 
+/// @brief What `native_handle()` returns, as Asio's file types do: the file
+/// descriptor on POSIX; on Windows the file's `HANDLE` (a `void*`; the
+/// object's C runtime descriptor holds it: `descriptor()`).
+#ifdef _WIN32
+using native_handle_type = void*;
+#else
+using native_handle_type = int;
+#endif
+
+namespace detail {
+// The handle a descriptor holds: itself on POSIX; on Windows the C runtime's
+// `_get_osfhandle` (INVALID_HANDLE_VALUE, i.e. -1, for -1).
+#ifdef _WIN32
+native_handle_type handle_of_descriptor(int fd) noexcept;
+#else
+inline native_handle_type handle_of_descriptor(int fd) noexcept {
+    return fd;
+}
+#endif
+}  // namespace detail
+
 /// @brief A move-only owner of one POSIX file descriptor (mkstemp's result):
 /// closes it on destruction.
 ///
@@ -36,6 +57,10 @@ class unique_fd {
     /// @brief The held descriptor, still owned.
     /// @return The descriptor, or -1.
     int get() const noexcept { return fd_; }
+    /// @brief The held file's native handle, still owned: the descriptor on
+    /// POSIX, its `HANDLE` on Windows (INVALID_HANDLE_VALUE when none).
+    /// @return The handle.
+    native_handle_type native_handle() const noexcept { return detail::handle_of_descriptor(fd_); }
     /// @brief Whether a descriptor is held.
     /// @return True when get() is not negative.
     explicit operator bool() const noexcept { return fd_ >= 0; }

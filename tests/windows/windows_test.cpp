@@ -224,13 +224,36 @@ TEST_F(windows, no_handle_is_inheritable) {
     tempio::run([&]() -> net::awaitable<void> {
         auto f = co_await named_temporary_file::async_create({.dir = dir_});
         auto t = co_await tempio::temporary_file::async_create({.dir = dir_});
-        for (int fd : {f.native_handle(), t.native_handle()}) {
-            HANDLE h = reinterpret_cast<HANDLE>(::_get_osfhandle(fd));
+        for (HANDLE h : {f.native_handle(), t.native_handle()}) {
+            EXPECT_NE(h, INVALID_HANDLE_VALUE);
             DWORD flags = 0;
             EXPECT_TRUE(::GetHandleInformation(h, &flags));
             EXPECT_EQ(flags & HANDLE_FLAG_INHERIT, 0u) << "a child process would get it";
         }
     });
+}
+
+TEST_F(windows, native_handle_is_the_files_handle_and_mkstemps_too) {
+    tempio::run([&]() -> net::awaitable<void> {
+        auto f = co_await named_temporary_file::async_create({.dir = dir_});
+        static_assert(std::is_same_v<decltype(f.native_handle()), HANDLE>);
+        EXPECT_EQ(f.native_handle(), reinterpret_cast<HANDLE>(::_get_osfhandle(f.descriptor())));
+        co_await f.async_write("through the handle");
+        co_await f.async_flush();
+        LARGE_INTEGER size{};
+        EXPECT_TRUE(::GetFileSizeEx(f.native_handle(), &size));
+        EXPECT_EQ(size.QuadPart, 18);
+        co_await f.async_close();
+        EXPECT_EQ(f.native_handle(), INVALID_HANDLE_VALUE) << "closed: no handle";
+    });
+    auto made = tempio::mkstemp({.dir = dir_});
+    DWORD written = 0;
+    EXPECT_TRUE(::WriteFile(made.fd.native_handle(), "abc", 3, &written, nullptr));
+    EXPECT_EQ(written, 3u);
+    made.fd.reset();
+    EXPECT_EQ(made.fd.native_handle(), INVALID_HANDLE_VALUE);
+    EXPECT_EQ(slurp(made.path), "abc");
+    fs::remove(made.path);
 }
 
 TEST_F(windows, a_temporary_file_never_outlives_its_object) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "platform/windows/nt.hpp"
+#include "tempio/unique_fd.hpp"
 
 namespace tempio::detail::os {
 
@@ -471,3 +472,14 @@ bool getcwd(std::string& out) noexcept {
 }
 
 }  // namespace tempio::detail::os
+
+namespace tempio::detail {
+
+native_handle_type handle_of_descriptor(int fd) noexcept {
+    const int saved = errno;      // an accessor: errno is the caller's
+    void* h = os::handle_of(fd);  // INVALID_HANDLE_VALUE for -1 or a closed descriptor
+    errno = saved;
+    return h;
+}
+
+}  // namespace tempio::detail
