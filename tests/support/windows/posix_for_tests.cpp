@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cwchar>
 #include <fstream>
 #include <iterator>
 
@@ -14,32 +15,15 @@
 #include "support/test_dir.hpp"
 #include "sys/resource.h"
 
-int open(const wchar_t* p, int flags, int) {
-    DWORD access = (flags & O_RDWR)     ? GENERIC_READ | GENERIC_WRITE
-                   : (flags & O_WRONLY) ? GENERIC_WRITE
-                                        : GENERIC_READ;
-    DWORD disposition = OPEN_EXISTING;
-    if ((flags & O_CREAT) && (flags & O_EXCL))
-        disposition = CREATE_NEW;
-    else if ((flags & O_CREAT) && (flags & O_TRUNC))
-        disposition = CREATE_ALWAYS;
-    else if (flags & O_CREAT)
-        disposition = OPEN_ALWAYS;
-    else if (flags & O_TRUNC)
-        disposition = TRUNCATE_EXISTING;
-    HANDLE h = ::CreateFileW(p, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                             nullptr, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (h == INVALID_HANDLE_VALUE) {
-        const DWORD e = ::GetLastError();
-        errno = (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? ENOENT
-                : (e == ERROR_FILE_EXISTS || e == ERROR_ALREADY_EXISTS)  ? EEXIST
-                                                                         : EACCES;
+// The library's own open (every share mode, errors as errno), given the
+// name as UTF-8: what a POSIX open(2) would do here.
+int open(const wchar_t* p, int flags, int mode) {
+    std::string utf8;
+    if (!tempio::detail::os::narrow(p, std::wcslen(p), utf8)) {
+        errno = EILSEQ;
         return -1;
     }
-    const int fd = ::_open_osfhandle(reinterpret_cast<intptr_t>(h),
-                                     (flags & (O_RDWR | O_WRONLY | O_APPEND)) | O_BINARY);
-    if (fd < 0) ::CloseHandle(h);
-    return fd;
+    return tempio::detail::os::openat(AT_FDCWD, utf8.c_str(), flags, static_cast<unsigned>(mode));
 }
 
 namespace tempio::test {
