@@ -6,6 +6,7 @@
 // the latch is released: no timing assumption. ctest runs this file once per
 // backend; its name puts it under TSan too (a job finishing while the context
 // is being destroyed).
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -414,7 +416,91 @@ TEST_F(orphaned_jobs, a_queued_directory_persist_publishes_completely_or_not_at_
     }
 }
 
+// Completions of an io_context are delivered in batches (one post for
+// many: backend.hpp, deliver_in_batch), and a worker may hold a batch's post
+// across a few more brief jobs. Completions still waiting in a batch, or
+// for a post a worker owes, when their io_context is destroyed: none is
+// delivered, each creation is undone.
+TEST_F(orphaned_jobs, completions_waiting_in_a_batch_are_undone_with_their_io_context) {
+    for (int round = 0; round < 20; ++round) {
+        std::atomic<int> delivered{0};
+        {
+            net::io_context ctx;
+            auto callback = net::bind_executor(ctx, [&](auto&&...) { ++delivered; });
+            for (int i = 0; i < 32; ++i) tempio::async_mkstemp({.dir = dir_}, callback);
+            net::io_context home;
+            drain_pool(home);  // every creation ran: its completion waits for ctx
+        }
+        EXPECT_EQ(delivered, 0);
+        ASSERT_TRUE(tempio::test::entries(dir_).empty()) << "round " << round;
+    }
+}
+
+// The same while the workers are still making them: the destruction meets
+// completions queued, running, pushed into a batch, owed a post, posted.
+TEST_F(orphaned_jobs,
+       batched_completions_racing_the_destruction_of_their_io_context_leave_nothing) {
+    std::vector<std::string> delivered;  // the files a callback received: kept
+    for (int round = 0; round < 100; ++round) {
+        net::io_context ctx;
+        auto callback =
+            net::bind_executor(ctx, [&](tempio::error_code ec, tempio::mkstemp_result r) {
+                if (!ec) delivered.push_back(r.path.filename().string());
+            });
+        for (int i = 0; i < 16; ++i) tempio::async_mkstemp({.dir = dir_}, callback);
+        if (round % 2 == 1) ctx.run_one();  // a batch (or one) delivered
+    }
+    net::io_context home;
+    drain_pool(home);
+    std::sort(delivered.begin(), delivered.end());
+    EXPECT_EQ(tempio::test::entries(dir_), delivered);
+}
+
+// A handler that throws out of a batch: the exception leaves run(), as with
+// any handler, and the rest of the batch is delivered by the next run().
+TEST_F(orphaned_jobs, a_handler_throwing_inside_a_batch_leaves_the_rest_to_the_next_run) {
+    net::io_context ctx;
+    int delivered = 0;
+    for (int i = 0; i < 16; ++i)
+        tempio::async_run_blocking([i] { return i; },
+                                   net::bind_executor(ctx, [&](std::exception_ptr, int v) {
+                                       ++delivered;
+                                       if (v == 3) throw std::runtime_error("from the handler");
+                                   }));
+    net::io_context home;
+    drain_pool(home);  // all 16 are waiting for ctx
+    EXPECT_THROW(ctx.run(), std::runtime_error);
+    ctx.restart();
+    ctx.run();
+    EXPECT_EQ(delivered, 16);
+}
+
 }  // namespace
+
+// Many operations in flight on an io_context run by several threads: their
+// batches are drained on any of them, each completion delivered once.
+TEST_F(orphaned_jobs, many_operations_in_flight_complete_once_each_on_a_multithreaded_io_context) {
+    constexpr int tasks = 64;
+    constexpr int each = 20;
+    net::io_context ctx(4);
+    std::atomic<int> done{0};
+    for (int t = 0; t < tasks; ++t)
+        net::co_spawn(
+            ctx,
+            [&]() -> net::awaitable<void> {
+                for (int i = 0; i < each; ++i) {
+                    auto f = co_await tempio::named_temporary_file::async_create({.dir = dir_});
+                    co_await f.async_close();
+                    ++done;
+                }
+            },
+            net::detached);
+    std::vector<std::thread> runners;
+    for (int t = 0; t < 4; ++t) runners.emplace_back([&] { ctx.run(); });
+    for (auto& r : runners) r.join();
+    EXPECT_EQ(done.load(), tasks * each);
+    EXPECT_TRUE(tempio::test::entries(dir_).empty());
+}
 
 // The first jobs of a new context, started on several threads at once: each
 // thread may make the context's watch, and Asio keeps one and destroys the

@@ -138,13 +138,13 @@ class blocking_op final : public job {
                                 net::execution::outstanding_work.tracked)) {
         // First: it may throw (bad_alloc), and nothing may refer to `this` yet.
         if (net::execution_context* ctx = handler_.context()) {
-            if (!watch_jobs_of(*ctx)) {
+            if (!watch_jobs_of(*ctx, *this)) {
                 // Made while its context is being destroyed (by a destructor
                 // that context runs): nowhere to deliver; undone when done.
                 release_completion();
                 return;
             }
-            context = ctx;
+            batched_ = handler_.posts_to_io_context();
         }
         if (c == cancellable::yes) {
             slot_ = net::get_associated_cancellation_slot(handler_);
@@ -196,8 +196,13 @@ class blocking_op final : public job {
     }
 
   private:
+    void deliver() override { deliver(std::unique_ptr<blocking_op>(this)); }
+
     static void post_delivery(std::unique_ptr<blocking_op> self) noexcept {
         if (!self->handler_) return;  // released (made during the destruction): undone here
+        // Runs on the io_context itself (the handler's executor is its own,
+        // never blocking): with the other completions of a batch.
+        if (self->batched_) return deliver_in_batch(std::move(self));
         // A fresh executor (its own target and work count), made before
         // `self` moves: the shared one inside `self` may be released on the
         // completion's thread while this thread is still inside execute().
@@ -223,6 +228,7 @@ class blocking_op final : public job {
     Undo undo_;
     decltype(net::prefer(std::declval<net::any_completion_executor>(),
                          net::execution::outstanding_work.tracked)) executor_;
+    bool batched_ = false;  // its context is the io_context it runs on: deliver_in_batch
     net::cancellation_slot slot_;
     in_flight_mark in_flight_;  // until just before the handler runs
     std::atomic<bool> cancelled_{false};
@@ -232,11 +238,17 @@ class blocking_op final : public job {
     value_or_monostate<T> value_ = value_on_error<T>();
 };
 
+// Whether a job is brief (job::brief): an operation's calls on one file.
+enum class job_length : bool { open_ended = false, brief = true };
+
 // Runs `work` on the backend and completes `h` with its result.
 template <class T, class Work, class Undo = no_undo>
-void run_blocking(handler_of<T> h, Work work, cancellable c = cancellable::yes, Undo undo = {}) {
-    submit(std::make_unique<blocking_op<T, Work, Undo>>(std::move(h), std::move(work), c,
-                                                        std::move(undo)));
+void run_blocking(handler_of<T> h, Work work, cancellable c = cancellable::yes, Undo undo = {},
+                  job_length length = job_length::open_ended) {
+    auto j = std::make_unique<blocking_op<T, Work, Undo>>(std::move(h), std::move(work), c,
+                                                          std::move(undo));
+    j->brief = length == job_length::brief;
+    submit(std::move(j));
 }
 
 // A value that is undone (Undo(T&)) when destroyed without being taken:

@@ -33,8 +33,15 @@ struct job {
     // The completion's context is being destroyed: drop the handler and
     // whatever else refers to it, running no user code but destructors.
     virtual void release_completion() noexcept {}
+    // Runs the completion, on a thread running `context` (an io_context),
+    // from deliver_in_batch. May throw what the handler throws.
+    virtual void deliver() { delete this; }
     boost::asio::execution_context* context = nullptr;
     job* next = nullptr;
+    class job_watch* watch = nullptr;  // context's, set by watch_jobs_of
+    // A few system calls on one file, never waiting for user code: a worker
+    // may hold a batch's drain across it (deliver_in_batch).
+    bool brief = false;
 };
 
 // Queues `j` for a worker. Never runs it on the calling thread. When no
@@ -44,9 +51,20 @@ void submit(std::unique_ptr<job> j);
 
 // Makes sure that the destruction of `ctx` orphans the jobs that complete
 // into it (see job): a service of `ctx` calls orphan_jobs from its
-// shutdown(). False when `ctx` is already shutting down: a job made now must
-// not complete into it.
-bool watch_jobs_of(boost::asio::execution_context& ctx);
+// shutdown(). Sets j.context and j.watch. False when `ctx` is already
+// shutting down: a job made now must not complete into it.
+bool watch_jobs_of(boost::asio::execution_context& ctx, job& j);
+
+// Delivers `j` (j->deliver()) on a thread running j's context, an
+// io_context (watch_jobs_of was called for it), with
+// the other completions that arrived meanwhile: one post per batch, not one
+// per completion. A post from a worker takes the io_context's mutex, which
+// its thread takes for every handler it runs: with many operations in
+// flight, one post each made that mutex the most contended lock in the
+// process (docs/performance.md, "Completions in batches"). In order per
+// posting thread. Never inside this call. Completions still waiting when
+// the context is destroyed are deleted, not run (destroyed means gone).
+void deliver_in_batch(std::unique_ptr<job> j) noexcept;
 
 // On the thread destroying `ctx`: the queued jobs of `ctx` are deleted,
 // the running ones orphaned (see job). Returns once no worker can touch

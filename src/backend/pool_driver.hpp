@@ -26,10 +26,12 @@ void run_on_pool(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) 
         return finish_or_undo(*op, ec);
     };
     constexpr auto c = Op::cancellable ? cancellable::yes : cancellable::no;
+    // Brief: an operation's calls on one file (job::brief).
     if constexpr (Op::undo_undelivered)
-        run_blocking<T>(std::move(h), std::move(work), c, [](T& made) { Op::undo(made); });
+        run_blocking<T>(
+            std::move(h), std::move(work), c, [](T& made) { Op::undo(made); }, job_length::brief);
     else
-        run_blocking<T>(std::move(h), std::move(work), c);
+        run_blocking<T>(std::move(h), std::move(work), c, no_undo{}, job_length::brief);
 }
 
 }  // namespace tempio::detail

@@ -14,6 +14,12 @@
 // queued jobs out and orphans its running ones, and waits only for a job
 // already posting its completion: never for a job's work, which may be
 // waiting for what the destroying thread does next.
+//
+// Completions into an io_context go in batches (deliver_in_batch,
+// job_watch): the worker that finds the batch empty owes the one post that
+// wakes the loop, and may hold it across a few more brief jobs while the
+// queue is not empty, so that the loop wakes once for many completions
+// (owed_max_jobs; docs/performance.md, "Completions in batches").
 #if TEMPIO_PLATFORM_WINDOWS
 #include <windows.h>
 #else
@@ -26,6 +32,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -38,12 +45,14 @@
 #include <boost/asio/execution_context.hpp>
 
 #include "backend/backend.hpp"
+#include "backend/job_watch.hpp"
 #include "core/fork_generation.hpp"
 #include "core/os_error.hpp"
 #include "tempio/backend.hpp"
 #include "tempio/config.hpp"
 
 namespace tempio::detail {
+
 namespace {
 
 // Workers at most, whatever the setting (a bound orphan() relies on).
@@ -105,7 +114,25 @@ struct alignas(64) worker_slot {  // its own cache line
     std::atomic<int> state{idle};
     net::execution_context* context = nullptr;  // the job's (null: idle or none)
     job* current = nullptr;  // valid while running or orphaned, not after posting
+    // A drain this worker still has to post (deliver_in_batch): set while
+    // posting, taken under the pool's mutex (to post it, or by orphan()).
+    std::atomic<job_watch*> owed{nullptr};
+    // The worker's own: when the debt was made, and brief jobs run since.
+    std::chrono::steady_clock::time_point owed_since{};
+    unsigned owed_jobs = 0;
 };
+
+// The slot of the worker running on this thread (none elsewhere). No
+// destructor: MinGW's emulated TLS runs those after the storage is gone.
+thread_local constinit worker_slot* t_slot = nullptr;
+
+// A completion delivered in a batch may wait for its drain's post while its
+// worker runs more brief jobs (job::brief), so that the io_context's thread
+// wakes once for many: until the queue is empty, an open-ended job is next,
+// owed_max_jobs brief jobs ran, or owed_max_age passed (docs/performance.md,
+// "Completions in batches").
+constexpr unsigned owed_max_jobs = 16;
+constexpr auto owed_max_age = std::chrono::microseconds(50);
 
 class thread_pool {
   public:
@@ -194,6 +221,13 @@ class thread_pool {
             ++draining_;
             drained_.wait(lock, [&] { return !delivers_into(ctx); });
             --draining_;
+            // Drains owed to ctx are not posted now: its watch deletes
+            // what waits in its batch.
+            for (auto& s : slots_) {
+                job_watch* w = s->owed.load(std::memory_order_relaxed);
+                if (w != nullptr && &w->context() == &ctx)
+                    s->owed.store(nullptr, std::memory_order_relaxed);
+            }
         }
         // Destroyed here, ctx still alive, outside the mutex: destroying a
         // handler runs destructors, which may start other jobs.
@@ -229,6 +263,7 @@ class thread_pool {
         t_on_worker = true;
 #endif
         lower_priority(nice_);
+        t_slot = &me;
         std::unique_lock lock(mutex_);
         for (;;) {
             ++idle_;
@@ -249,6 +284,7 @@ class thread_pool {
             g_jobs_run.fetch_add(1, std::memory_order_relaxed);
 #endif
             j->run();
+            if (me.owed.load(std::memory_order_relaxed) != nullptr && j->brief) ++me.owed_jobs;
             // Fails once orphan() took the job (orphaned, then released).
             int expected = worker_slot::running;
             if (me.state.compare_exchange_strong(expected, worker_slot::posting,
@@ -264,16 +300,42 @@ class thread_pool {
                 lock.unlock();
                 delete j;
             }
-#if TEMPIO_TEST_SEAM
-            g_jobs_finished.fetch_add(1, std::memory_order_relaxed);
-#endif
             lock.lock();
             const bool watched = me.context != nullptr && draining_ > 0;
             me.context = nullptr;
             me.current = nullptr;
             me.state.store(worker_slot::idle, std::memory_order_relaxed);
             if (watched) drained_.notify_all();
+            if (owed_is_due(me)) pay_owed(me, lock);
+#if TEMPIO_TEST_SEAM
+            // Once its completion is posted (its drain too).
+            g_jobs_finished.fetch_add(1, std::memory_order_relaxed);
+#endif
         }
+    }
+
+    // Under mutex_: whether this worker's debt is to be paid before its
+    // next job (see owed_max_jobs).
+    bool owed_is_due(const worker_slot& me) const noexcept {
+        if (me.owed.load(std::memory_order_relaxed) == nullptr) return false;
+        return head_ == nullptr || !head_->brief || stopping_ || me.owed_jobs >= owed_max_jobs ||
+               std::chrono::steady_clock::now() - me.owed_since >= owed_max_age;
+    }
+
+    // Under mutex_ (released while posting): posts the drain this worker
+    // owes, protected from orphan() as a completion is (posting).
+    void pay_owed(worker_slot& me, std::unique_lock<std::mutex>& lock) noexcept {
+        job_watch* w = me.owed.exchange(nullptr, std::memory_order_relaxed);
+        if (w == nullptr) return;  // orphan() took it: the context is going
+        me.context = &w->context();
+        me.state.store(worker_slot::posting, std::memory_order_relaxed);
+        lock.unlock();
+        w->post_drain();
+        lock.lock();
+        const bool watched = draining_ > 0;
+        me.context = nullptr;
+        me.state.store(worker_slot::idle, std::memory_order_relaxed);
+        if (watched) drained_.notify_all();
     }
 
     const int nice_ = worker_nice();
@@ -326,76 +388,21 @@ thread_pool* existing_pool() noexcept {
     return p != nullptr && g_pool_generation.load() == fork_generation() ? p : nullptr;
 }
 
-// Bumped whenever a job_watch shuts down or is destroyed: a (context,
-// watch) pair cached before may name a destroyed context, whose address a
-// new one may have.
-std::atomic<unsigned long> g_watch_generation{0};
-
-// Per execution context: its destruction orphans the jobs that complete
-// into it (backend.hpp, job). Services are shut down newest first, so this
-// one before the context's scheduler, which then destroys what a released
-// handler posted (a coroutine's frame). A context has it as soon as it has a
-// job.
-class job_watch final : public net::execution_context::service {
-  public:
-    static net::execution_context::id id;
-
-    explicit job_watch(net::execution_context& ctx) : service(ctx) {}
-    ~job_watch() override {
-        // Made after the context's shutdown (a job started while it is
-        // destroyed): never shut down, so here. But only a watch that was
-        // handed out: two threads asking for the first watch of a context at
-        // once each make one, and Asio destroys the one it did not register;
-        // that one must not orphan the live context's jobs.
-        if (handed_out_.load(std::memory_order_acquire)) shutdown();
-        g_watch_generation.fetch_add(1);
-    }
-
-    // The registered watch of its context (what use_service returned).
-    void hand_out() noexcept {
-        if (!handed_out_.load(std::memory_order_relaxed))
-            handed_out_.store(true, std::memory_order_release);
-    }
-    bool accepts() const noexcept { return !shut_down_.load(std::memory_order_acquire); }
-
-  private:
-    void shutdown() override {
-        // Before orphaning: a job made from here on (by a destructor run
-        // below) is refused, never queued behind this call.
-        if (shut_down_.exchange(true)) return;
-        g_watch_generation.fetch_add(1);
-        orphan_jobs(context());
-    }
-
-    std::atomic<bool> shut_down_{false};
-    std::atomic<bool> handed_out_{false};
-};
-
-net::execution_context::id job_watch::id;
-
-// The last context this thread started a job for, and its watch: a thread
-// mostly starts jobs for one context, and use_service takes the context's
-// registry mutex (about 100 instructions of the ~2,000 a pool round trip
-// makes, callgrind; 5 with this).
-struct watch_cache {
-    const net::execution_context* ctx = nullptr;
-    job_watch* watch = nullptr;
-    unsigned long generation = 0;
-};
-thread_local constinit watch_cache t_watch;
-
 }  // namespace
 
-bool watch_jobs_of(net::execution_context& ctx) {
-    // Read first: a context destroyed after this read bumps it, and the pair
-    // cached now is not used again.
-    const unsigned long generation = g_watch_generation.load(std::memory_order_acquire);
-    if (t_watch.ctx != &ctx || t_watch.generation != generation) {
-        job_watch& watch = net::use_service<job_watch>(ctx);
-        watch.hand_out();
-        t_watch = {&ctx, &watch, generation};
+void deliver_in_batch(std::unique_ptr<job> j) noexcept {
+    job_watch& watch = *j->watch;
+    if (!watch.push(j.release())) return;  // its drain is posted or owed
+    worker_slot* me = t_slot;
+    // On a worker (inside complete(): posting, protected from orphan()),
+    // the post may wait for a few more brief jobs if it owes no other.
+    if (me != nullptr && me->owed.load(std::memory_order_relaxed) == nullptr) {
+        me->owed_since = std::chrono::steady_clock::now();
+        me->owed_jobs = 0;
+        me->owed.store(&watch, std::memory_order_relaxed);
+        return;
     }
-    return t_watch.watch->accepts();
+    watch.post_drain();
 }
 
 void orphan_jobs(net::execution_context& ctx) noexcept {

@@ -181,6 +181,11 @@ handler<T...> handler_on(const Executor& ex, bool coroutine, Bind bind) {
             net::io_context& io = plain->context();
             return handler<T...>(bind(hex), &io, &io, coroutine, true);
         }
+    } else if constexpr (std::is_same_v<Executor, net::io_context::executor_type>) {
+        // bind_executor(io_context, ...): the same, already unwrapped.
+        auto hex = net::require(ex, net::execution::blocking.never);
+        net::io_context& io = ex.context();
+        return handler<T...>(bind(hex), &io, &io, coroutine, true);
     }
     auto hex = never_blocking(ex);
     return handler<T...>(bind(hex), io_context_of(hex), execution_context_of(hex), coroutine);
