@@ -137,7 +137,7 @@ struct tally {
     std::size_t lines = 0, bytes = 0;
 };
 void expect(const tally& got, const tally& want, const char* who);
-std::string make_lines(std::size_t n);  // n lines of 38 bytes
+std::string make_lines(std::size_t n);  // n lines of 40 bytes (the peers')
 net::awaitable<void> make_file(std::string dir, const std::string& content,
                                std::optional<tempio::named_temporary_file>& out);
 net::awaitable<double> tempio_readline(tempio::named_temporary_file& f, tally want);  // lines/s
