@@ -26,12 +26,13 @@ void run_on_pool(std::unique_ptr<Op> op, handler_of<typename Op::value_type> h) 
         return finish_or_undo(*op, ec);
     };
     constexpr auto c = Op::cancellable ? cancellable::yes : cancellable::no;
-    // Brief: an operation's calls on one file (job::brief).
+    // Brief (job::brief) unless its finish may do open-ended work.
+    constexpr auto length = Op::brief ? job_length::brief : job_length::open_ended;
     if constexpr (Op::undo_undelivered)
         run_blocking<T>(
-            std::move(h), std::move(work), c, [](T& made) { Op::undo(made); }, job_length::brief);
+            std::move(h), std::move(work), c, [](T& made) { Op::undo(made); }, length);
     else
-        run_blocking<T>(std::move(h), std::move(work), c, no_undo{}, job_length::brief);
+        run_blocking<T>(std::move(h), std::move(work), c, no_undo{}, length);
 }
 
 }  // namespace tempio::detail

@@ -37,6 +37,7 @@ namespace tempio::detail {
 class creation {
   public:
     static constexpr bool cancellable = true;
+    static constexpr bool brief = true;  // the calls of one creation (job::brief)
 
     creation(create_what what, name_request&& names, int flags)
         : what_(what), names_(std::move(names)), flags_(flags) {}
@@ -113,6 +114,7 @@ class creation {
 class create_file_op {
   public:
     static constexpr bool cancellable = true;
+    static constexpr bool brief = true;  // the calls of one creation (job::brief)
     using value_type = file_ptr;
     static constexpr bool undo_undelivered = false;  // the core deletes itself
 

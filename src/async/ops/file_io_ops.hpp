@@ -35,6 +35,8 @@ void settle_seek(Steps& steps) noexcept {
 struct direct_op_base {
     static constexpr bool cancellable = true;
     static constexpr bool undo_undelivered = false;
+    // A few calls on one file, never waiting for user code (job::brief).
+    static constexpr bool brief = true;
     bool ring_ok() const noexcept { return true; }
     bool inline_ok() const noexcept { return false; }
     void cancel() noexcept {}
@@ -70,6 +72,7 @@ class close_op : public direct_op_base {
 class cleanup_op : public direct_op_base {
   public:
     static constexpr bool cancellable = false;  // cleanup is never cancelled
+    static constexpr bool brief = false;        // finish() may remove a whole tree
     using value_type = void;
     explicit cleanup_op(directory_ptr d) noexcept : dir_(std::move(d)) {}
     bool inline_ok() const noexcept { return dir_->on_memory_fs(); }
