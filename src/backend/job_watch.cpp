@@ -53,10 +53,14 @@ job_watch::~job_watch() {
 }
 
 bool job_watch::push(job* j) noexcept {
+    return prepend(j, j);
+}
+
+bool job_watch::prepend(job* newest, job* oldest) noexcept {
     job* old = batch_.load(std::memory_order_relaxed);
     do {
-        j->next = old;
-    } while (!batch_.compare_exchange_weak(old, j, std::memory_order_release,
+        oldest->next = old;
+    } while (!batch_.compare_exchange_weak(old, newest, std::memory_order_release,
                                            std::memory_order_relaxed));
     return old == nullptr;
 }
@@ -91,14 +95,8 @@ void job_watch::drain() {
 
 // Puts back `rest` (oldest first), and makes sure a drain will take it.
 void job_watch::requeue(job* rest) noexcept {
-    job* tail = rest;  // reversed, the oldest is the tail
-    job* newest_first = in_order(rest);
-    job* old = batch_.load(std::memory_order_relaxed);
-    do {
-        tail->next = old;
-    } while (!batch_.compare_exchange_weak(old, newest_first, std::memory_order_release,
-                                           std::memory_order_relaxed));
-    if (old == nullptr) post_drain();
+    job* oldest = rest;  // the tail once reversed
+    if (prepend(in_order(rest), oldest)) post_drain();
 }
 
 void job_watch::take_back_and_post_singly() noexcept {

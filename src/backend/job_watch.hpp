@@ -40,6 +40,9 @@ class job_watch final : public net::execution_context::service {
     void post_drain() noexcept;
 
   private:
+    // Puts the list newest..oldest (linked by next) in front of the batch;
+    // true when the batch was empty.
+    bool prepend(job* newest, job* oldest) noexcept;
     void drain();
     void requeue(job* rest) noexcept;
     void take_back_and_post_singly() noexcept;
